@@ -1,0 +1,69 @@
+//! Batch headers: the unit of proving and of data availability.
+
+use alloy_primitives::B256;
+use alloy_rlp::{RlpDecodable, RlpEncodable};
+use serde::{Deserialize, Serialize};
+
+/// Where a batch is in its life. Later stages (proving, committed on L1, proven, finalized)
+/// arrive with the prover and L1 issues; today a batch is open or sealed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BatchStatus {
+    /// Still receiving blocks.
+    Open,
+    /// Closed: its blocks, roots and transaction commitment are final.
+    Sealed,
+}
+
+impl BatchStatus {
+    /// Stable code used in storage.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Open => 0,
+            Self::Sealed => 1,
+        }
+    }
+
+    /// Inverse of [`Self::code`].
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::Open),
+            1 => Some(Self::Sealed),
+            _ => None,
+        }
+    }
+}
+
+/// A batch of consecutive blocks and the public facts a batch proof will attest to.
+#[derive(Clone, Debug, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct BatchHeader {
+    /// Batch number; batch 0 holds only the genesis block.
+    pub number: u64,
+    /// First block of the batch.
+    pub first_block: u64,
+    /// Last block so far (final once sealed).
+    pub last_block: u64,
+    /// Transfers in the batch.
+    pub tx_count: u64,
+    /// Size of the batch's data-availability encoding.
+    pub data_bytes: u64,
+    /// State root before the batch's first block.
+    pub prev_state_root: B256,
+    /// State root after its last block.
+    pub state_root: B256,
+    /// Poseidon commitment to all its transfers in execution order.
+    pub tx_commitment: B256,
+    /// Unix milliseconds when the batch was opened.
+    pub opened_at_ms: u64,
+    /// Unix milliseconds when it was sealed (0 while open).
+    pub sealed_at_ms: u64,
+    /// [`BatchStatus::code`].
+    pub status: u8,
+}
+
+impl BatchHeader {
+    /// Decoded status; storage only ever writes valid codes.
+    pub fn status(&self) -> BatchStatus {
+        BatchStatus::from_code(self.status).unwrap_or(BatchStatus::Open)
+    }
+}
