@@ -1,1 +1,21 @@
-//! placeholder during bootstrap
+//! The sequencer: transaction → validation → mempool → block → batch, on RocksDB.
+//!
+//! Data flow: [`Sequencer::submit`] validates a signed transaction ([`validation`]),
+//! admits it to the [`mempool`] and journals it before acknowledging; the producer thread
+//! ([`producer`]) picks executable transactions, applies them ([`execution`]) to the state
+//! tree, writes the block atomically ([`storage`]) and seals batches.
+
+pub mod config;
+pub mod error;
+pub mod execution;
+pub mod genesis;
+pub mod mempool;
+mod producer;
+pub mod sequencer;
+pub mod storage;
+pub mod validation;
+
+pub use config::{Genesis, GenesisAccount, MempoolConfig, ProductionConfig, SequencerConfig};
+pub use error::TxError;
+pub use mempool::AccountState;
+pub use sequencer::{Sequencer, SequencerError, StateAt, TxLookup};

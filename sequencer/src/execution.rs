@@ -1,0 +1,85 @@
+//! Applying transfers to the state tree: the state transition the batch circuit re-proves.
+
+use std::sync::Arc;
+
+use alloy_primitives::{Address, U256};
+use quire_primitives::{StateTree, TxCommitment, MAX_BALANCE};
+
+use crate::mempool::PoolTx;
+
+/// Result of executing a block's candidate transactions.
+#[derive(Debug, Default)]
+pub struct Executed {
+    /// Transactions applied, in order.
+    pub included: Vec<Arc<PoolTx>>,
+    /// Transactions that could not execute (wrong nonce, funds gone, overflow) and their
+    /// reason; they are dropped from the pool.
+    pub dropped: Vec<(Arc<PoolTx>, &'static str)>,
+    /// Accounts whose nonce or balance changed.
+    pub touched: Vec<Address>,
+    /// Commitment to the included transfers, continuing the batch's running commitment.
+    pub commitment: TxCommitment,
+}
+
+/// Applies `txs` in order: debit value + fee and bump the sender's nonce, credit the
+/// receiver (creating its account if needed), credit the fee to `fee_recipient`.
+///
+/// Every check happens before any write, so a transaction that fails leaves the tree as
+/// it was. The caller commits the tree (rehashing) once for the whole block.
+pub fn execute(
+    tree: &mut StateTree,
+    txs: &[Arc<PoolTx>],
+    fee_recipient: Address,
+    base_fee: u64,
+    mut commitment: TxCommitment,
+) -> Executed {
+    let mut out = Executed::default();
+    let mut touched = std::collections::BTreeSet::new();
+    for tx in txs {
+        let t = &tx.tx.transfer;
+        let Some(sender_index) = tree.index_of(&t.sender) else {
+            out.dropped.push((tx.clone(), "sender has no account"));
+            continue;
+        };
+        let sender = *tree.leaf(sender_index).expect("indexed leaf exists");
+        if sender.nonce != t.nonce {
+            out.dropped.push((tx.clone(), "nonce mismatch"));
+            continue;
+        }
+        if tx.tx.upfront_cost > U256::from(sender.balance) {
+            out.dropped.push((tx.clone(), "insufficient funds"));
+            continue;
+        }
+        // Bounded by the upfront-cost check: value + fee ≤ balance ≤ MAX_BALANCE.
+        let fee = t.fee(base_fee);
+        let after_debit = sender.balance - t.value - fee;
+        let balance_of = |tree: &StateTree, a: &Address, own: u128| {
+            if *a == t.sender { own } else { tree.get(a).map_or(0, |l| l.balance) }
+        };
+        let receiver_after = balance_of(tree, &t.to, after_debit) + t.value;
+        let recipient_before = if fee_recipient == t.to {
+            receiver_after
+        } else {
+            balance_of(tree, &fee_recipient, after_debit)
+        };
+        if receiver_after > MAX_BALANCE || recipient_before + fee > MAX_BALANCE {
+            out.dropped.push((tx.clone(), "balance limit"));
+            continue;
+        }
+        let apply = |tree: &mut StateTree, a: Address, f: &dyn Fn(u64, u128) -> (u64, u128)| {
+            let (i, _) = tree.get_or_insert(a).expect("state tree has room for 2^32 accounts");
+            let leaf = *tree.leaf(i).expect("just inserted");
+            let (nonce, balance) = f(leaf.nonce, leaf.balance);
+            tree.set_account(i, nonce, balance).expect("balance bounds checked above");
+        };
+        apply(tree, t.sender, &|nonce, _| (nonce + 1, after_debit));
+        apply(tree, t.to, &|nonce, balance| (nonce, balance + t.value));
+        apply(tree, fee_recipient, &|nonce, balance| (nonce, balance + fee));
+        touched.extend([t.sender, t.to, fee_recipient]);
+        commitment.absorb(t);
+        out.included.push(tx.clone());
+    }
+    out.touched = touched.into_iter().collect();
+    out.commitment = commitment;
+    out
+}
