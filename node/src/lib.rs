@@ -1,1 +1,12 @@
+//! The `quire` binary's library half: configuration, node wiring, the devnet, and the
+//! tools it installs. Tests start nodes through [`NodeHandle`].
 
+pub mod config;
+pub mod devnet;
+pub mod l1;
+pub mod node;
+pub mod signals;
+pub mod tools;
+
+pub use config::NodeConfig;
+pub use node::NodeHandle;

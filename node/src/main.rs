@@ -1,1 +1,119 @@
-fn main() {}
+//! `quire`: run a node, or the whole local stack.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use alloy_primitives::Address;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use quire_node::config::NodeConfig;
+use quire_node::devnet::{self, DevnetArgs};
+use quire_node::{signals, NodeHandle};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "quire", version, about = "quire: a ZK rollup for ETH payments")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node: sequencer, JSON-RPC, metrics, L1 follower.
+    Node(NodeArgs),
+    /// Run the whole local stack: anvil (L1) and a node with prefunded accounts.
+    Devnet(DevnetArgs),
+}
+
+/// Flags override environment variables, which override the config file.
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// TOML config file.
+    #[arg(long, env = "QUIRE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory.
+    #[arg(long, env = "QUIRE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Chain id (genesis; fixed once the data directory exists).
+    #[arg(long, env = "QUIRE_CHAIN_ID")]
+    chain_id: Option<u64>,
+    /// JSON-RPC listen address (HTTP and WebSocket).
+    #[arg(long, env = "QUIRE_HTTP_ADDR")]
+    http_addr: Option<SocketAddr>,
+    /// Prometheus listen address.
+    #[arg(long, env = "QUIRE_METRICS_ADDR")]
+    metrics_addr: Option<SocketAddr>,
+    /// Disable the Prometheus endpoint.
+    #[arg(long)]
+    no_metrics: bool,
+    /// L1 JSON-RPC URL.
+    #[arg(long, env = "QUIRE_L1_RPC")]
+    l1_rpc: Option<String>,
+    /// Milliseconds between blocks.
+    #[arg(long, env = "QUIRE_BLOCK_TIME_MS")]
+    block_time_ms: Option<u64>,
+    /// Receiver of transaction fees.
+    #[arg(long, env = "QUIRE_FEE_RECIPIENT")]
+    fee_recipient: Option<Address>,
+}
+
+impl NodeArgs {
+    fn into_config(self) -> anyhow::Result<NodeConfig> {
+        let mut cfg = match &self.config {
+            Some(path) => NodeConfig::from_file(path)?,
+            None => NodeConfig::default(),
+        };
+        if let Some(v) = self.data_dir {
+            cfg.data_dir = v;
+        }
+        if let Some(v) = self.chain_id {
+            cfg.genesis.chain_id = v;
+        }
+        if let Some(v) = self.http_addr {
+            cfg.rpc.addr = v;
+        }
+        if let Some(v) = self.metrics_addr {
+            cfg.metrics.addr = Some(v);
+        }
+        if self.no_metrics {
+            cfg.metrics.addr = None;
+        }
+        if let Some(v) = self.l1_rpc {
+            cfg.l1.rpc_url = Some(v);
+        }
+        if let Some(v) = self.block_time_ms {
+            cfg.production.block_time_ms = v;
+        }
+        if let Some(v) = self.fee_recipient {
+            cfg.production.fee_recipient = v;
+        }
+        Ok(cfg)
+    }
+}
+
+async fn run_node(args: NodeArgs) -> anyhow::Result<()> {
+    let cfg = args.into_config()?;
+    let node = NodeHandle::start(cfg).await?;
+    let outcome = tokio::select! {
+        r = signals::shutdown_signal() => r,
+        why = node.failed() => Err(anyhow::anyhow!("node failed: {why}")),
+    };
+    node.shutdown().await.context("shutting down")?;
+    outcome
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_env("QUIRE_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Node(args) => run_node(args).await,
+            Command::Devnet(args) => devnet::run(args).await,
+        }
+    })
+}

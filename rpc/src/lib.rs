@@ -1,1 +1,84 @@
-//! placeholder during bootstrap
+//! JSON-RPC for wallets (`eth_*`, `net_*`, `web3_*`) and rollup data (`quire_*`), served
+//! over HTTP and WebSocket on one port by jsonrpsee.
+
+mod convert;
+mod errors;
+mod eth;
+mod misc;
+mod quire;
+
+pub use eth::{EthApiServer, EthRpc};
+pub use misc::{NetApiServer, Web3ApiServer, MiscRpc};
+pub use quire::{BatchView, QuireApiServer, QuireRpc};
+pub use jsonrpsee::server::ServerHandle;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig};
+use jsonrpsee::RpcModule;
+use quire_sequencer::Sequencer;
+use serde::{Deserialize, Serialize};
+
+/// Limits and address of the RPC server.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RpcConfig {
+    /// Listen address for HTTP and WebSocket.
+    pub addr: SocketAddr,
+    /// Largest request body, in bytes.
+    pub max_request_bytes: u32,
+    /// Largest response body, in bytes.
+    pub max_response_bytes: u32,
+    /// Most calls in one JSON-RPC batch.
+    pub max_batch_len: u32,
+    /// Most simultaneous connections.
+    pub max_connections: u32,
+    /// Most blocks one `eth_feeHistory` call covers.
+    pub max_fee_history_blocks: u64,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        Self {
+            addr: "127.0.0.1:8547".parse().expect("valid address"),
+            max_request_bytes: 5 * 1024 * 1024,
+            max_response_bytes: 20 * 1024 * 1024,
+            max_batch_len: 1000,
+            max_connections: 1024,
+            max_fee_history_blocks: 1024,
+        }
+    }
+}
+
+/// Every method quire serves, in one module.
+pub fn module(seq: Arc<Sequencer>, config: &RpcConfig) -> RpcModule<()> {
+    let mut module = RpcModule::new(());
+    module.merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks).into_rpc()).expect("no duplicate eth methods");
+    module.merge(NetApiServer::into_rpc(MiscRpc::new(seq.clone()))).expect("no duplicate net methods");
+    module.merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone()))).expect("no duplicate web3 methods");
+    module.merge(QuireRpc::new(seq).into_rpc()).expect("no duplicate quire methods");
+    module
+}
+
+/// Starts the server; it runs until the handle is stopped. Returns the bound address.
+pub async fn start(seq: Arc<Sequencer>, config: &RpcConfig) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_methods([hyper::Method::POST, hyper::Method::GET, hyper::Method::OPTIONS])
+        .allow_origin(tower_http::cors::Any)
+        .allow_headers([hyper::header::CONTENT_TYPE]);
+    let server_config = ServerConfig::builder()
+        .max_request_body_size(config.max_request_bytes)
+        .max_response_body_size(config.max_response_bytes)
+        .max_connections(config.max_connections)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
+        .build();
+    let server = Server::builder()
+        .set_config(server_config)
+        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
+        .build(config.addr)
+        .await?;
+    let addr = server.local_addr()?;
+    let handle = server.start(module(seq, config));
+    Ok((addr, handle))
+}

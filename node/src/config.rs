@@ -1,0 +1,134 @@
+//! `quire node` configuration: a TOML file, overridden by environment variables and flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use quire_rpc::RpcConfig;
+use quire_sequencer::{Genesis, MempoolConfig, ProductionConfig, SequencerConfig};
+use serde::{Deserialize, Serialize};
+
+/// Everything `quire node` reads. See the README's config reference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Where RocksDB and other node data live.
+    pub data_dir: PathBuf,
+    /// Chain id, base fee, gas limit, prefunded accounts.
+    pub genesis: Genesis,
+    /// Mempool limits.
+    pub mempool: MempoolConfig,
+    /// Block and batch production.
+    pub production: ProductionConfig,
+    /// JSON-RPC server.
+    pub rpc: RpcConfig,
+    /// Prometheus exporter.
+    pub metrics: MetricsConfig,
+    /// L1 connection.
+    pub l1: L1Config,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./quire-data"),
+            genesis: Genesis::default(),
+            mempool: MempoolConfig::default(),
+            production: ProductionConfig::default(),
+            rpc: RpcConfig::default(),
+            metrics: MetricsConfig::default(),
+            l1: L1Config::default(),
+        }
+    }
+}
+
+/// Prometheus exporter settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address of the `/metrics` endpoint; none disables it.
+    pub addr: Option<SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { addr: Some("127.0.0.1:9547".parse().expect("valid address")) }
+    }
+}
+
+/// L1 settings. Today the node only follows the L1 head (for health and metrics); the
+/// bridge and batch posting arrive with the L1 issue.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L1Config {
+    /// L1 JSON-RPC endpoint; none runs the node without L1.
+    pub rpc_url: Option<String>,
+    /// How often to poll the L1 head, in milliseconds.
+    pub poll_ms: Option<u64>,
+}
+
+impl NodeConfig {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
+    }
+
+    /// The sequencer's part.
+    pub fn sequencer(&self) -> SequencerConfig {
+        SequencerConfig { genesis: self.genesis.clone(), mempool: self.mempool.clone(), production: self.production.clone() }
+    }
+
+    /// Checks relations between settings that types alone cannot express.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let p = &self.production;
+        anyhow::ensure!(p.max_block_txs > 0, "production.max_block_txs must be positive");
+        anyhow::ensure!(p.batch_max_txs > 0, "production.batch_max_txs must be positive");
+        anyhow::ensure!(
+            p.batch_max_bytes as usize > self.mempool.max_tx_bytes + 64,
+            "production.batch_max_bytes must exceed mempool.max_tx_bytes"
+        );
+        anyhow::ensure!(self.genesis.block_gas_limit >= 21_000, "genesis.block_gas_limit must fit one transfer");
+        anyhow::ensure!(self.mempool.max_txs > 0, "mempool.max_txs must be positive");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_file() {
+        let cfg: NodeConfig = toml::from_str(
+            r#"
+            data_dir = "/tmp/q"
+            [genesis]
+            chain_id = 7
+            base_fee = 10
+            block_gas_limit = 30000000
+            alloc = [{ address = "0x00000000000000000000000000000000000000aa", balance = "10000000000000000000000" }]
+            [production]
+            block_time_ms = 100
+            fee_recipient = "0x00000000000000000000000000000000000000bb"
+            [rpc]
+            addr = "0.0.0.0:9000"
+            [metrics]
+            addr = "127.0.0.1:9100"
+            [l1]
+            rpc_url = "http://127.0.0.1:8545"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.genesis.chain_id, 7);
+        assert_eq!(cfg.genesis.alloc[0].balance, 10u128.pow(22));
+        assert_eq!(cfg.production.block_time_ms, 100);
+        assert_eq!(cfg.mempool.max_nonce_gap, MempoolConfig::default().max_nonce_gap);
+        cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_unknown_keys() {
+        assert!(toml::from_str::<NodeConfig>("[production]\nblock_tme_ms = 1").is_err());
+    }
+}

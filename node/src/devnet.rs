@@ -1,0 +1,174 @@
+//! `quire devnet`: the whole local stack from a fresh clone — anvil as L1, a quire node with
+//! prefunded accounts — stopped cleanly on Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::signers::local::coins_bip39::English;
+use alloy::signers::local::{MnemonicBuilder, PrivateKeySigner};
+use anyhow::{bail, Context};
+use quire_sequencer::GenesisAccount;
+
+use crate::config::NodeConfig;
+use crate::node::NodeHandle;
+use crate::tools;
+
+/// The well-known development mnemonic (the same as anvil's and hardhat's): its keys are
+/// public, so the accounts are for local use only.
+pub const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+
+/// Number of prefunded accounts.
+pub const DEV_ACCOUNTS: u32 = 10;
+
+/// Balance of each: 10,000 ETH.
+pub const DEV_BALANCE: u128 = 10_000 * 10u128.pow(18);
+
+/// L2 chain id of the devnet.
+pub const DEVNET_CHAIN_ID: u64 = 271_828;
+
+/// Options of `quire devnet`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct DevnetArgs {
+    /// Folder for the devnet's chain data and installed tools.
+    #[arg(long, default_value = ".quire", env = "QUIRE_DEVNET_DIR")]
+    pub dir: PathBuf,
+    /// Start from genesis instead of continuing the previous devnet chain.
+    #[arg(long)]
+    pub reset: bool,
+    /// Port of the anvil L1 node.
+    #[arg(long, default_value_t = 8545)]
+    pub l1_port: u16,
+    /// Address of the quire JSON-RPC server.
+    #[arg(long, default_value = "127.0.0.1:8547")]
+    pub http_addr: SocketAddr,
+    /// Address of the Prometheus endpoint.
+    #[arg(long, default_value = "127.0.0.1:9547")]
+    pub metrics_addr: SocketAddr,
+    /// Milliseconds between blocks.
+    #[arg(long, default_value_t = 200)]
+    pub block_time_ms: u64,
+}
+
+/// The prefunded development keys (mnemonic indices 0..10).
+pub fn dev_signers() -> anyhow::Result<Vec<PrivateKeySigner>> {
+    (0..DEV_ACCOUNTS)
+        .map(|i| {
+            MnemonicBuilder::<English>::default()
+                .phrase(DEV_MNEMONIC)
+                .index(i)
+                .context("mnemonic index")?
+                .build()
+                .context("deriving a development key")
+        })
+        .collect()
+}
+
+/// Node configuration of the devnet (also used by tests).
+pub fn devnet_config(data_dir: PathBuf, http_addr: SocketAddr, metrics_addr: Option<SocketAddr>) -> anyhow::Result<NodeConfig> {
+    let signers = dev_signers()?;
+    let mut cfg = NodeConfig { data_dir, ..Default::default() };
+    cfg.genesis.chain_id = DEVNET_CHAIN_ID;
+    cfg.genesis.alloc = signers.iter().map(|s| GenesisAccount { address: s.address(), balance: DEV_BALANCE }).collect();
+    // Fees go to mnemonic index 10, which is not prefunded, so fee income is easy to see.
+    cfg.production.fee_recipient = MnemonicBuilder::<English>::default().phrase(DEV_MNEMONIC).index(10)?.build()?.address();
+    cfg.rpc.addr = http_addr;
+    cfg.metrics.addr = metrics_addr;
+    Ok(cfg)
+}
+
+struct Anvil(Child);
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        // SIGTERM first so anvil exits cleanly; then make sure it is gone.
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_anvil(binary: &std::path::Path, port: u16, log: PathBuf) -> anyhow::Result<(Anvil, String)> {
+    let url = format!("http://127.0.0.1:{port}");
+    let provider = ProviderBuilder::new().connect_http(url.parse()?);
+    if provider.get_chain_id().await.is_ok() {
+        bail!("something already answers on {url}; stop it or pass --l1-port");
+    }
+    let log_file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let child = Command::new(binary)
+        .args(["--port", &port.to_string(), "--hardfork", "prague", "--host", "127.0.0.1"])
+        .stdout(Stdio::from(log_file.try_clone()?))
+        .stderr(Stdio::from(log_file))
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let mut anvil = Anvil(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if provider.get_chain_id().await.is_ok() {
+            return Ok((anvil, url));
+        }
+        if let Ok(Some(status)) = anvil.0.try_wait() {
+            bail!("anvil exited with {status}; see {}", log.display());
+        }
+        if Instant::now() > deadline {
+            bail!("anvil did not answer on {url} within 30 s; see {}", log.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs the devnet until Ctrl-C or SIGTERM.
+pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
+    let tools_dir = args.dir.join("tools");
+    let paths = tools::ensure(&tools_dir, &["anvil", "cast"])?;
+    let data_dir = args.dir.join("devnet");
+    if args.reset && data_dir.exists() {
+        std::fs::remove_dir_all(&data_dir).with_context(|| format!("removing {}", data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&data_dir)?;
+    let (anvil, l1_url) = start_anvil(&paths[0], args.l1_port, args.dir.join("anvil.log")).await?;
+    let mut cfg = devnet_config(data_dir.join("node"), args.http_addr, Some(args.metrics_addr))?;
+    cfg.l1.rpc_url = Some(l1_url.clone());
+    cfg.production.block_time_ms = args.block_time_ms;
+    let node = NodeHandle::start(cfg).await?;
+    print_banner(&node, &l1_url, &paths[1], args.metrics_addr)?;
+    let outcome = tokio::select! {
+        r = crate::signals::shutdown_signal() => r,
+        why = node.failed() => Err(anyhow::anyhow!("node failed: {why}")),
+    };
+    eprintln!("stopping devnet...");
+    node.shutdown().await?;
+    drop(anvil);
+    outcome
+}
+
+fn print_banner(node: &NodeHandle, l1_url: &str, cast: &std::path::Path, metrics: SocketAddr) -> anyhow::Result<()> {
+    let signers = dev_signers()?;
+    let url = node.http_url();
+    let mut out = String::new();
+    out.push_str("\nquire devnet is running\n");
+    out.push_str(&format!("  L2 JSON-RPC (HTTP + WS) {url}   chain id {DEVNET_CHAIN_ID}\n"));
+    out.push_str(&format!("  L1 (anvil)              {l1_url}   chain id 31337\n"));
+    out.push_str(&format!("  metrics                 http://{metrics}/metrics\n\n"));
+    out.push_str("Prefunded L2 accounts (10,000 ETH each; mnemonic \"test test ... junk\", public keys: local use only):\n");
+    for (i, s) in signers.iter().enumerate() {
+        out.push_str(&format!("  ({i}) {}  0x{}\n", s.address(), alloy::hex::encode(s.to_bytes())));
+    }
+    let key = format!("0x{}", alloy::hex::encode(signers[0].to_bytes()));
+    let cast = cast.display();
+    out.push_str(&format!(
+        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nCtrl-C stops everything.\n",
+        signers[0].address()
+    ));
+    println!("{out}");
+    Ok(())
+}

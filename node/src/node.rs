@@ -1,0 +1,101 @@
+//! Wiring one node: sequencer, RPC server, metrics exporter, L1 follower.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use quire_rpc::ServerHandle;
+use quire_sequencer::Sequencer;
+use tokio::task::JoinHandle;
+
+use crate::config::NodeConfig;
+use crate::l1;
+
+/// A running node.
+pub struct NodeHandle {
+    /// The sequencer.
+    pub sequencer: Arc<Sequencer>,
+    /// Where JSON-RPC (HTTP and WebSocket) listens.
+    pub rpc_addr: SocketAddr,
+    rpc: ServerHandle,
+    l1: Option<JoinHandle<()>>,
+}
+
+/// Installs the process-wide Prometheus exporter (once; later calls are no-ops).
+pub fn install_metrics(addr: SocketAddr) -> anyhow::Result<()> {
+    static INSTALLED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return Ok(());
+    }
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 50.0, 100.0, 250.0])
+        .context("metrics buckets")?
+        .install()
+        .with_context(|| format!("starting the metrics endpoint on {addr}"))?;
+    let _ = INSTALLED.set(());
+    Ok(())
+}
+
+impl NodeHandle {
+    /// Starts every component of `config`.
+    pub async fn start(config: NodeConfig) -> anyhow::Result<Self> {
+        config.validate()?;
+        if let Some(addr) = config.metrics.addr {
+            install_metrics(addr)?;
+        }
+        let seq_config = config.sequencer();
+        let data_dir = config.data_dir.clone();
+        let sequencer = tokio::task::spawn_blocking(move || Sequencer::open(seq_config, &data_dir))
+            .await
+            .context("sequencer start-up panicked")?
+            .with_context(|| format!("opening the chain in {}", config.data_dir.display()))?;
+        let (rpc_addr, rpc) = match quire_rpc::start(sequencer.clone(), &config.rpc).await {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = sequencer.shutdown();
+                return Err(e).with_context(|| format!("starting JSON-RPC on {}", config.rpc.addr));
+            }
+        };
+        let l1 = config.l1.rpc_url.clone().map(|url| {
+            let poll = Duration::from_millis(config.l1.poll_ms.unwrap_or(2_000));
+            tokio::spawn(l1::follow_head(url, poll))
+        });
+        tracing::info!(%rpc_addr, chain_id = sequencer.chain_id(), "node running");
+        Ok(Self { sequencer, rpc_addr, rpc, l1 })
+    }
+
+    /// HTTP URL of the RPC server.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.rpc_addr)
+    }
+
+    /// WebSocket URL of the RPC server.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.rpc_addr)
+    }
+
+    /// Resolves when the node must stop on its own (the producer failed).
+    pub async fn failed(&self) -> String {
+        loop {
+            if let Some(why) = self.sequencer.failure() {
+                return why;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// Stops the RPC server, lets the producer finish its block, flushes storage.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.rpc.stop();
+        self.rpc.stopped().await;
+        if let Some(l1) = self.l1 {
+            l1.abort();
+        }
+        let seq = self.sequencer.clone();
+        tokio::task::spawn_blocking(move || seq.shutdown()).await.context("shutdown panicked")?.context("flushing storage")?;
+        tracing::info!("node stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! `quire_*`: rollup data that has no Ethereum equivalent.
+
+use std::sync::Arc;
+
+use alloy_primitives::{B256, U64};
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+use quire_primitives::{BatchHeader, BatchStatus};
+use quire_sequencer::Sequencer;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::{server_error, store_error};
+
+/// A batch as served over RPC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchView {
+    /// Batch number.
+    pub number: U64,
+    /// `open` or `sealed` (proving and L1 states arrive with later components).
+    pub status: BatchStatus,
+    /// First block.
+    pub first_block: U64,
+    /// Last block.
+    pub last_block: U64,
+    /// Transfers in the batch.
+    pub tx_count: U64,
+    /// Size of its data-availability encoding.
+    pub data_bytes: U64,
+    /// State root before the batch.
+    pub prev_state_root: B256,
+    /// State root after the batch.
+    pub state_root: B256,
+    /// Poseidon commitment to its transfers.
+    pub tx_commitment: B256,
+    /// Unix milliseconds when opened.
+    pub opened_at: U64,
+    /// Unix milliseconds when sealed, if sealed.
+    pub sealed_at: Option<U64>,
+}
+
+impl From<BatchHeader> for BatchView {
+    fn from(b: BatchHeader) -> Self {
+        Self {
+            number: U64::from(b.number),
+            status: b.status(),
+            first_block: U64::from(b.first_block),
+            last_block: U64::from(b.last_block),
+            tx_count: U64::from(b.tx_count),
+            data_bytes: U64::from(b.data_bytes),
+            prev_state_root: b.prev_state_root,
+            state_root: b.state_root,
+            tx_commitment: b.tx_commitment,
+            opened_at: U64::from(b.opened_at_ms),
+            sealed_at: (b.sealed_at_ms != 0).then(|| U64::from(b.sealed_at_ms)),
+        }
+    }
+}
+
+/// The `quire` namespace.
+#[rpc(server, namespace = "quire")]
+pub trait QuireApi {
+    /// Number of the newest batch (open or sealed).
+    #[method(name = "batchNumber")]
+    fn batch_number(&self) -> RpcResult<U64>;
+    /// A batch with its status and roots.
+    #[method(name = "getBatchByNumber")]
+    fn batch_by_number(&self, number: U64) -> RpcResult<Option<BatchView>>;
+}
+
+/// Implementation of [`QuireApiServer`].
+pub struct QuireRpc {
+    seq: Arc<Sequencer>,
+}
+
+impl QuireRpc {
+    /// Serves `seq`.
+    pub fn new(seq: Arc<Sequencer>) -> Self {
+        Self { seq }
+    }
+}
+
+impl QuireApiServer for QuireRpc {
+    fn batch_number(&self) -> RpcResult<U64> {
+        let latest = self.seq.latest_batch().map_err(store_error)?.ok_or_else(|| server_error("no batches"))?;
+        Ok(U64::from(latest.number))
+    }
+
+    fn batch_by_number(&self, number: U64) -> RpcResult<Option<BatchView>> {
+        Ok(self.seq.batch(number.to()).map_err(store_error)?.map(BatchView::from))
+    }
+}
