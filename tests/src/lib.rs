@@ -1,1 +1,118 @@
+//! Shared helpers for the end-to-end tests: start nodes, find the installed tools, speak
+//! raw JSON-RPC where a typed client would hide the error details under test.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::{bail, Context};
+use quire_node::devnet::{dev_signers, devnet_config};
+use quire_node::{NodeConfig, NodeHandle};
+use serde_json::{json, Value};
+
+/// Workspace root (parent of this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Folder the Foundry tools are installed in (`QUIRE_TOOLS_DIR`, else `.quire/tools`).
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("QUIRE_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".quire/tools"))
+}
+
+/// Path to `cast`, installing it from npm if needed.
+pub fn cast() -> PathBuf {
+    quire_node::tools::ensure(&tools_dir(), &["cast"]).expect("installing cast from npm")[0].clone()
+}
+
+/// Path to `anvil`, installing it from npm if needed.
+pub fn anvil() -> PathBuf {
+    quire_node::tools::ensure(&tools_dir(), &["anvil"]).expect("installing anvil from npm")[0].clone()
+}
+
+/// The `quire` binary built by `cargo build --release` next to the test executable.
+pub fn quire_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let bin = dir.join("quire");
+    assert!(bin.is_file(), "{} missing: run scripts/test.sh (it builds the binary before testing)", bin.display());
+    bin
+}
+
+/// Devnet-style config on a free port with no metrics endpoint, in `dir`.
+pub fn test_config(dir: &Path) -> NodeConfig {
+    let mut cfg = devnet_config(dir.to_path_buf(), "127.0.0.1:0".parse().expect("addr"), None).expect("devnet config");
+    cfg.production.block_time_ms = 50;
+    cfg
+}
+
+/// Starts an in-process node in `dir`.
+pub async fn start_node(cfg: NodeConfig) -> NodeHandle {
+    NodeHandle::start(cfg).await.expect("node starts")
+}
+
+/// Development keys (10,000 ETH each at genesis).
+pub fn keys() -> Vec<PrivateKeySigner> {
+    dev_signers().expect("dev keys")
+}
+
+/// An alloy provider that signs with `key`.
+pub fn wallet_provider(url: &str, key: PrivateKeySigner) -> DynProvider {
+    ProviderBuilder::new().wallet(EthereumWallet::from(key)).connect_http(url.parse().expect("url")).erased()
+}
+
+/// A read-only alloy provider.
+pub fn provider(url: &str) -> DynProvider {
+    ProviderBuilder::new().connect_http(url.parse().expect("url")).erased()
+}
+
+/// Raw JSON-RPC call; returns the whole response object.
+pub async fn rpc(url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    reqwest::Client::new().post(url).json(&body).send().await.expect("request").json().await.expect("json response")
+}
+
+/// Runs cast with `args`; returns stdout, failing with stderr on error.
+pub fn run_cast(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(cast()).args(args).output().context("running cast")?;
+    if !out.status.success() {
+        bail!("cast {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+/// Polls `f` until it returns `Some` or `timeout` passes.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `hash` has a receipt; returns it as JSON.
+pub async fn wait_receipt(url: &str, hash: &str) -> Value {
+    wait_for(Duration::from_secs(20), || async {
+        let r = rpc(url, "eth_getTransactionReceipt", json!([hash])).await;
+        (!r["result"].is_null()).then(|| r["result"].clone())
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no receipt for {hash}"))
+}
+
+/// Balance via raw RPC.
+pub async fn balance(url: &str, address: alloy::primitives::Address) -> alloy::primitives::U256 {
+    provider(url).get_balance(address).await.expect("balance")
+}
