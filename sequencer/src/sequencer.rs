@@ -334,6 +334,7 @@ impl Sequencer {
         if let Some(handle) = self.producer.lock().take() {
             let _ = handle.join();
         }
+        self.journal.stop();
         self.store.flush()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread;
 
 use alloy_primitives::Bytes;
+use parking_lot::Mutex;
 use rocksdb::WriteBatch;
 use tokio::sync::oneshot;
 
@@ -23,25 +24,34 @@ pub struct JournalOp {
 }
 
 /// Handle to the journal thread.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct JournalWriter {
-    tx: Sender<JournalOp>,
+    tx: Mutex<Option<Sender<JournalOp>>>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl JournalWriter {
-    /// Starts the writer thread; it stops when every handle is dropped.
+    /// Starts the writer thread.
     pub fn spawn(store: Arc<Store>) -> Self {
         let (tx, rx) = mpsc::channel();
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("journal".into())
             .spawn(move || run(store, rx))
             .expect("spawning the journal thread");
-        Self { tx }
+        Self { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }
     }
 
     /// Queues `op`; false if the writer has stopped.
     pub fn submit(&self, op: JournalOp) -> bool {
-        self.tx.send(op).is_ok()
+        self.tx.lock().as_ref().is_some_and(|tx| tx.send(op).is_ok())
+    }
+
+    /// Writes what is queued, then stops the thread (releasing its hold on the store).
+    pub fn stop(&self) {
+        drop(self.tx.lock().take());
+        if let Some(t) = self.thread.lock().take() {
+            let _ = t.join();
+        }
     }
 }
 
