@@ -23,14 +23,22 @@ pub fn tools_dir() -> PathBuf {
     std::env::var_os("QUIRE_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".quire/tools"))
 }
 
-/// Path to `cast`, installing it from npm if needed.
-pub fn cast() -> PathBuf {
-    quire_node::tools::ensure(&tools_dir(), &["cast"]).expect("installing cast from npm")[0].clone()
+/// Path of a Foundry tool, installing it from npm if needed (once per test process: tests
+/// run in parallel threads and must not run npm into the same folder at once).
+fn tool(name: &str) -> PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    quire_node::tools::ensure(&tools_dir(), &[name]).unwrap_or_else(|e| panic!("installing {name} from npm: {e:#}"))[0].clone()
 }
 
-/// Path to `anvil`, installing it from npm if needed.
+/// Path to `cast`.
+pub fn cast() -> PathBuf {
+    tool("cast")
+}
+
+/// Path to `anvil`.
 pub fn anvil() -> PathBuf {
-    quire_node::tools::ensure(&tools_dir(), &["anvil"]).expect("installing anvil from npm")[0].clone()
+    tool("anvil")
 }
 
 /// The `quire` binary built by `cargo build --release` next to the test executable.

@@ -55,9 +55,20 @@ impl Store {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
-        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
         opts.increase_parallelism(2);
-        let cfs = ALL_CFS.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        // One writer at a time (producer or journal): sequential memtable inserts reuse the
+        // skiplist splice, and block writes arrive mostly in key order.
+        opts.set_allow_concurrent_memtable_write(false);
+        opts.set_enable_write_thread_adaptive_yield(false);
+        // Digests, signatures and addresses are random bytes: compressing them costs CPU
+        // on every flush and compaction and saves almost nothing.
+        let cf_opts = || {
+            let mut o = Options::default();
+            o.set_compression_type(rocksdb::DBCompressionType::None);
+            o.set_write_buffer_size(128 << 20);
+            o
+        };
+        let cfs = ALL_CFS.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_opts()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
         Ok(Self { db })
     }
@@ -146,8 +157,12 @@ impl Store {
         }
     }
 
-    /// Digest of a tree node as of the end of batch `batch`.
+    /// Digest of a tree node as of the end of batch `batch`. Leaf digests are not stored
+    /// (they follow from the leaf history); internal nodes are.
     pub fn node_at(&self, level: usize, index: u64, batch: u64) -> StoreResult<Digest> {
+        if level == 0 {
+            return Ok(self.leaf_at(index, batch)?.map_or(empty_subtree(0), |leaf| leaf.hash()));
+        }
         let mut it = self.db.raw_iterator_cf(self.cf(CF_NODE_HISTORY));
         it.seek_for_prev(node_history_key(level as u8, index, batch));
         match (it.key(), it.value()) {
@@ -250,10 +265,10 @@ impl BlockWrite<'_> {
         self.batch.put_cf(self.store.cf(CF_ACCOUNT_HISTORY), account_history_key(address, block), encode_account(nonce, balance));
     }
 
-    /// Records changed tree nodes as of `batch`.
+    /// Records changed internal tree nodes as of `batch` (leaves are in the leaf history).
     pub fn nodes(&mut self, updates: &[NodeUpdate], batch: u64) {
         let cf = self.store.cf(CF_NODE_HISTORY);
-        for u in updates {
+        for u in updates.iter().filter(|u| u.level > 0) {
             self.batch.put_cf(cf, node_history_key(u.level, u.index, batch), digest_to_b256(&u.digest));
         }
     }
