@@ -54,10 +54,19 @@ mod tests {
 
     #[test]
     fn roundtrip_across_blob_boundaries() {
-        for len in [0, 1, USABLE_BYTES_PER_BLOB - 4, USABLE_BYTES_PER_BLOB - 3, 3 * USABLE_BYTES_PER_BLOB] {
+        for len in [
+            0,
+            1,
+            USABLE_BYTES_PER_BLOB - 4,
+            USABLE_BYTES_PER_BLOB - 3,
+            3 * USABLE_BYTES_PER_BLOB,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
             let blobs = pack_blobs(&data);
-            assert_eq!(blobs.len(), (len + 4).div_ceil(USABLE_BYTES_PER_BLOB).max(1));
+            assert_eq!(
+                blobs.len(),
+                (len + 4).div_ceil(USABLE_BYTES_PER_BLOB).max(1)
+            );
             assert_eq!(unpack_blobs(&blobs), Some(data));
         }
     }

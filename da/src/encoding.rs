@@ -72,7 +72,10 @@ pub fn encode(batch: &BatchData) -> Vec<u8> {
         out.extend_from_slice(&block.timestamp.to_be_bytes());
         out.extend_from_slice(&(block.txs.len() as u32).to_be_bytes());
         for tx in &block.txs {
-            assert!(tx.len() <= MAX_TX_BYTES, "transaction too large for batch data");
+            assert!(
+                tx.len() <= MAX_TX_BYTES,
+                "transaction too large for batch data"
+            );
             out.extend_from_slice(&(tx.len() as u32).to_be_bytes()[1..]);
             out.extend_from_slice(tx);
         }
@@ -91,7 +94,9 @@ pub fn decode(mut bytes: &[u8]) -> Result<BatchData, DecodeError> {
         Ok(head)
     }
     fn uint(bytes: &mut &[u8], n: usize) -> Result<u64, DecodeError> {
-        Ok(take(bytes, n)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+        Ok(take(bytes, n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
     let version = uint(&mut bytes, 1)? as u8;
     if version != VERSION {

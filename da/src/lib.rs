@@ -8,4 +8,7 @@ mod blob;
 mod encoding;
 
 pub use blob::{pack_blobs, unpack_blobs, BLOB_BYTES, USABLE_BYTES_PER_BLOB};
-pub use encoding::{decode, encode, encoded_len, BatchData, BlockData, DecodeError, BATCH_HEADER_BYTES, BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
+pub use encoding::{
+    decode, encode, encoded_len, BatchData, BlockData, DecodeError, BATCH_HEADER_BYTES,
+    BLOCK_HEADER_BYTES, TX_HEADER_BYTES,
+};

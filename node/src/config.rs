@@ -52,7 +52,9 @@ pub struct MetricsConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        Self { addr: Some("127.0.0.1:9547".parse().expect("valid address")) }
+        Self {
+            addr: Some("127.0.0.1:9547".parse().expect("valid address")),
+        }
     }
 }
 
@@ -70,25 +72,39 @@ pub struct L1Config {
 impl NodeConfig {
     /// Reads a TOML file.
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))
     }
 
     /// The sequencer's part.
     pub fn sequencer(&self) -> SequencerConfig {
-        SequencerConfig { genesis: self.genesis.clone(), mempool: self.mempool.clone(), production: self.production.clone() }
+        SequencerConfig {
+            genesis: self.genesis.clone(),
+            mempool: self.mempool.clone(),
+            production: self.production.clone(),
+        }
     }
 
     /// Checks relations between settings that types alone cannot express.
     pub fn validate(&self) -> anyhow::Result<()> {
         let p = &self.production;
-        anyhow::ensure!(p.max_block_txs > 0, "production.max_block_txs must be positive");
-        anyhow::ensure!(p.batch_max_txs > 0, "production.batch_max_txs must be positive");
+        anyhow::ensure!(
+            p.max_block_txs > 0,
+            "production.max_block_txs must be positive"
+        );
+        anyhow::ensure!(
+            p.batch_max_txs > 0,
+            "production.batch_max_txs must be positive"
+        );
         anyhow::ensure!(
             p.batch_max_bytes as usize > self.mempool.max_tx_bytes + 64,
             "production.batch_max_bytes must exceed mempool.max_tx_bytes"
         );
-        anyhow::ensure!(self.genesis.block_gas_limit >= 21_000, "genesis.block_gas_limit must fit one transfer");
+        anyhow::ensure!(
+            self.genesis.block_gas_limit >= 21_000,
+            "genesis.block_gas_limit must fit one transfer"
+        );
         anyhow::ensure!(self.mempool.max_txs > 0, "mempool.max_txs must be positive");
         Ok(())
     }
@@ -123,7 +139,10 @@ mod tests {
         assert_eq!(cfg.genesis.chain_id, 7);
         assert_eq!(cfg.genesis.alloc[0].balance, 10u128.pow(22));
         assert_eq!(cfg.production.block_time_ms, 100);
-        assert_eq!(cfg.mempool.max_nonce_gap, MempoolConfig::default().max_nonce_gap);
+        assert_eq!(
+            cfg.mempool.max_nonce_gap,
+            MempoolConfig::default().max_nonce_gap
+        );
         cfg.validate().unwrap();
     }
 

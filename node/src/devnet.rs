@@ -35,6 +35,9 @@ pub struct DevnetArgs {
     /// Folder for the devnet's chain data and installed tools.
     #[arg(long, default_value = ".quire", env = "QUIRE_DEVNET_DIR")]
     pub dir: PathBuf,
+    /// Where anvil and cast are installed from npm (default: <dir>/tools).
+    #[arg(long, env = "QUIRE_TOOLS_DIR")]
+    pub tools_dir: Option<PathBuf>,
     /// Start from genesis instead of continuing the previous devnet chain.
     #[arg(long)]
     pub reset: bool,
@@ -67,13 +70,30 @@ pub fn dev_signers() -> anyhow::Result<Vec<PrivateKeySigner>> {
 }
 
 /// Node configuration of the devnet (also used by tests).
-pub fn devnet_config(data_dir: PathBuf, http_addr: SocketAddr, metrics_addr: Option<SocketAddr>) -> anyhow::Result<NodeConfig> {
+pub fn devnet_config(
+    data_dir: PathBuf,
+    http_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
+) -> anyhow::Result<NodeConfig> {
     let signers = dev_signers()?;
-    let mut cfg = NodeConfig { data_dir, ..Default::default() };
+    let mut cfg = NodeConfig {
+        data_dir,
+        ..Default::default()
+    };
     cfg.genesis.chain_id = DEVNET_CHAIN_ID;
-    cfg.genesis.alloc = signers.iter().map(|s| GenesisAccount { address: s.address(), balance: DEV_BALANCE }).collect();
+    cfg.genesis.alloc = signers
+        .iter()
+        .map(|s| GenesisAccount {
+            address: s.address(),
+            balance: DEV_BALANCE,
+        })
+        .collect();
     // Fees go to mnemonic index 10, which is not prefunded, so fee income is easy to see.
-    cfg.production.fee_recipient = MnemonicBuilder::<English>::default().phrase(DEV_MNEMONIC).index(10)?.build()?.address();
+    cfg.production.fee_recipient = MnemonicBuilder::<English>::default()
+        .phrase(DEV_MNEMONIC)
+        .index(10)?
+        .build()?
+        .address();
     cfg.rpc.addr = http_addr;
     cfg.metrics.addr = metrics_addr;
     Ok(cfg)
@@ -97,15 +117,27 @@ impl Drop for Anvil {
     }
 }
 
-async fn start_anvil(binary: &std::path::Path, port: u16, log: PathBuf) -> anyhow::Result<(Anvil, String)> {
+async fn start_anvil(
+    binary: &std::path::Path,
+    port: u16,
+    log: PathBuf,
+) -> anyhow::Result<(Anvil, String)> {
     let url = format!("http://127.0.0.1:{port}");
     let provider = ProviderBuilder::new().connect_http(url.parse()?);
     if provider.get_chain_id().await.is_ok() {
         bail!("something already answers on {url}; stop it or pass --l1-port");
     }
-    let log_file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+    let log_file =
+        std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
     let child = Command::new(binary)
-        .args(["--port", &port.to_string(), "--hardfork", "prague", "--host", "127.0.0.1"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--hardfork",
+            "prague",
+            "--host",
+            "127.0.0.1",
+        ])
         .stdout(Stdio::from(log_file.try_clone()?))
         .stderr(Stdio::from(log_file))
         .spawn()
@@ -120,7 +152,10 @@ async fn start_anvil(binary: &std::path::Path, port: u16, log: PathBuf) -> anyho
             bail!("anvil exited with {status}; see {}", log.display());
         }
         if Instant::now() > deadline {
-            bail!("anvil did not answer on {url} within 30 s; see {}", log.display());
+            bail!(
+                "anvil did not answer on {url} within 30 s; see {}",
+                log.display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -128,15 +163,23 @@ async fn start_anvil(binary: &std::path::Path, port: u16, log: PathBuf) -> anyho
 
 /// Runs the devnet until Ctrl-C or SIGTERM.
 pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
-    let tools_dir = args.dir.join("tools");
+    let tools_dir = args
+        .tools_dir
+        .clone()
+        .unwrap_or_else(|| args.dir.join("tools"));
     let paths = tools::ensure(&tools_dir, &["anvil", "cast"])?;
     let data_dir = args.dir.join("devnet");
     if args.reset && data_dir.exists() {
-        std::fs::remove_dir_all(&data_dir).with_context(|| format!("removing {}", data_dir.display()))?;
+        std::fs::remove_dir_all(&data_dir)
+            .with_context(|| format!("removing {}", data_dir.display()))?;
     }
     std::fs::create_dir_all(&data_dir)?;
     let (anvil, l1_url) = start_anvil(&paths[0], args.l1_port, args.dir.join("anvil.log")).await?;
-    let mut cfg = devnet_config(data_dir.join("node"), args.http_addr, Some(args.metrics_addr))?;
+    let mut cfg = devnet_config(
+        data_dir.join("node"),
+        args.http_addr,
+        Some(args.metrics_addr),
+    )?;
     cfg.l1.rpc_url = Some(l1_url.clone());
     cfg.production.block_time_ms = args.block_time_ms;
     let node = NodeHandle::start(cfg).await?;
@@ -151,17 +194,32 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     outcome
 }
 
-fn print_banner(node: &NodeHandle, l1_url: &str, cast: &std::path::Path, metrics: SocketAddr) -> anyhow::Result<()> {
+fn print_banner(
+    node: &NodeHandle,
+    l1_url: &str,
+    cast: &std::path::Path,
+    metrics: SocketAddr,
+) -> anyhow::Result<()> {
     let signers = dev_signers()?;
     let url = node.http_url();
     let mut out = String::new();
     out.push_str("\nquire devnet is running\n");
-    out.push_str(&format!("  L2 JSON-RPC (HTTP + WS) {url}   chain id {DEVNET_CHAIN_ID}\n"));
-    out.push_str(&format!("  L1 (anvil)              {l1_url}   chain id 31337\n"));
-    out.push_str(&format!("  metrics                 http://{metrics}/metrics\n\n"));
+    out.push_str(&format!(
+        "  L2 JSON-RPC (HTTP + WS) {url}   chain id {DEVNET_CHAIN_ID}\n"
+    ));
+    out.push_str(&format!(
+        "  L1 (anvil)              {l1_url}   chain id 31337\n"
+    ));
+    out.push_str(&format!(
+        "  metrics                 http://{metrics}/metrics\n\n"
+    ));
     out.push_str("Prefunded L2 accounts (10,000 ETH each; mnemonic \"test test ... junk\", public keys: local use only):\n");
     for (i, s) in signers.iter().enumerate() {
-        out.push_str(&format!("  ({i}) {}  0x{}\n", s.address(), alloy::hex::encode(s.to_bytes())));
+        out.push_str(&format!(
+            "  ({i}) {}  0x{}\n",
+            s.address(),
+            alloy::hex::encode(s.to_bytes())
+        ));
     }
     let key = format!("0x{}", alloy::hex::encode(signers[0].to_bytes()));
     let cast = cast.display();

@@ -30,7 +30,10 @@ pub fn install_metrics(addr: SocketAddr) -> anyhow::Result<()> {
     }
     metrics_exporter_prometheus::PrometheusBuilder::new()
         .with_http_listener(addr)
-        .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 50.0, 100.0, 250.0])
+        .set_buckets(&[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            50.0, 100.0, 250.0,
+        ])
         .context("metrics buckets")?
         .install()
         .with_context(|| format!("starting the metrics endpoint on {addr}"))?;
@@ -63,7 +66,12 @@ impl NodeHandle {
             tokio::spawn(l1::follow_head(url, poll))
         });
         tracing::info!(%rpc_addr, chain_id = sequencer.chain_id(), "node running");
-        Ok(Self { sequencer, rpc_addr, rpc, l1 })
+        Ok(Self {
+            sequencer,
+            rpc_addr,
+            rpc,
+            l1,
+        })
     }
 
     /// HTTP URL of the RPC server.
@@ -94,7 +102,10 @@ impl NodeHandle {
             l1.abort();
         }
         let seq = self.sequencer.clone();
-        tokio::task::spawn_blocking(move || seq.shutdown()).await.context("shutdown panicked")?.context("flushing storage")?;
+        tokio::task::spawn_blocking(move || seq.shutdown())
+            .await
+            .context("shutdown panicked")?
+            .context("flushing storage")?;
         tracing::info!("node stopped");
         Ok(())
     }

@@ -26,13 +26,30 @@ pub fn find(dir: &Path, tool: &str) -> Option<PathBuf> {
 
 /// Returns the paths of `tools`, running `npm install` into `dir` for any that are missing.
 pub fn ensure(dir: &Path, tools: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| find(dir, t).is_none()).collect();
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| find(dir, t).is_none())
+        .collect();
     if !missing.is_empty() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let packages: Vec<String> = missing.iter().map(|t| format!("@foundry-rs/{t}@{FOUNDRY_VERSION}")).collect();
-        eprintln!("installing {} into {} (npm)...", packages.join(" "), dir.display());
+        let packages: Vec<String> = missing
+            .iter()
+            .map(|t| format!("@foundry-rs/{t}@{FOUNDRY_VERSION}"))
+            .collect();
+        eprintln!(
+            "installing {} into {} (npm)...",
+            packages.join(" "),
+            dir.display()
+        );
         let status = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
             .arg(dir)
             .args(&packages)
             .status()
@@ -43,6 +60,9 @@ pub fn ensure(dir: &Path, tools: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     }
     tools
         .iter()
-        .map(|t| find(dir, t).with_context(|| format!("{t} not found in {} after npm install", dir.display())))
+        .map(|t| {
+            find(dir, t)
+                .with_context(|| format!("{t} not found in {} after npm install", dir.display()))
+        })
         .collect()
 }

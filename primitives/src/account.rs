@@ -39,7 +39,12 @@ pub const LEAF_BYTES: usize = 64;
 impl AccountLeaf {
     /// A fresh account with zero nonce and balance.
     pub fn new(key: Address, next_key: Address) -> Self {
-        Self { key, next_key, nonce: 0, balance: 0 }
+        Self {
+            key,
+            next_key,
+            nonce: 0,
+            balance: 0,
+        }
     }
 
     /// The leaf's field elements, in the order the circuit hashes them:
@@ -48,7 +53,17 @@ impl AccountLeaf {
         let k = address_limbs(&self.key);
         let n = address_limbs(&self.next_key);
         let b = amount_limbs(self.balance);
-        [k[0], k[1], k[2], n[0], n[1], n[2], F::from_canonical_u64(self.nonce), b[0], b[1]]
+        [
+            k[0],
+            k[1],
+            k[2],
+            n[0],
+            n[1],
+            n[2],
+            F::from_canonical_u64(self.nonce),
+            b[0],
+            b[1],
+        ]
     }
 
     /// Poseidon hash of the leaf (a sponge over [`Self::to_fields`]).
@@ -104,11 +119,20 @@ mod tests {
     fn every_field_changes_the_hash() {
         let base = AccountLeaf::new(Address::repeat_byte(1), Address::repeat_byte(2));
         let variants = [
-            AccountLeaf { key: Address::repeat_byte(3), ..base },
-            AccountLeaf { next_key: Address::ZERO, ..base },
+            AccountLeaf {
+                key: Address::repeat_byte(3),
+                ..base
+            },
+            AccountLeaf {
+                next_key: Address::ZERO,
+                ..base
+            },
             AccountLeaf { nonce: 1, ..base },
             AccountLeaf { balance: 1, ..base },
-            AccountLeaf { balance: 1 << 48, ..base },
+            AccountLeaf {
+                balance: 1 << 48,
+                ..base
+            },
         ];
         for v in variants {
             assert_ne!(v.hash(), base.hash(), "{v:?}");

@@ -61,6 +61,13 @@ mod tests {
         let encoded = alloy_rlp::encode(&h);
         let decoded: BlockHeader = alloy_rlp::Decodable::decode(&mut encoded.as_slice()).unwrap();
         assert_eq!(decoded, h);
-        assert_ne!(BlockHeader { state_root: B256::ZERO, ..h.clone() }.hash(), h.hash());
+        assert_ne!(
+            BlockHeader {
+                state_root: B256::ZERO,
+                ..h.clone()
+            }
+            .hash(),
+            h.hash()
+        );
     }
 }

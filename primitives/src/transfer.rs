@@ -65,7 +65,18 @@ impl Transfer {
             F::from_canonical_u8(self.tx_type),
             F::from_canonical_u64(self.nonce),
             F::from_canonical_u64(self.gas_limit),
-            s[0], s[1], s[2], t[0], t[1], t[2], v[0], v[1], fee[0], fee[1], tip[0], tip[1],
+            s[0],
+            s[1],
+            s[2],
+            t[0],
+            t[1],
+            t[2],
+            v[0],
+            v[1],
+            fee[0],
+            fee[1],
+            tip[0],
+            tip[1],
         ]
     }
 }

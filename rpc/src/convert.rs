@@ -2,13 +2,15 @@
 
 use alloy_consensus::constants::EMPTY_OMMER_ROOT_HASH;
 use alloy_consensus::transaction::Recovered;
-use alloy_consensus::{Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope, TxType};
+use alloy_consensus::{
+    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, TxEnvelope, TxType,
+};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{Bloom, B256, U256};
 use alloy_rpc_types_eth::{Block, BlockTransactions, Header, Log, Transaction, TransactionReceipt};
 use quire_primitives::BlockHeader;
-use quire_sequencer::storage::{StoredBlock, TxRecord};
 use quire_sequencer::storage::StoreError;
+use quire_sequencer::storage::{StoredBlock, TxRecord};
 
 /// The RPC header. `transactionsRoot` carries the Poseidon transaction commitment and
 /// `stateRoot` the Poseidon state root; `receiptsRoot` is not computed (zero).
@@ -29,11 +31,17 @@ pub fn header(h: &BlockHeader) -> Header {
         base_fee_per_gas: Some(h.base_fee),
         ..Default::default()
     };
-    Header { hash: h.hash(), inner, total_difficulty: Some(U256::ZERO), size: None }
+    Header {
+        hash: h.hash(),
+        inner,
+        total_difficulty: Some(U256::ZERO),
+        size: None,
+    }
 }
 
 pub fn decode_raw(raw: &[u8]) -> Result<TxEnvelope, StoreError> {
-    TxEnvelope::decode_2718(&mut &raw[..]).map_err(|e| StoreError::Corrupt(format!("stored transaction: {e}")))
+    TxEnvelope::decode_2718(&mut &raw[..])
+        .map_err(|e| StoreError::Corrupt(format!("stored transaction: {e}")))
 }
 
 /// An included transaction.
@@ -52,7 +60,14 @@ pub fn included_tx(record: &TxRecord, block: &BlockHeader) -> Result<Transaction
 
 /// A pending transaction.
 pub fn pending_tx(envelope: TxEnvelope, sender: alloy_primitives::Address) -> Transaction {
-    Transaction { inner: Recovered::new_unchecked(envelope, sender), block_hash: None, block_number: None, block_timestamp: None, transaction_index: None, effective_gas_price: None }
+    Transaction {
+        inner: Recovered::new_unchecked(envelope, sender),
+        block_hash: None,
+        block_number: None,
+        block_timestamp: None,
+        transaction_index: None,
+        effective_gas_price: None,
+    }
 }
 
 fn effective_price(envelope: &TxEnvelope, base_fee: u64) -> u128 {
@@ -61,12 +76,20 @@ fn effective_price(envelope: &TxEnvelope, base_fee: u64) -> u128 {
 }
 
 /// The receipt of an included transfer: always successful, 21,000 gas, no logs.
-pub fn receipt(hash: B256, record: &TxRecord, block: &BlockHeader) -> Result<TransactionReceipt, StoreError> {
+pub fn receipt(
+    hash: B256,
+    record: &TxRecord,
+    block: &BlockHeader,
+) -> Result<TransactionReceipt, StoreError> {
     use alloy_consensus::Transaction as _;
     let envelope = decode_raw(&record.raw)?;
     let gas = quire_primitives::transfer::TRANSFER_GAS;
     let inner = ReceiptWithBloom {
-        receipt: Receipt { status: Eip658Value::Eip658(true), cumulative_gas_used: gas * (record.index + 1), logs: Vec::<Log>::new() },
+        receipt: Receipt {
+            status: Eip658Value::Eip658(true),
+            cumulative_gas_used: gas * (record.index + 1),
+            logs: Vec::<Log>::new(),
+        },
         logs_bloom: Bloom::ZERO,
     };
     let inner = match envelope.tx_type() {
@@ -99,12 +122,22 @@ pub fn block(
     let transactions = if full {
         let mut txs = Vec::with_capacity(stored.tx_hashes.len());
         for h in &stored.tx_hashes {
-            let record = load(h)?.ok_or_else(|| StoreError::Corrupt(format!("transaction {h} of block {} missing", stored.header.number)))?;
+            let record = load(h)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "transaction {h} of block {} missing",
+                    stored.header.number
+                ))
+            })?;
             txs.push(included_tx(&record, &stored.header)?);
         }
         BlockTransactions::Full(txs)
     } else {
         BlockTransactions::Hashes(stored.tx_hashes.clone())
     };
-    Ok(Block { header: header(&stored.header), uncles: Vec::new(), transactions, withdrawals: None })
+    Ok(Block {
+        header: header(&stored.header),
+        uncles: Vec::new(),
+        transactions,
+        withdrawals: None,
+    })
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
 use alloy_primitives::{Address, Bytes, B256, U256, U64};
-use alloy_rpc_types_eth::{Block, FeeHistory, SyncStatus, Transaction, TransactionReceipt, TransactionRequest};
+use alloy_rpc_types_eth::{
+    Block, FeeHistory, SyncStatus, Transaction, TransactionReceipt, TransactionRequest,
+};
 use jsonrpsee::core::{async_trait, to_json_raw_value, RpcResult, SubscriptionResult};
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::server::PendingSubscriptionSink;
@@ -56,7 +58,12 @@ pub trait EthApi {
     fn max_priority_fee_per_gas(&self) -> RpcResult<U256>;
     /// Base fees, gas used ratios and tip percentiles of recent blocks.
     #[method(name = "feeHistory")]
-    fn fee_history(&self, block_count: U64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> RpcResult<FeeHistory>;
+    fn fee_history(
+        &self,
+        block_count: U64,
+        newest: BlockNumberOrTag,
+        percentiles: Option<Vec<f64>>,
+    ) -> RpcResult<FeeHistory>;
     /// 21,000 for a valid transfer; an error for anything quire cannot execute.
     #[method(name = "estimateGas")]
     fn estimate_gas(&self, request: TransactionRequest, block: Option<BlockId>) -> RpcResult<U64>;
@@ -83,7 +90,10 @@ pub struct EthRpc {
 impl EthRpc {
     /// Serves `seq`.
     pub fn new(seq: Arc<Sequencer>, max_fee_history_blocks: u64) -> Self {
-        Self { seq, max_fee_history_blocks }
+        Self {
+            seq,
+            max_fee_history_blocks,
+        }
     }
 
     /// Block number a tag refers to. Nothing is final on L1 yet, so `safe` and `finalized`
@@ -100,16 +110,19 @@ impl EthRpc {
         let head = self.seq.head().number;
         let number = match block.unwrap_or_default() {
             BlockId::Number(tag) => self.number_of(tag),
-            BlockId::Hash(h) => self
-                .seq
-                .block_by_hash(&h.block_hash)
-                .map_err(store_error)?
-                .ok_or_else(|| server_error(format!("block {} not found", h.block_hash)))?
-                .header
-                .number,
+            BlockId::Hash(h) => {
+                self.seq
+                    .block_by_hash(&h.block_hash)
+                    .map_err(store_error)?
+                    .ok_or_else(|| server_error(format!("block {} not found", h.block_hash)))?
+                    .header
+                    .number
+            }
         };
         match number {
-            n if n > head => Err(server_error(format!("header not found: block {n} is beyond the head {head}"))),
+            n if n > head => Err(server_error(format!(
+                "header not found: block {n} is beyond the head {head}"
+            ))),
             n if n == head => Ok(StateAt::Latest),
             n => Ok(StateAt::Block(n)),
         }
@@ -126,13 +139,19 @@ impl EthRpc {
             return Err(tx_error(TxError::Calldata));
         }
         if let (Some(from), Some(value)) = (req.from, req.value) {
-            let have = self.seq.account(&from, StateAt::Latest).map_err(store_error)?.balance;
+            let have = self
+                .seq
+                .account(&from, StateAt::Latest)
+                .map_err(store_error)?
+                .balance;
             if value > U256::from(have) {
                 return Err(server_error("insufficient funds for transfer"));
             }
         }
         if req.gas.is_some_and(|g| g < TRANSFER_GAS) {
-            return Err(tx_error(TxError::IntrinsicGasTooLow { have: req.gas.unwrap_or_default() }));
+            return Err(tx_error(TxError::IntrinsicGasTooLow {
+                have: req.gas.unwrap_or_default(),
+            }));
         }
         Ok(())
     }
@@ -156,7 +175,9 @@ impl EthApiServer for EthRpc {
 
     fn balance(&self, address: Address, block: Option<BlockId>) -> RpcResult<U256> {
         let at = self.state_at(block)?;
-        Ok(U256::from(self.seq.account(&address, at).map_err(store_error)?.balance))
+        Ok(U256::from(
+            self.seq.account(&address, at).map_err(store_error)?.balance,
+        ))
     }
 
     fn transaction_count(&self, address: Address, block: Option<BlockId>) -> RpcResult<U64> {
@@ -164,7 +185,9 @@ impl EthApiServer for EthRpc {
             return Ok(U64::from(self.seq.pending_nonce(&address)));
         }
         let at = self.state_at(block)?;
-        Ok(U64::from(self.seq.account(&address, at).map_err(store_error)?.nonce))
+        Ok(U64::from(
+            self.seq.account(&address, at).map_err(store_error)?.nonce,
+        ))
     }
 
     fn code(&self, _address: Address, block: Option<BlockId>) -> RpcResult<Bytes> {
@@ -178,69 +201,116 @@ impl EthApiServer for EthRpc {
 
     fn transaction_by_hash(&self, hash: B256) -> RpcResult<Option<Transaction>> {
         match self.seq.tx(&hash).map_err(store_error)? {
-            Some(TxLookup::Included { record, header }) => Ok(Some(convert::included_tx(&record, &header).map_err(store_error)?)),
-            Some(TxLookup::Pending(p)) => Ok(Some(convert::pending_tx(p.tx.envelope.clone(), p.tx.transfer.sender))),
+            Some(TxLookup::Included { record, header }) => Ok(Some(
+                convert::included_tx(&record, &header).map_err(store_error)?,
+            )),
+            Some(TxLookup::Pending(p)) => Ok(Some(convert::pending_tx(
+                p.tx.envelope.clone(),
+                p.tx.transfer.sender,
+            ))),
             None => Ok(None),
         }
     }
 
     fn transaction_receipt(&self, hash: B256) -> RpcResult<Option<TransactionReceipt>> {
         match self.seq.tx(&hash).map_err(store_error)? {
-            Some(TxLookup::Included { record, header }) => Ok(Some(convert::receipt(hash, &record, &header).map_err(store_error)?)),
+            Some(TxLookup::Included { record, header }) => Ok(Some(
+                convert::receipt(hash, &record, &header).map_err(store_error)?,
+            )),
             _ => Ok(None),
         }
     }
 
     fn block_by_number(&self, number: BlockNumberOrTag, full: bool) -> RpcResult<Option<Block>> {
         let n = self.number_of(number);
-        let Some(stored) = self.seq.block(n).map_err(store_error)? else { return Ok(None) };
+        let Some(stored) = self.seq.block(n).map_err(store_error)? else {
+            return Ok(None);
+        };
         let store = self.seq.store();
-        Ok(Some(convert::block(&stored, full, |h| store.tx(h)).map_err(store_error)?))
+        Ok(Some(
+            convert::block(&stored, full, |h| store.tx(h)).map_err(store_error)?,
+        ))
     }
 
     fn block_by_hash(&self, hash: B256, full: bool) -> RpcResult<Option<Block>> {
-        let Some(stored) = self.seq.block_by_hash(&hash).map_err(store_error)? else { return Ok(None) };
+        let Some(stored) = self.seq.block_by_hash(&hash).map_err(store_error)? else {
+            return Ok(None);
+        };
         let store = self.seq.store();
-        Ok(Some(convert::block(&stored, full, |h| store.tx(h)).map_err(store_error)?))
+        Ok(Some(
+            convert::block(&stored, full, |h| store.tx(h)).map_err(store_error)?,
+        ))
     }
 
     fn gas_price(&self) -> RpcResult<U256> {
-        Ok(U256::from(u128::from(self.seq.base_fee()) + self.suggested_tip()))
+        Ok(U256::from(
+            u128::from(self.seq.base_fee()) + self.suggested_tip(),
+        ))
     }
 
     fn max_priority_fee_per_gas(&self) -> RpcResult<U256> {
         Ok(U256::from(self.suggested_tip()))
     }
 
-    fn fee_history(&self, block_count: U64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> RpcResult<FeeHistory> {
+    fn fee_history(
+        &self,
+        block_count: U64,
+        newest: BlockNumberOrTag,
+        percentiles: Option<Vec<f64>>,
+    ) -> RpcResult<FeeHistory> {
         let count = block_count.to::<u64>().min(self.max_fee_history_blocks);
         let head = self.seq.head().number;
         let newest = self.number_of(newest);
         if newest > head {
-            return Err(server_error(format!("request beyond head block: requested {newest}, head {head}")));
+            return Err(server_error(format!(
+                "request beyond head block: requested {newest}, head {head}"
+            )));
         }
         let percentiles = percentiles.unwrap_or_default();
-        if percentiles.windows(2).any(|w| w[0] > w[1]) || percentiles.iter().any(|p| !(0.0..=100.0).contains(p)) {
-            return Err(invalid_params("reward percentiles must be ascending and within [0, 100]"));
+        if percentiles.windows(2).any(|w| w[0] > w[1])
+            || percentiles.iter().any(|p| !(0.0..=100.0).contains(p))
+        {
+            return Err(invalid_params(
+                "reward percentiles must be ascending and within [0, 100]",
+            ));
         }
         if count == 0 {
             return Ok(FeeHistory::default());
         }
         let oldest = (newest + 1).saturating_sub(count);
         let base_fee = u128::from(self.seq.base_fee());
-        let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+        let mut history = FeeHistory {
+            oldest_block: oldest,
+            ..Default::default()
+        };
         let mut rewards = Vec::new();
         for n in oldest..=newest {
-            let stored = self.seq.block(n).map_err(store_error)?.ok_or_else(|| server_error(format!("block {n} missing")))?;
-            history.base_fee_per_gas.push(u128::from(stored.header.base_fee));
-            history.gas_used_ratio.push(stored.header.gas_used as f64 / stored.header.gas_limit.max(1) as f64);
+            let stored = self
+                .seq
+                .block(n)
+                .map_err(store_error)?
+                .ok_or_else(|| server_error(format!("block {n} missing")))?;
+            history
+                .base_fee_per_gas
+                .push(u128::from(stored.header.base_fee));
+            history
+                .gas_used_ratio
+                .push(stored.header.gas_used as f64 / stored.header.gas_limit.max(1) as f64);
             if !percentiles.is_empty() {
                 let mut tips = Vec::with_capacity(stored.tx_hashes.len());
                 for h in &stored.tx_hashes {
-                    let record = self.seq.store().tx(h).map_err(store_error)?.ok_or_else(|| server_error("transaction missing"))?;
+                    let record = self
+                        .seq
+                        .store()
+                        .tx(h)
+                        .map_err(store_error)?
+                        .ok_or_else(|| server_error("transaction missing"))?;
                     let tx = convert::decode_raw(&record.raw).map_err(store_error)?;
                     use alloy_consensus::Transaction as _;
-                    tips.push(tx.effective_tip_per_gas(stored.header.base_fee).unwrap_or_default());
+                    tips.push(
+                        tx.effective_tip_per_gas(stored.header.base_fee)
+                            .unwrap_or_default(),
+                    );
                 }
                 tips.sort_unstable();
                 // All transfers use the same gas, so gas-weighted percentiles are plain ones.
@@ -285,9 +355,17 @@ impl EthApiServer for EthRpc {
         Ok(Vec::new())
     }
 
-    async fn subscribe(&self, pending: PendingSubscriptionSink, kind: String) -> SubscriptionResult {
+    async fn subscribe(
+        &self,
+        pending: PendingSubscriptionSink,
+        kind: String,
+    ) -> SubscriptionResult {
         if kind != "newHeads" {
-            pending.reject(invalid_params(format!("unsupported subscription {kind:?}: only newHeads"))).await;
+            pending
+                .reject(invalid_params(format!(
+                    "unsupported subscription {kind:?}: only newHeads"
+                )))
+                .await;
             return Ok(());
         }
         let mut heads = self.seq.subscribe_heads();

@@ -8,9 +8,9 @@ mod misc;
 mod quire;
 
 pub use eth::{EthApiServer, EthRpc};
-pub use misc::{NetApiServer, Web3ApiServer, MiscRpc};
-pub use quire::{BatchView, QuireApiServer, QuireRpc};
 pub use jsonrpsee::server::ServerHandle;
+pub use misc::{MiscRpc, NetApiServer, Web3ApiServer};
+pub use quire::{BatchView, QuireApiServer, QuireRpc};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -54,17 +54,32 @@ impl Default for RpcConfig {
 /// Every method quire serves, in one module.
 pub fn module(seq: Arc<Sequencer>, config: &RpcConfig) -> RpcModule<()> {
     let mut module = RpcModule::new(());
-    module.merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks).into_rpc()).expect("no duplicate eth methods");
-    module.merge(NetApiServer::into_rpc(MiscRpc::new(seq.clone()))).expect("no duplicate net methods");
-    module.merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone()))).expect("no duplicate web3 methods");
-    module.merge(QuireRpc::new(seq).into_rpc()).expect("no duplicate quire methods");
+    module
+        .merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks).into_rpc())
+        .expect("no duplicate eth methods");
+    module
+        .merge(NetApiServer::into_rpc(MiscRpc::new(seq.clone())))
+        .expect("no duplicate net methods");
+    module
+        .merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone())))
+        .expect("no duplicate web3 methods");
+    module
+        .merge(QuireRpc::new(seq).into_rpc())
+        .expect("no duplicate quire methods");
     module
 }
 
 /// Starts the server; it runs until the handle is stopped. Returns the bound address.
-pub async fn start(seq: Arc<Sequencer>, config: &RpcConfig) -> std::io::Result<(SocketAddr, ServerHandle)> {
+pub async fn start(
+    seq: Arc<Sequencer>,
+    config: &RpcConfig,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let cors = tower_http::cors::CorsLayer::new()
-        .allow_methods([hyper::Method::POST, hyper::Method::GET, hyper::Method::OPTIONS])
+        .allow_methods([
+            hyper::Method::POST,
+            hyper::Method::GET,
+            hyper::Method::OPTIONS,
+        ])
         .allow_origin(tower_http::cors::Any)
         .allow_headers([hyper::header::CONTENT_TYPE]);
     let server_config = ServerConfig::builder()

@@ -82,11 +82,19 @@ impl QuireRpc {
 
 impl QuireApiServer for QuireRpc {
     fn batch_number(&self) -> RpcResult<U64> {
-        let latest = self.seq.latest_batch().map_err(store_error)?.ok_or_else(|| server_error("no batches"))?;
+        let latest = self
+            .seq
+            .latest_batch()
+            .map_err(store_error)?
+            .ok_or_else(|| server_error("no batches"))?;
         Ok(U64::from(latest.number))
     }
 
     fn batch_by_number(&self, number: U64) -> RpcResult<Option<BatchView>> {
-        Ok(self.seq.batch(number.to()).map_err(store_error)?.map(BatchView::from))
+        Ok(self
+            .seq
+            .batch(number.to())
+            .map_err(store_error)?
+            .map(BatchView::from))
     }
 }

@@ -33,7 +33,12 @@ pub struct GenesisAccount {
 
 impl Default for Genesis {
     fn default() -> Self {
-        Self { chain_id: 271_828, base_fee: 1_000_000_000, block_gas_limit: 30_000_000, alloc: Vec::new() }
+        Self {
+            chain_id: 271_828,
+            base_fee: 1_000_000_000,
+            block_gas_limit: 30_000_000,
+            alloc: Vec::new(),
+        }
     }
 }
 
@@ -56,7 +61,13 @@ pub struct MempoolConfig {
 
 impl Default for MempoolConfig {
     fn default() -> Self {
-        Self { max_txs: 200_000, max_txs_per_sender: 4096, max_nonce_gap: 64, price_bump_percent: 10, max_tx_bytes: 4096 }
+        Self {
+            max_txs: 200_000,
+            max_txs_per_sender: 4096,
+            max_nonce_gap: 64,
+            price_bump_percent: 10,
+            max_tx_bytes: 4096,
+        }
     }
 }
 

@@ -14,7 +14,9 @@ pub enum TxError {
     #[error("oversized data: transaction size {size}, limit {limit}")]
     Oversized { size: usize, limit: usize },
     /// Blob, EIP-7702 or unknown types.
-    #[error("transaction type not supported: quire accepts legacy, EIP-2930 and EIP-1559 transfers")]
+    #[error(
+        "transaction type not supported: quire accepts legacy, EIP-2930 and EIP-1559 transfers"
+    )]
     UnsupportedType,
     /// Legacy transaction without EIP-155.
     #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
@@ -41,7 +43,9 @@ pub enum TxError {
     #[error("exceeds block gas limit")]
     GasLimitExceeded,
     /// Fee cap below the base fee.
-    #[error("max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}")]
+    #[error(
+        "max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}"
+    )]
     FeeCapTooLow { max_fee: u128, base_fee: u64 },
     /// Tip above the fee cap.
     #[error("max priority fee per gas higher than max fee per gas")]
@@ -53,8 +57,14 @@ pub enum TxError {
     #[error("nonce too high: next executable nonce {next}, tx nonce {tx}, max gap {max_gap}")]
     NonceTooHigh { next: u64, tx: u64, max_gap: u64 },
     /// Balance below value + gas × price (over all the sender's pending transactions).
-    #[error("insufficient funds for gas * price + value: address {address} have {have} want {want}")]
-    InsufficientFunds { address: Address, have: u128, want: u128 },
+    #[error(
+        "insufficient funds for gas * price + value: address {address} have {have} want {want}"
+    )]
+    InsufficientFunds {
+        address: Address,
+        have: u128,
+        want: u128,
+    },
     /// Same transaction already pending.
     #[error("already known")]
     AlreadyKnown,

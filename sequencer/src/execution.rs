@@ -54,7 +54,11 @@ pub fn execute(
         let fee = t.fee(base_fee);
         let after_debit = sender.balance - t.value - fee;
         let balance_of = |tree: &StateTree, a: &Address, own: u128| {
-            if *a == t.sender { own } else { tree.get(a).map_or(0, |l| l.balance) }
+            if *a == t.sender {
+                own
+            } else {
+                tree.get(a).map_or(0, |l| l.balance)
+            }
         };
         let receiver_after = balance_of(tree, &t.to, after_debit) + t.value;
         let recipient_before = if fee_recipient == t.to {
@@ -67,14 +71,19 @@ pub fn execute(
             continue;
         }
         let apply = |tree: &mut StateTree, a: Address, f: &dyn Fn(u64, u128) -> (u64, u128)| {
-            let (i, _) = tree.get_or_insert(a).expect("state tree has room for 2^32 accounts");
+            let (i, _) = tree
+                .get_or_insert(a)
+                .expect("state tree has room for 2^32 accounts");
             let leaf = *tree.leaf(i).expect("just inserted");
             let (nonce, balance) = f(leaf.nonce, leaf.balance);
-            tree.set_account(i, nonce, balance).expect("balance bounds checked above");
+            tree.set_account(i, nonce, balance)
+                .expect("balance bounds checked above");
         };
         apply(tree, t.sender, &|nonce, _| (nonce + 1, after_debit));
         apply(tree, t.to, &|nonce, balance| (nonce, balance + t.value));
-        apply(tree, fee_recipient, &|nonce, balance| (nonce, balance + fee));
+        apply(tree, fee_recipient, &|nonce, balance| {
+            (nonce, balance + fee)
+        });
         touched.extend([t.sender, t.to, fee_recipient]);
         commitment.absorb(t);
         out.included.push(tx.clone());

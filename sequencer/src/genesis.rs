@@ -24,13 +24,18 @@ pub fn genesis_tree(genesis: &Genesis) -> Result<StateTree, String> {
     }
     for a in &alloc {
         let (i, _) = tree.get_or_insert(a.address).map_err(|e| e.to_string())?;
-        tree.set_account(i, 0, a.balance).map_err(|e| format!("genesis balance of {}: {e}", a.address))?;
+        tree.set_account(i, 0, a.balance)
+            .map_err(|e| format!("genesis balance of {}: {e}", a.address))?;
     }
     Ok(tree)
 }
 
 /// Writes genesis into an empty store: tree, block 0, and batch 0 (sealed, genesis only).
-pub fn write_genesis(store: &Store, genesis: &Genesis, fee_recipient: alloy_primitives::Address) -> Result<(), String> {
+pub fn write_genesis(
+    store: &Store,
+    genesis: &Genesis,
+    fee_recipient: alloy_primitives::Address,
+) -> Result<(), String> {
     let mut tree = genesis_tree(genesis)?;
     let updates = tree.commit();
     let root = digest_to_b256(&tree.root());
@@ -53,7 +58,10 @@ pub fn write_genesis(store: &Store, genesis: &Genesis, fee_recipient: alloy_prim
         w.account(&leaf.key, 0, leaf.nonce, leaf.balance);
     }
     w.nodes(&updates, 0);
-    w.block(&StoredBlock { header, tx_hashes: Vec::new() });
+    w.block(&StoredBlock {
+        header,
+        tx_hashes: Vec::new(),
+    });
     w.batch(&BatchHeader {
         number: 0,
         first_block: 0,

@@ -73,7 +73,6 @@ struct SenderQueue {
 }
 
 impl SenderQueue {
-
     fn tail(&self) -> Option<&Arc<PoolTx>> {
         self.txs.values().next_back()
     }
@@ -96,7 +95,13 @@ pub struct Mempool {
 impl Mempool {
     /// An empty pool; journal sequence numbers continue after `next_seq`.
     pub fn new(config: MempoolConfig, next_seq: u64) -> Self {
-        Self { config, by_hash: HashMap::new(), senders: HashMap::new(), tails: BTreeSet::new(), next_seq }
+        Self {
+            config,
+            by_hash: HashMap::new(),
+            senders: HashMap::new(),
+            tails: BTreeSet::new(),
+            next_seq,
+        }
     }
 
     /// Number of transactions held.
@@ -116,28 +121,45 @@ impl Mempool {
 
     /// The nonce a sender's next transaction should use, counting pending ones.
     pub fn pending_nonce(&self, sender: &Address, state: AccountState) -> u64 {
-        self.senders.get(sender).map_or(state.nonce, |q| run_end(&q.txs, state.nonce))
+        self.senders
+            .get(sender)
+            .map_or(state.nonce, |q| run_end(&q.txs, state.nonce))
     }
 
     /// Admits `tx` after the nonce, balance, replacement and capacity rules; returns the
     /// journal sequence number assigned to it and what it displaced.
-    pub fn insert(&mut self, tx: ValidatedTx, state: AccountState, base_fee: u64) -> Result<(Arc<PoolTx>, Displaced), TxError> {
+    pub fn insert(
+        &mut self,
+        tx: ValidatedTx,
+        state: AccountState,
+        base_fee: u64,
+    ) -> Result<(Arc<PoolTx>, Displaced), TxError> {
         if self.by_hash.contains_key(&tx.hash) {
             return Err(TxError::AlreadyKnown);
         }
         let sender = tx.transfer.sender;
         let nonce = tx.transfer.nonce;
         if nonce < state.nonce {
-            return Err(TxError::NonceTooLow { next: state.nonce, tx: nonce });
+            return Err(TxError::NonceTooLow {
+                next: state.nonce,
+                tx: nonce,
+            });
         }
         let queue = self.senders.get(&sender);
         let pending_nonce = queue.map_or(state.nonce, |q| run_end(&q.txs, state.nonce));
         if nonce > pending_nonce + self.config.max_nonce_gap {
-            return Err(TxError::NonceTooHigh { next: pending_nonce, tx: nonce, max_gap: self.config.max_nonce_gap });
+            return Err(TxError::NonceTooHigh {
+                next: pending_nonce,
+                tx: nonce,
+                max_gap: self.config.max_nonce_gap,
+            });
         }
         let existing = queue.and_then(|q| q.txs.get(&nonce)).cloned();
         if let Some(old) = &existing {
-            let bump = |old: u128| old.saturating_mul(100 + u128::from(self.config.price_bump_percent)).div_ceil(100);
+            let bump = |old: u128| {
+                old.saturating_mul(100 + u128::from(self.config.price_bump_percent))
+                    .div_ceil(100)
+            };
             let t = &tx.transfer;
             if t.max_fee_per_gas < bump(old.tx.transfer.max_fee_per_gas)
                 || t.max_priority_fee_per_gas < bump(old.tx.transfer.max_priority_fee_per_gas)
@@ -149,18 +171,30 @@ impl Mempool {
         }
         // Every pending transaction of the sender must stay affordable together.
         let others: U256 = queue
-            .map(|q| q.txs.values().filter(|p| p.nonce() != nonce).map(|p| p.tx.upfront_cost).sum())
+            .map(|q| {
+                q.txs
+                    .values()
+                    .filter(|p| p.nonce() != nonce)
+                    .map(|p| p.tx.upfront_cost)
+                    .sum()
+            })
             .unwrap_or_default();
         let want = others + tx.upfront_cost;
         if want > U256::from(state.balance) {
-            return Err(TxError::InsufficientFunds { address: sender, have: state.balance, want: want.saturating_to() });
+            return Err(TxError::InsufficientFunds {
+                address: sender,
+                have: state.balance,
+                want: want.saturating_to(),
+            });
         }
         let tip = tx.transfer.effective_gas_price(base_fee) - u128::from(base_fee);
         // Capacity: a new transaction may push out the cheapest tail of another sender.
         let mut evict = None;
         if existing.is_none() && self.by_hash.len() >= self.config.max_txs {
             match self.tails.iter().next() {
-                Some(&(victim_tip, _, victim)) if victim_tip < tip && victim != sender => evict = Some(victim),
+                Some(&(victim_tip, _, victim)) if victim_tip < tip && victim != sender => {
+                    evict = Some(victim)
+                }
                 _ => return Err(TxError::PoolFull),
             }
         }
@@ -170,7 +204,11 @@ impl Mempool {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Arc::new(PoolTx { tx, journal_seq: seq, tip });
+        let entry = Arc::new(PoolTx {
+            tx,
+            journal_seq: seq,
+            tip,
+        });
         self.untrack_tail(&sender);
         let queue = self.senders.entry(sender).or_default();
         queue.state_nonce = state.nonce;
@@ -185,7 +223,12 @@ impl Mempool {
 
     /// Up to `max_txs` executable transactions, best tip first, each sender's in nonce
     /// order, whose encodings fit `max_bytes` (each counted as `len + per_tx_overhead`).
-    pub fn select(&self, max_txs: usize, max_bytes: usize, per_tx_overhead: usize) -> Vec<Arc<PoolTx>> {
+    pub fn select(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        per_tx_overhead: usize,
+    ) -> Vec<Arc<PoolTx>> {
         let mut heap: BinaryHeap<(u128, Reverse<u64>, Address)> = BinaryHeap::new();
         for (sender, q) in &self.senders {
             if let Some(head) = q.txs.get(&q.state_nonce) {
@@ -196,7 +239,9 @@ impl Mempool {
         let mut next_nonce: HashMap<Address, u64> = HashMap::new();
         let mut bytes = 0usize;
         while out.len() < max_txs {
-            let Some((_, _, sender)) = heap.pop() else { break };
+            let Some((_, _, sender)) = heap.pop() else {
+                break;
+            };
             let q = &self.senders[&sender];
             let nonce = *next_nonce.get(&sender).unwrap_or(&q.state_nonce);
             let tx = &q.txs[&nonce];
@@ -219,11 +264,17 @@ impl Mempool {
     /// transaction whose nonce is now used (the included ones and any stale replacements).
     /// Returns the dropped transactions that were *not* included, whose journal entries
     /// must be deleted separately.
-    pub fn on_block(&mut self, included: &[B256], nonces: impl IntoIterator<Item = (Address, u64)>) -> Vec<Arc<PoolTx>> {
+    pub fn on_block(
+        &mut self,
+        included: &[B256],
+        nonces: impl IntoIterator<Item = (Address, u64)>,
+    ) -> Vec<Arc<PoolTx>> {
         let included: std::collections::HashSet<&B256> = included.iter().collect();
         let mut stale = Vec::new();
         for (sender, nonce) in nonces {
-            let Some(q) = self.senders.get_mut(&sender) else { continue };
+            let Some(q) = self.senders.get_mut(&sender) else {
+                continue;
+            };
             q.state_nonce = nonce;
             let keep = q.txs.split_off(&nonce);
             let gone = std::mem::replace(&mut q.txs, keep);
@@ -242,10 +293,15 @@ impl Mempool {
     /// Removes `hash` and every later transaction of its sender (they can no longer
     /// execute); returns them.
     pub fn remove_with_descendants(&mut self, hash: &B256) -> Vec<Arc<PoolTx>> {
-        let Some(tx) = self.by_hash.get(hash).cloned() else { return Vec::new() };
+        let Some(tx) = self.by_hash.get(hash).cloned() else {
+            return Vec::new();
+        };
         let sender = tx.sender();
         self.untrack_tail(&sender);
-        let q = self.senders.get_mut(&sender).expect("indexed tx has a queue");
+        let q = self
+            .senders
+            .get_mut(&sender)
+            .expect("indexed tx has a queue");
         let removed: Vec<_> = q.txs.split_off(&tx.nonce()).into_values().collect();
         for r in &removed {
             self.by_hash.remove(&r.tx.hash);
@@ -288,7 +344,10 @@ mod tests {
     use crate::validation::validate;
     use alloy::signers::local::PrivateKeySigner;
 
-    const RICH: AccountState = AccountState { nonce: 0, balance: 10u128.pow(20) };
+    const RICH: AccountState = AccountState {
+        nonce: 0,
+        balance: 10u128.pow(20),
+    };
     const BASE: u64 = 1_000;
 
     fn key(i: u8) -> PrivateKeySigner {
@@ -303,7 +362,14 @@ mod tests {
     }
 
     fn pool(max_txs: usize) -> Mempool {
-        Mempool::new(MempoolConfig { max_txs, max_nonce_gap: 4, ..Default::default() }, 0)
+        Mempool::new(
+            MempoolConfig {
+                max_txs,
+                max_nonce_gap: 4,
+                ..Default::default()
+            },
+            0,
+        )
     }
 
     #[test]
@@ -311,15 +377,24 @@ mod tests {
         let mut p = pool(100);
         let s = key(0);
         let state = AccountState { nonce: 2, ..RICH };
-        assert_eq!(p.insert(tx(&s, 1, 1), state, BASE).unwrap_err(), TxError::NonceTooLow { next: 2, tx: 1 });
+        assert_eq!(
+            p.insert(tx(&s, 1, 1), state, BASE).unwrap_err(),
+            TxError::NonceTooLow { next: 2, tx: 1 }
+        );
         p.insert(tx(&s, 2, 1), state, BASE).unwrap();
         // Gap of up to 4 beyond the pending nonce (3) is queued; beyond is refused.
         p.insert(tx(&s, 7, 1), state, BASE).unwrap();
-        assert!(matches!(p.insert(tx(&s, 8, 1), state, BASE), Err(TxError::NonceTooHigh { .. })));
+        assert!(matches!(
+            p.insert(tx(&s, 8, 1), state, BASE),
+            Err(TxError::NonceTooHigh { .. })
+        ));
         assert_eq!(p.pending_nonce(&s.address(), state), 3);
         // Only the consecutive run is executable.
         assert_eq!(p.select(10, usize::MAX, 0).len(), 1);
-        assert_eq!(p.insert(tx(&s, 2, 1), state, BASE).unwrap_err(), TxError::AlreadyKnown);
+        assert_eq!(
+            p.insert(tx(&s, 2, 1), state, BASE).unwrap_err(),
+            TxError::AlreadyKnown
+        );
     }
 
     #[test]
@@ -330,9 +405,15 @@ mod tests {
         let mut t = eip1559(0, Address::repeat_byte(0xaa), 1);
         t.max_priority_fee_per_gas = 109;
         t.max_fee_per_gas = 11_000;
-        assert_eq!(p.insert(validate(sign(&s, t.clone()), &rules()).unwrap(), RICH, BASE).unwrap_err(), TxError::ReplacementUnderpriced);
+        assert_eq!(
+            p.insert(validate(sign(&s, t.clone()), &rules()).unwrap(), RICH, BASE)
+                .unwrap_err(),
+            TxError::ReplacementUnderpriced
+        );
         t.max_priority_fee_per_gas = 110;
-        let (_, displaced) = p.insert(validate(sign(&s, t), &rules()).unwrap(), RICH, BASE).unwrap();
+        let (_, displaced) = p
+            .insert(validate(sign(&s, t), &rules()).unwrap(), RICH, BASE)
+            .unwrap();
         assert!(displaced.replaced.is_some());
         assert_eq!(p.len(), 1);
     }
@@ -342,10 +423,16 @@ mod tests {
         let mut p = pool(100);
         let s = key(0);
         let cost = 21_000 * 10_000 + 1;
-        let state = AccountState { nonce: 0, balance: 2 * cost };
+        let state = AccountState {
+            nonce: 0,
+            balance: 2 * cost,
+        };
         p.insert(tx(&s, 0, 1), state, BASE).unwrap();
         p.insert(tx(&s, 1, 1), state, BASE).unwrap();
-        assert!(matches!(p.insert(tx(&s, 2, 1), state, BASE), Err(TxError::InsufficientFunds { .. })));
+        assert!(matches!(
+            p.insert(tx(&s, 2, 1), state, BASE),
+            Err(TxError::InsufficientFunds { .. })
+        ));
     }
 
     #[test]
@@ -353,9 +440,15 @@ mod tests {
         let mut p = pool(2);
         p.insert(tx(&key(0), 0, 5), RICH, BASE).unwrap();
         p.insert(tx(&key(1), 0, 7), RICH, BASE).unwrap();
-        assert_eq!(p.insert(tx(&key(2), 0, 5), RICH, BASE).unwrap_err(), TxError::PoolFull);
+        assert_eq!(
+            p.insert(tx(&key(2), 0, 5), RICH, BASE).unwrap_err(),
+            TxError::PoolFull
+        );
         let (_, displaced) = p.insert(tx(&key(2), 0, 6), RICH, BASE).unwrap();
-        assert_eq!(displaced.evicted.unwrap().tx.transfer.sender, key(0).address());
+        assert_eq!(
+            displaced.evicted.unwrap().tx.transfer.sender,
+            key(0).address()
+        );
         assert_eq!(p.len(), 2);
     }
 
@@ -366,8 +459,15 @@ mod tests {
         p.insert(tx(&a, 0, 1), RICH, BASE).unwrap();
         p.insert(tx(&a, 1, 50), RICH, BASE).unwrap();
         p.insert(tx(&b, 0, 10), RICH, BASE).unwrap();
-        let picked: Vec<(Address, u64)> = p.select(10, usize::MAX, 0).iter().map(|t| (t.sender(), t.nonce())).collect();
-        assert_eq!(picked, vec![(b.address(), 0), (a.address(), 0), (a.address(), 1)]);
+        let picked: Vec<(Address, u64)> = p
+            .select(10, usize::MAX, 0)
+            .iter()
+            .map(|t| (t.sender(), t.nonce()))
+            .collect();
+        assert_eq!(
+            picked,
+            vec![(b.address(), 0), (a.address(), 0), (a.address(), 1)]
+        );
         assert_eq!(p.select(2, usize::MAX, 0).len(), 2);
         let one_size = p.select(1, usize::MAX, 0)[0].tx.raw.len();
         assert_eq!(p.select(10, one_size * 2, 0).len(), 2);
@@ -382,7 +482,10 @@ mod tests {
         let stale = p.on_block(&[], [(a.address(), 2)]);
         assert_eq!(stale.len(), 2);
         assert!(p.is_empty());
-        let t = p.insert(tx(&a, 2, 1), AccountState { nonce: 2, ..RICH }, BASE).unwrap().0;
+        let t = p
+            .insert(tx(&a, 2, 1), AccountState { nonce: 2, ..RICH }, BASE)
+            .unwrap()
+            .0;
         assert!(p.on_block(&[t.tx.hash], [(a.address(), 3)]).is_empty());
         assert!(p.get(&t0.tx.hash).is_none());
     }

@@ -28,12 +28,19 @@ pub(crate) struct ProducerState {
 
 impl ProducerState {
     pub(crate) fn new(tree: StateTree, head: BlockHeader, batch: BatchHeader) -> Self {
-        Self { tree, head, batch, last_block_at: Instant::now() }
+        Self {
+            tree,
+            head,
+            batch,
+            last_block_at: Instant::now(),
+        }
     }
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Producer thread body. Returns when the sequencer stops; a storage failure stops it
@@ -64,7 +71,9 @@ fn run_loop(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError> {
         seal_if_old(seq, st)?;
         // Sleep until the block timer (or a wake-up from a filling mempool).
         let mut guard = seq.wake.lock.lock();
-        let until_due = block_time.saturating_sub(st.last_block_at.elapsed()).max(Duration::from_millis(5));
+        let until_due = block_time
+            .saturating_sub(st.last_block_at.elapsed())
+            .max(Duration::from_millis(5));
         seq.wake.cond.wait_for(&mut guard, until_due);
     }
 }
@@ -77,7 +86,9 @@ fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, usize) {
         BatchStatus::Sealed => (0, BATCH_HEADER_BYTES as u64),
     };
     let tx_room = cfg.batch_max_txs.saturating_sub(txs) as usize;
-    let byte_room = cfg.batch_max_bytes.saturating_sub(bytes + BLOCK_HEADER_BYTES as u64) as usize;
+    let byte_room = cfg
+        .batch_max_bytes
+        .saturating_sub(bytes + BLOCK_HEADER_BYTES as u64) as usize;
     (tx_room, byte_room)
 }
 
@@ -85,7 +96,11 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     let cfg = &seq.config.production;
     let gas_cap = (seq.config.genesis.block_gas_limit / TRANSFER_GAS) as usize;
     let (tx_room, byte_room) = batch_room(seq, st);
-    let candidates = seq.pool.lock().select(cfg.max_block_txs.min(gas_cap).min(tx_room), byte_room, TX_HEADER_BYTES);
+    let candidates = seq.pool.lock().select(
+        cfg.max_block_txs.min(gas_cap).min(tx_room),
+        byte_room,
+        TX_HEADER_BYTES,
+    );
     if candidates.is_empty() {
         return Ok(false);
     }
@@ -98,7 +113,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     };
     let prev_root = st.head.state_root;
     let block_commitment_start = TxCommitment::empty();
-    let executed = execute(&mut st.tree, &candidates, cfg.fee_recipient, base_fee, running);
+    let executed = execute(
+        &mut st.tree,
+        &candidates,
+        cfg.fee_recipient,
+        base_fee,
+        running,
+    );
     let mut block_commitment = block_commitment_start;
     for tx in &executed.included {
         block_commitment.absorb(&tx.tx.transfer);
@@ -110,7 +131,11 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     let updates = st.tree.commit();
     let now = now_ms();
     let number = st.head.number + 1;
-    let batch_number = if opening { st.batch.number + 1 } else { st.batch.number };
+    let batch_number = if opening {
+        st.batch.number + 1
+    } else {
+        st.batch.number
+    };
     let header = BlockHeader {
         number,
         parent_hash: st.head.hash(),
@@ -124,7 +149,12 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         gas_limit: seq.config.genesis.block_gas_limit,
         base_fee,
     };
-    let block_bytes = (BLOCK_HEADER_BYTES + executed.included.iter().map(|t| TX_HEADER_BYTES + t.tx.raw.len()).sum::<usize>()) as u64;
+    let block_bytes = (BLOCK_HEADER_BYTES
+        + executed
+            .included
+            .iter()
+            .map(|t| TX_HEADER_BYTES + t.tx.raw.len())
+            .sum::<usize>()) as u64;
     let mut batch = if opening {
         BatchHeader {
             number: batch_number,
@@ -158,7 +188,11 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
 
     let mut w = seq.store.block_write();
     for u in updates.iter().filter(|u| u.level == 0) {
-        w.leaf(u.index, st.tree.leaf(u.index).expect("updated leaf exists"), batch_number);
+        w.leaf(
+            u.index,
+            st.tree.leaf(u.index).expect("updated leaf exists"),
+            batch_number,
+        );
     }
     w.nodes(&updates, batch_number);
     for a in &executed.touched {
@@ -167,7 +201,12 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     }
     let mut hashes = Vec::with_capacity(executed.included.len());
     for (i, tx) in executed.included.iter().enumerate() {
-        let record = TxRecord { block_number: number, index: i as u64, sender: tx.tx.transfer.sender, raw: tx.tx.raw.clone() };
+        let record = TxRecord {
+            block_number: number,
+            index: i as u64,
+            sender: tx.tx.transfer.sender,
+            raw: tx.tx.raw.clone(),
+        };
         w.tx(&tx.tx.hash, &record);
         w.forget_journal(tx.journal_seq);
         hashes.push(tx.tx.hash);
@@ -176,7 +215,10 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         w.forget_journal(tx.journal_seq);
     }
     w.batch(&batch);
-    w.block(&StoredBlock { header: header.clone(), tx_hashes: hashes.clone() });
+    w.block(&StoredBlock {
+        header: header.clone(),
+        tx_hashes: hashes.clone(),
+    });
     w.commit()?;
 
     // Publish: readers and the mempool move to the new block together.
@@ -190,7 +232,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         let mut nonces = Vec::with_capacity(executed.touched.len());
         for a in &executed.touched {
             let leaf = st.tree.get(a).expect("touched account exists");
-            view.accounts.insert(*a, AccountState { nonce: leaf.nonce, balance: leaf.balance });
+            view.accounts.insert(
+                *a,
+                AccountState {
+                    nonce: leaf.nonce,
+                    balance: leaf.balance,
+                },
+            );
             nonces.push((*a, leaf.nonce));
         }
         view.head = header.clone();
@@ -200,7 +248,11 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         stale
     };
     if !stale.is_empty() {
-        seq.journal.submit(JournalOp { put: None, delete: stale.iter().map(|t| t.journal_seq).collect(), done: None });
+        seq.journal.submit(JournalOp {
+            put: None,
+            delete: stale.iter().map(|t| t.journal_seq).collect(),
+            done: None,
+        });
     }
     metrics::counter!("quire_blocks_total").increment(1);
     metrics::counter!("quire_block_txs_total").increment(header.tx_count);
@@ -208,7 +260,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     metrics::gauge!("quire_head_block").set(number as f64);
     if batch.status() == BatchStatus::Sealed {
         metrics::counter!("quire_batches_sealed_total").increment(1);
-        tracing::info!(batch = batch.number, txs = batch.tx_count, bytes = batch.data_bytes, blocks = batch.last_block - batch.first_block + 1, "batch sealed");
+        tracing::info!(
+            batch = batch.number,
+            txs = batch.tx_count,
+            bytes = batch.data_bytes,
+            blocks = batch.last_block - batch.first_block + 1,
+            "batch sealed"
+        );
     }
     tracing::debug!(number, txs = header.tx_count, "block produced");
     st.head = header.clone();
@@ -223,9 +281,17 @@ fn forget_dropped(seq: &Sequencer, executed: &Executed) {
     let mut delete = Vec::new();
     for (tx, reason) in &executed.dropped {
         tracing::warn!(hash = %tx.tx.hash, reason, "dropping transaction that no longer executes");
-        delete.extend(pool.remove_with_descendants(&tx.tx.hash).iter().map(|t| t.journal_seq));
+        delete.extend(
+            pool.remove_with_descendants(&tx.tx.hash)
+                .iter()
+                .map(|t| t.journal_seq),
+        );
     }
-    seq.journal.submit(JournalOp { put: None, delete, done: None });
+    seq.journal.submit(JournalOp {
+        put: None,
+        delete,
+        done: None,
+    });
 }
 
 /// Seals the open batch once it is older than the age limit, even with no new blocks.
@@ -244,7 +310,11 @@ fn seal_if_old(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError
     w.batch(&batch);
     w.commit()?;
     metrics::counter!("quire_batches_sealed_total").increment(1);
-    tracing::info!(batch = batch.number, txs = batch.tx_count, "batch sealed by age");
+    tracing::info!(
+        batch = batch.number,
+        txs = batch.tx_count,
+        "batch sealed by age"
+    );
     st.batch = batch;
     Ok(())
 }

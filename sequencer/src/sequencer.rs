@@ -46,7 +46,12 @@ pub enum StateAt {
 #[derive(Clone, Debug)]
 pub enum TxLookup {
     /// In a block.
-    Included { record: TxRecord, header: BlockHeader },
+    Included {
+        /// The stored transaction.
+        record: TxRecord,
+        /// Header of the including block.
+        header: Box<BlockHeader>,
+    },
     /// Waiting in the mempool.
     Pending(Arc<PoolTx>),
 }
@@ -79,7 +84,9 @@ pub struct Sequencer {
 
 impl std::fmt::Debug for Sequencer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sequencer").field("store", &self.store).finish()
+        f.debug_struct("Sequencer")
+            .field("store", &self.store)
+            .finish()
     }
 }
 
@@ -87,7 +94,9 @@ impl Sequencer {
     /// Opens the chain in `data_dir` (creating genesis on first use), checks the state
     /// against the head block, replays the journal into the mempool, and starts producing.
     pub fn open(config: SequencerConfig, data_dir: &Path) -> Result<Arc<Self>, SequencerError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| SequencerError::Invalid(format!("creating {}: {e}", data_dir.display())))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            SequencerError::Invalid(format!("creating {}: {e}", data_dir.display()))
+        })?;
         let store = Arc::new(Store::open(&data_dir.join("db"))?);
         let fingerprint = genesis::fingerprint(&config.genesis);
         match store.genesis_fingerprint()? {
@@ -100,14 +109,36 @@ impl Sequencer {
             }
             Some(_) => {}
         }
-        let head_number = store.head()?.ok_or_else(|| SequencerError::Invalid("database has genesis but no head".into()))?;
-        let head = store.block(head_number)?.ok_or_else(|| SequencerError::Invalid(format!("head block {head_number} missing")))?.header;
-        let tree = StateTree::from_leaves(store.load_leaves()?).map_err(|e| SequencerError::Invalid(e.to_string()))?;
+        let head_number = store
+            .head()?
+            .ok_or_else(|| SequencerError::Invalid("database has genesis but no head".into()))?;
+        let head = store
+            .block(head_number)?
+            .ok_or_else(|| SequencerError::Invalid(format!("head block {head_number} missing")))?
+            .header;
+        let tree = StateTree::from_leaves(store.load_leaves()?)
+            .map_err(|e| SequencerError::Invalid(e.to_string()))?;
         if digest_to_b256(&tree.root()) != head.state_root {
-            return Err(SequencerError::Invalid(format!("state root rebuilt from leaves does not match block {head_number}")));
+            return Err(SequencerError::Invalid(format!(
+                "state root rebuilt from leaves does not match block {head_number}"
+            )));
         }
-        let accounts = tree.leaves().iter().map(|l| (l.key, AccountState { nonce: l.nonce, balance: l.balance })).collect();
-        let latest_batch = store.latest_batch()?.ok_or_else(|| SequencerError::Invalid("no batches".into()))?;
+        let accounts = tree
+            .leaves()
+            .iter()
+            .map(|l| {
+                (
+                    l.key,
+                    AccountState {
+                        nonce: l.nonce,
+                        balance: l.balance,
+                    },
+                )
+            })
+            .collect();
+        let latest_batch = store
+            .latest_batch()?
+            .ok_or_else(|| SequencerError::Invalid("no batches".into()))?;
         let journal = store.journal()?;
         let next_seq = journal.last().map_or(0, |(s, _)| s + 1);
         let rules = ValidationRules {
@@ -122,9 +153,15 @@ impl Sequencer {
             rules,
             journal: JournalWriter::spawn(store.clone()),
             store,
-            view: RwLock::new(View { accounts, head: head.clone() }),
+            view: RwLock::new(View {
+                accounts,
+                head: head.clone(),
+            }),
             heads: broadcast::channel(1024).0,
-            wake: Wake { lock: Mutex::new(()), cond: Condvar::new() },
+            wake: Wake {
+                lock: Mutex::new(()),
+                cond: Condvar::new(),
+            },
             stopping: AtomicBool::new(false),
             failed: Mutex::new(None),
             producer: Mutex::new(None),
@@ -177,7 +214,12 @@ impl Sequencer {
     }
 
     fn account_state(&self, address: &Address) -> AccountState {
-        self.view.read().accounts.get(address).copied().unwrap_or_default()
+        self.view
+            .read()
+            .accounts
+            .get(address)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Validates, admits and journals a signed transaction; returns once it is durable.
@@ -185,7 +227,9 @@ impl Sequencer {
         let result = self.submit_inner(raw).await;
         match &result {
             Ok(_) => metrics::counter!("quire_txs_accepted_total").increment(1),
-            Err(e) => metrics::counter!("quire_txs_rejected_total", "reason" => e.reason()).increment(1),
+            Err(e) => {
+                metrics::counter!("quire_txs_rejected_total", "reason" => e.reason()).increment(1)
+            }
         }
         result
     }
@@ -205,8 +249,17 @@ impl Sequencer {
             let state = self.account_state(&tx.transfer.sender);
             let raw = tx.raw.clone();
             let (entry, displaced) = pool.insert(tx, state, self.rules.base_fee)?;
-            let delete = displaced.replaced.iter().chain(displaced.evicted.iter()).map(|d| d.journal_seq).collect();
-            let op = JournalOp { put: Some((entry.journal_seq, raw)), delete, done: Some(done_tx) };
+            let delete = displaced
+                .replaced
+                .iter()
+                .chain(displaced.evicted.iter())
+                .map(|d| d.journal_seq)
+                .collect();
+            let op = JournalOp {
+                put: Some((entry.journal_seq, raw)),
+                delete,
+                done: Some(done_tx),
+            };
             if !self.journal.submit(op) {
                 pool.remove_with_descendants(&hash);
                 return Err(TxError::Unavailable("journal stopped".into()));
@@ -294,9 +347,17 @@ impl Sequencer {
             let header = self
                 .store
                 .block(record.block_number)?
-                .ok_or_else(|| StoreError::Corrupt(format!("block {} of tx {hash} missing", record.block_number)))?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "block {} of tx {hash} missing",
+                        record.block_number
+                    ))
+                })?
                 .header;
-            return Ok(Some(TxLookup::Included { record, header }));
+            return Ok(Some(TxLookup::Included {
+                record,
+                header: Box::new(header),
+            }));
         }
         Ok(self.pool.lock().get(hash).cloned().map(TxLookup::Pending))
     }

@@ -43,7 +43,10 @@ pub struct ValidatedTx {
 /// Decodes and checks `raw`.
 pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxError> {
     if raw.len() > rules.max_tx_bytes {
-        return Err(TxError::Oversized { size: raw.len(), limit: rules.max_tx_bytes });
+        return Err(TxError::Oversized {
+            size: raw.len(),
+            limit: rules.max_tx_bytes,
+        });
     }
     let mut buf = raw.as_ref();
     let envelope = TxEnvelope::decode_2718(&mut buf).map_err(|e| TxError::Decode(e.to_string()))?;
@@ -59,7 +62,10 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
     match envelope.chain_id() {
         None => return Err(TxError::NotReplayProtected),
         Some(have) if have != rules.chain_id => {
-            return Err(TxError::WrongChainId { have, want: rules.chain_id })
+            return Err(TxError::WrongChainId {
+                have,
+                want: rules.chain_id,
+            })
         }
         Some(_) => {}
     }
@@ -83,10 +89,15 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         return Err(TxError::TipAboveFeeCap);
     }
     if max_fee < u128::from(rules.base_fee) {
-        return Err(TxError::FeeCapTooLow { max_fee, base_fee: rules.base_fee });
+        return Err(TxError::FeeCapTooLow {
+            max_fee,
+            base_fee: rules.base_fee,
+        });
     }
     // Signature last: it is the expensive check. `recover_signer` rejects high-s values.
-    let sender = envelope.recover_signer().map_err(|_| TxError::InvalidSignature)?;
+    let sender = envelope
+        .recover_signer()
+        .map_err(|_| TxError::InvalidSignature)?;
     let value = envelope.value();
     let upfront_cost = U256::from(gas_limit) * U256::from(max_fee) + value;
     let transfer = Transfer {
@@ -99,7 +110,13 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         max_fee_per_gas: max_fee,
         max_priority_fee_per_gas: max_tip,
     };
-    Ok(ValidatedTx { hash: *envelope.tx_hash(), raw, envelope, transfer, upfront_cost })
+    Ok(ValidatedTx {
+        hash: *envelope.tx_hash(),
+        raw,
+        envelope,
+        transfer,
+        upfront_cost,
+    })
 }
 
 #[cfg(test)]
@@ -114,7 +131,12 @@ pub(crate) mod tests {
     pub const CHAIN: u64 = 271_828;
 
     pub fn rules() -> ValidationRules {
-        ValidationRules { chain_id: CHAIN, base_fee: 1_000, block_gas_limit: 30_000_000, max_tx_bytes: 4096 }
+        ValidationRules {
+            chain_id: CHAIN,
+            base_fee: 1_000,
+            block_gas_limit: 30_000_000,
+            max_tx_bytes: 4096,
+        }
     }
 
     pub fn eip1559(nonce: u64, to: Address, value: u64) -> TxEip1559 {
@@ -153,43 +175,81 @@ pub(crate) mod tests {
     #[test]
     fn refuses_malformed_and_wrong_shape() {
         let r = rules();
-        assert!(matches!(validate(Bytes::from_static(&[0x02, 0xc0]), &r), Err(TxError::Decode(_))));
-        assert!(matches!(validate(Bytes::from_static(&[0xf8]), &r), Err(TxError::Decode(_))));
+        assert!(matches!(
+            validate(Bytes::from_static(&[0x02, 0xc0]), &r),
+            Err(TxError::Decode(_))
+        ));
+        assert!(matches!(
+            validate(Bytes::from_static(&[0xf8]), &r),
+            Err(TxError::Decode(_))
+        ));
         let s = signer();
         let mut bad = eip1559(0, TO, 1);
         bad.chain_id = 1;
-        assert_eq!(validate(sign(&s, bad), &r).unwrap_err(), TxError::WrongChainId { have: 1, want: CHAIN });
+        assert_eq!(
+            validate(sign(&s, bad), &r).unwrap_err(),
+            TxError::WrongChainId {
+                have: 1,
+                want: CHAIN
+            }
+        );
         let mut create = eip1559(0, TO, 1);
         create.to = TxKind::Create;
-        assert_eq!(validate(sign(&s, create), &r).unwrap_err(), TxError::ContractCreation);
+        assert_eq!(
+            validate(sign(&s, create), &r).unwrap_err(),
+            TxError::ContractCreation
+        );
         let mut call = eip1559(0, TO, 1);
         call.input = Bytes::from_static(&[1, 2, 3]);
         assert_eq!(validate(sign(&s, call), &r).unwrap_err(), TxError::Calldata);
         let mut low_gas = eip1559(0, TO, 1);
         low_gas.gas_limit = 20_999;
-        assert!(matches!(validate(sign(&s, low_gas), &r), Err(TxError::IntrinsicGasTooLow { .. })));
+        assert!(matches!(
+            validate(sign(&s, low_gas), &r),
+            Err(TxError::IntrinsicGasTooLow { .. })
+        ));
         let mut cheap = eip1559(0, TO, 1);
         cheap.max_fee_per_gas = 999;
         cheap.max_priority_fee_per_gas = 1;
-        assert!(matches!(validate(sign(&s, cheap), &r), Err(TxError::FeeCapTooLow { .. })));
+        assert!(matches!(
+            validate(sign(&s, cheap), &r),
+            Err(TxError::FeeCapTooLow { .. })
+        ));
         let mut tip = eip1559(0, TO, 1);
         tip.max_priority_fee_per_gas = 3_000;
-        assert_eq!(validate(sign(&s, tip), &r).unwrap_err(), TxError::TipAboveFeeCap);
+        assert_eq!(
+            validate(sign(&s, tip), &r).unwrap_err(),
+            TxError::TipAboveFeeCap
+        );
         let mut big = sign(&s, eip1559(0, TO, 1)).to_vec();
         big.push(0);
         assert!(matches!(validate(big.into(), &r), Err(TxError::Decode(_))));
         let mut tiny = r;
         tiny.max_tx_bytes = 10;
-        assert!(matches!(validate(sign(&s, eip1559(0, TO, 1)), &tiny), Err(TxError::Oversized { .. })));
+        assert!(matches!(
+            validate(sign(&s, eip1559(0, TO, 1)), &tiny),
+            Err(TxError::Oversized { .. })
+        ));
     }
 
     #[test]
     fn refuses_unprotected_legacy() {
         let s = signer();
-        let mut tx = TxLegacy { chain_id: None, nonce: 0, gas_price: 2_000, gas_limit: 21_000, to: TxKind::Call(TO), value: U256::from(1), ..Default::default() };
+        let mut tx = TxLegacy {
+            chain_id: None,
+            nonce: 0,
+            gas_price: 2_000,
+            gas_limit: 21_000,
+            to: TxKind::Call(TO),
+            value: U256::from(1),
+            ..Default::default()
+        };
         let sig = s.sign_transaction_sync(&mut tx).unwrap();
         let raw: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
-        assert_eq!(validate(raw, &rules()).unwrap_err(), TxError::NotReplayProtected);
+        assert_eq!(
+            validate(raw, &rules()).unwrap_err(),
+            TxError::NotReplayProtected
+        );
     }
 
     #[test]
@@ -199,12 +259,24 @@ pub(crate) mod tests {
         let sig = s.sign_transaction_sync(&mut tx).unwrap();
         // The same signature with s' = n - s and the parity flipped recovers the same key
         // (malleability); EIP-2 requires refusing it.
-        let n = U256::from_str_radix("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16).unwrap();
+        let n = U256::from_str_radix(
+            "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+            16,
+        )
+        .unwrap();
         let high = alloy::primitives::Signature::new(sig.r(), n - sig.s(), !sig.v());
-        let raw: Bytes = TxEnvelope::from(tx.clone().into_signed(high)).encoded_2718().into();
-        assert_eq!(validate(raw, &rules()).unwrap_err(), TxError::InvalidSignature);
+        let raw: Bytes = TxEnvelope::from(tx.clone().into_signed(high))
+            .encoded_2718()
+            .into();
+        assert_eq!(
+            validate(raw, &rules()).unwrap_err(),
+            TxError::InvalidSignature
+        );
         let zero = alloy::primitives::Signature::new(U256::ZERO, U256::from(1), false);
         let raw: Bytes = TxEnvelope::from(tx.into_signed(zero)).encoded_2718().into();
-        assert_eq!(validate(raw, &rules()).unwrap_err(), TxError::InvalidSignature);
+        assert_eq!(
+            validate(raw, &rules()).unwrap_err(),
+            TxError::InvalidSignature
+        );
     }
 }

@@ -39,7 +39,12 @@ fn raw(s: &PrivateKeySigner, nonce: u64, to: Address, value: u64) -> Bytes {
 fn config(senders: u8) -> SequencerConfig {
     let mut cfg = SequencerConfig::default();
     cfg.genesis.chain_id = CHAIN;
-    cfg.genesis.alloc = (0..senders).map(|i| GenesisAccount { address: signer(i).address(), balance: 10u128.pow(21) }).collect();
+    cfg.genesis.alloc = (0..senders)
+        .map(|i| GenesisAccount {
+            address: signer(i).address(),
+            balance: 10u128.pow(21),
+        })
+        .collect();
     cfg.production.block_time_ms = 10;
     cfg.production.fee_recipient = Address::repeat_byte(0xfe);
     cfg
@@ -54,7 +59,9 @@ fn wait_until(seq: &Sequencer, what: &str, f: impl Fn(&Sequencer) -> bool) {
 }
 
 fn submit_all(seq: &Arc<Sequencer>, txs: Vec<Bytes>) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     for tx in txs {
         rt.block_on(seq.submit(tx)).unwrap();
     }
@@ -77,23 +84,41 @@ fn batches_seal_by_bytes_with_exact_da_accounting() {
     let mut txs = Vec::new();
     for i in 0..4u8 {
         for nonce in 0..6 {
-            txs.push(raw(&signer(i), nonce, Address::repeat_byte(0x10 + nonce as u8), 1 + u64::from(i)));
+            txs.push(raw(
+                &signer(i),
+                nonce,
+                Address::repeat_byte(0x10 + nonce as u8),
+                1 + u64::from(i),
+            ));
         }
     }
     submit_all(&seq, txs);
-    wait_until(&seq, "all included", |s| s.pending_count() == 0 && s.head().number > 0);
+    wait_until(&seq, "all included", |s| {
+        s.pending_count() == 0 && s.head().number > 0
+    });
     let latest = seq.latest_batch().unwrap().unwrap();
     let mut total_txs = 0;
     for n in 1..=latest.number {
         let batch = seq.batch(n).unwrap().unwrap();
-        assert!(batch.data_bytes <= 700, "batch {n} is {} bytes", batch.data_bytes);
+        assert!(
+            batch.data_bytes <= 700,
+            "batch {n} is {} bytes",
+            batch.data_bytes
+        );
         // Re-encode the batch from stored blocks: the sealed size is the real encoding's.
         let mut data = BatchData::default();
         for b in batch.first_block..=batch.last_block {
             let block = seq.block(b).unwrap().unwrap();
             assert_eq!(block.header.batch_number, n);
-            let txs = block.tx_hashes.iter().map(|h| seq.store().tx(h).unwrap().unwrap().raw).collect();
-            data.blocks.push(BlockData { timestamp: block.header.timestamp, txs });
+            let txs = block
+                .tx_hashes
+                .iter()
+                .map(|h| seq.store().tx(h).unwrap().unwrap().raw)
+                .collect();
+            data.blocks.push(BlockData {
+                timestamp: block.header.timestamp,
+                txs,
+            });
         }
         assert_eq!(quire_da::encode(&data).len() as u64, batch.data_bytes);
         total_txs += batch.tx_count;
@@ -105,8 +130,15 @@ fn batches_seal_by_bytes_with_exact_da_accounting() {
         }
     }
     assert_eq!(total_txs, 24);
-    assert!(latest.number >= 4, "24 transfers of ~118 bytes cannot fit fewer than 4 batches of 700 bytes");
-    assert_eq!(total_balance(&seq), before, "transfers and fees conserve value");
+    assert!(
+        latest.number >= 4,
+        "24 transfers of ~118 bytes cannot fit fewer than 4 batches of 700 bytes"
+    );
+    assert_eq!(
+        total_balance(&seq),
+        before,
+        "transfers and fees conserve value"
+    );
     seq.shutdown().unwrap();
 }
 
@@ -121,14 +153,20 @@ fn batches_seal_by_count_and_age_and_history_proves_every_batch() {
     for nonce in 0..5 {
         for i in 0..3u8 {
             // Some receivers are new accounts, some are the other senders.
-            let to = if nonce % 2 == 0 { signer((i + 1) % 3).address() } else { Address::repeat_byte(0x40 + nonce as u8 * 3 + i) };
+            let to = if nonce % 2 == 0 {
+                signer((i + 1) % 3).address()
+            } else {
+                Address::repeat_byte(0x40 + nonce as u8 * 3 + i)
+            };
             txs.push(raw(&signer(i), nonce, to, 7));
         }
     }
     submit_all(&seq, txs);
     wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
     // 15 transfers with 4 per batch: the last batch of 3 seals by age.
-    wait_until(&seq, "age seal", |s| s.latest_batch().unwrap().unwrap().status() == BatchStatus::Sealed);
+    wait_until(&seq, "age seal", |s| {
+        s.latest_batch().unwrap().unwrap().status() == BatchStatus::Sealed
+    });
     let latest = seq.latest_batch().unwrap().unwrap();
     assert_eq!(latest.tx_count, 3);
     let store = seq.store();

@@ -15,12 +15,17 @@ use serde_json::{json, Value};
 
 /// Workspace root (parent of this crate).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// Folder the Foundry tools are installed in (`QUIRE_TOOLS_DIR`, else `.quire/tools`).
 pub fn tools_dir() -> PathBuf {
-    std::env::var_os("QUIRE_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".quire/tools"))
+    std::env::var_os("QUIRE_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".quire/tools"))
 }
 
 /// Path of a Foundry tool, installing it from npm if needed (once per test process: tests
@@ -28,7 +33,9 @@ pub fn tools_dir() -> PathBuf {
 fn tool(name: &str) -> PathBuf {
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    quire_node::tools::ensure(&tools_dir(), &[name]).unwrap_or_else(|e| panic!("installing {name} from npm: {e:#}"))[0].clone()
+    quire_node::tools::ensure(&tools_dir(), &[name])
+        .unwrap_or_else(|e| panic!("installing {name} from npm: {e:#}"))[0]
+        .clone()
 }
 
 /// Path to `cast`.
@@ -44,15 +51,27 @@ pub fn anvil() -> PathBuf {
 /// The `quire` binary built by `cargo build --release` next to the test executable.
 pub fn quire_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
     let bin = dir.join("quire");
-    assert!(bin.is_file(), "{} missing: run scripts/test.sh (it builds the binary before testing)", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} missing: run scripts/test.sh (it builds the binary before testing)",
+        bin.display()
+    );
     bin
 }
 
 /// Devnet-style config on a free port with no metrics endpoint, in `dir`.
 pub fn test_config(dir: &Path) -> NodeConfig {
-    let mut cfg = devnet_config(dir.to_path_buf(), "127.0.0.1:0".parse().expect("addr"), None).expect("devnet config");
+    let mut cfg = devnet_config(
+        dir.to_path_buf(),
+        "127.0.0.1:0".parse().expect("addr"),
+        None,
+    )
+    .expect("devnet config");
     cfg.production.block_time_ms = 50;
     cfg
 }
@@ -69,25 +88,45 @@ pub fn keys() -> Vec<PrivateKeySigner> {
 
 /// An alloy provider that signs with `key`.
 pub fn wallet_provider(url: &str, key: PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new().wallet(EthereumWallet::from(key)).connect_http(url.parse().expect("url")).erased()
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(key))
+        .connect_http(url.parse().expect("url"))
+        .erased()
 }
 
 /// A read-only alloy provider.
 pub fn provider(url: &str) -> DynProvider {
-    ProviderBuilder::new().connect_http(url.parse().expect("url")).erased()
+    ProviderBuilder::new()
+        .connect_http(url.parse().expect("url"))
+        .erased()
 }
 
 /// Raw JSON-RPC call; returns the whole response object.
 pub async fn rpc(url: &str, method: &str, params: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    reqwest::Client::new().post(url).json(&body).send().await.expect("request").json().await.expect("json response")
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json response")
 }
 
 /// Runs cast with `args`; returns stdout, failing with stderr on error.
 pub fn run_cast(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(cast()).args(args).output().context("running cast")?;
+    let out = Command::new(cast())
+        .args(args)
+        .output()
+        .context("running cast")?;
     if !out.status.success() {
-        bail!("cast {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "cast {:?} failed: {}",
+            args,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(String::from_utf8(out.stdout)?.trim().to_string())
 }

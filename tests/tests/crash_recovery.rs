@@ -35,7 +35,11 @@ struct NodeProcess {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn spawn(config_path: &std::path::Path, port: u16) -> NodeProcess {
@@ -91,7 +95,8 @@ async fn kill_9_loses_no_acknowledged_transaction() {
     for h in &included {
         receipts.push(wait_receipt(&url, h).await);
     }
-    let balance_a = rpc(&url, "eth_getBalance", json!([a.address(), "latest"])).await["result"].clone();
+    let balance_a =
+        rpc(&url, "eth_getBalance", json!([a.address(), "latest"])).await["result"].clone();
 
     // Pending at the crash: a nonce gap keeps B's queued; C's burst races the producer.
     let mut acknowledged = Vec::new();
@@ -112,10 +117,16 @@ async fn kill_9_loses_no_acknowledged_transaction() {
         let after = rpc(&url, "eth_getTransactionReceipt", json!([h])).await["result"].clone();
         assert_eq!(&after, before, "receipt of {h} changed across the crash");
     }
-    assert_eq!(rpc(&url, "eth_getBalance", json!([a.address(), "latest"])).await["result"], balance_a);
+    assert_eq!(
+        rpc(&url, "eth_getBalance", json!([a.address(), "latest"])).await["result"],
+        balance_a
+    );
     for h in &acknowledged {
         let tx = rpc(&url, "eth_getTransactionByHash", json!([h])).await["result"].clone();
-        assert!(tx.is_object(), "acknowledged transaction {h} lost in the crash");
+        assert!(
+            tx.is_object(),
+            "acknowledged transaction {h} lost in the crash"
+        );
     }
     // Filling B's gap releases the queued transactions: all end up included.
     let gap = rpc(&url, "eth_sendRawTransaction", json!([raw(b, 0, to)])).await;
@@ -123,8 +134,24 @@ async fn kill_9_loses_no_acknowledged_transaction() {
     for h in &acknowledged {
         wait_receipt(&url, h).await;
     }
-    assert_eq!(rpc(&url, "eth_getTransactionCount", json!([b.address(), "latest"])).await["result"], "0x6");
-    assert_eq!(rpc(&url, "eth_getTransactionCount", json!([c.address(), "latest"])).await["result"], "0x28");
+    assert_eq!(
+        rpc(
+            &url,
+            "eth_getTransactionCount",
+            json!([b.address(), "latest"])
+        )
+        .await["result"],
+        "0x6"
+    );
+    assert_eq!(
+        rpc(
+            &url,
+            "eth_getTransactionCount",
+            json!([c.address(), "latest"])
+        )
+        .await["result"],
+        "0x28"
+    );
     node.child.kill().unwrap();
     node.child.wait().unwrap();
 }
@@ -136,17 +163,32 @@ async fn sigterm_exits_cleanly_and_restarts_where_it_stopped() {
     let config = write_config(dir.path(), port);
     let mut node = spawn(&config, port).await;
     let key = &keys()[9];
-    let hash = rpc(&node.url, "eth_sendRawTransaction", json!([raw(key, 0, Address::repeat_byte(0x55))])).await["result"].clone();
+    let hash = rpc(
+        &node.url,
+        "eth_sendRawTransaction",
+        json!([raw(key, 0, Address::repeat_byte(0x55))]),
+    )
+    .await["result"]
+        .clone();
     let receipt = wait_receipt(&node.url, hash.as_str().unwrap()).await;
     let head: Value = rpc(&node.url, "eth_blockNumber", json!([])).await["result"].clone();
-    let status = Command::new("kill").args(["-TERM", &node.child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = node.child.wait().unwrap();
     assert_eq!(exit.code(), Some(0), "SIGTERM must exit 0");
 
     let mut node = spawn(&config, port).await;
-    assert_eq!(rpc(&node.url, "eth_blockNumber", json!([])).await["result"], head);
-    assert_eq!(rpc(&node.url, "eth_getTransactionReceipt", json!([hash])).await["result"], receipt);
+    assert_eq!(
+        rpc(&node.url, "eth_blockNumber", json!([])).await["result"],
+        head
+    );
+    assert_eq!(
+        rpc(&node.url, "eth_getTransactionReceipt", json!([hash])).await["result"],
+        receipt
+    );
     node.child.kill().unwrap();
     node.child.wait().unwrap();
 }

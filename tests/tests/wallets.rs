@@ -22,28 +22,64 @@ async fn cast_send_balance_nonce_receipt_block() {
     let before = run_cast(&["balance", &from.to_string(), "--rpc-url", &url]).unwrap();
     assert_eq!(before, "10000000000000000000000");
 
-    let out = run_cast(&["send", to, "--value", "1ether", "--private-key", &key, "--rpc-url", &url, "--json"]).unwrap();
+    let out = run_cast(&[
+        "send",
+        to,
+        "--value",
+        "1ether",
+        "--private-key",
+        &key,
+        "--rpc-url",
+        &url,
+        "--json",
+    ])
+    .unwrap();
     let receipt: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(receipt["status"], "0x1");
     let hash = receipt["transactionHash"].as_str().unwrap().to_string();
 
-    assert_eq!(run_cast(&["balance", to, "--rpc-url", &url]).unwrap(), "1000000000000000000");
-    assert_eq!(run_cast(&["nonce", &from.to_string(), "--rpc-url", &url]).unwrap(), "1");
-    let price: u128 = receipt["effectiveGasPrice"].as_str().map(|s| u128::from_str_radix(&s[2..], 16).unwrap()).unwrap();
-    let after: u128 = run_cast(&["balance", &from.to_string(), "--rpc-url", &url]).unwrap().parse().unwrap();
-    assert_eq!(after, 10_000 * 10u128.pow(18) - 10u128.pow(18) - 21_000 * price);
+    assert_eq!(
+        run_cast(&["balance", to, "--rpc-url", &url]).unwrap(),
+        "1000000000000000000"
+    );
+    assert_eq!(
+        run_cast(&["nonce", &from.to_string(), "--rpc-url", &url]).unwrap(),
+        "1"
+    );
+    let price: u128 = receipt["effectiveGasPrice"]
+        .as_str()
+        .map(|s| u128::from_str_radix(&s[2..], 16).unwrap())
+        .unwrap();
+    let after: u128 = run_cast(&["balance", &from.to_string(), "--rpc-url", &url])
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        after,
+        10_000 * 10u128.pow(18) - 10u128.pow(18) - 21_000 * price
+    );
 
     let r = run_cast(&["receipt", &hash, "--rpc-url", &url, "--json"]).unwrap();
     let r: serde_json::Value = serde_json::from_str(&r).unwrap();
     assert_eq!(r["gasUsed"], "0x5208");
-    assert_eq!(r["from"].as_str().unwrap().to_lowercase(), from.to_string().to_lowercase());
+    assert_eq!(
+        r["from"].as_str().unwrap().to_lowercase(),
+        from.to_string().to_lowercase()
+    );
     let block_number = r["blockNumber"].as_str().unwrap().to_string();
 
     let block = run_cast(&["block", &block_number, "--rpc-url", &url, "--json"]).unwrap();
     let block: serde_json::Value = serde_json::from_str(&block).unwrap();
-    assert!(block["transactions"].as_array().unwrap().iter().any(|t| t.as_str() == Some(hash.as_str())));
+    assert!(block["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t.as_str() == Some(hash.as_str())));
     assert_eq!(block["hash"], r["blockHash"]);
-    assert_eq!(run_cast(&["chain-id", "--rpc-url", &url]).unwrap(), "271828");
+    assert_eq!(
+        run_cast(&["chain-id", "--rpc-url", &url]).unwrap(),
+        "271828"
+    );
     assert_eq!(run_cast(&["code", to, "--rpc-url", &url]).unwrap(), "0x");
     node.shutdown().await.unwrap();
 }
@@ -60,7 +96,10 @@ async fn alloy_provider_sends_every_transaction_type() {
     let new_account = address!("0x00000000000000000000000000000000c0ffee01");
     let existing = keys[2].address();
 
-    let legacy = TransactionRequest::default().with_to(new_account).with_value(U256::from(1_000u64)).with_gas_price(BASE_FEE * 2);
+    let legacy = TransactionRequest::default()
+        .with_to(new_account)
+        .with_value(U256::from(1_000u64))
+        .with_gas_price(BASE_FEE * 2);
     let eip2930 = TransactionRequest::default()
         .with_to(existing)
         .with_value(U256::from(2_000u64))
@@ -74,10 +113,20 @@ async fn alloy_provider_sends_every_transaction_type() {
     let mut fees = 0u128;
     let mut hashes = Vec::new();
     for (req, ty) in [(legacy, 0u8), (eip2930, 1), (eip1559, 2)] {
-        let receipt = wallet.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
+        let receipt = wallet
+            .send_transaction(req)
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(receipt.status());
         assert_eq!(receipt.gas_used, 21_000);
-        let tx = wallet.get_transaction_by_hash(receipt.transaction_hash).await.unwrap().unwrap();
+        let tx = wallet
+            .get_transaction_by_hash(receipt.transaction_hash)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(tx.inner.tx_type() as u8, ty);
         assert_eq!(tx.block_number, receipt.block_number);
         fees += receipt.effective_gas_price * 21_000;
@@ -86,25 +135,61 @@ async fn alloy_provider_sends_every_transaction_type() {
     // The EIP-1559 transfer pays base fee + tip; legacy ones pay their full gas price.
     assert_eq!(fees, 21_000 * (BASE_FEE * 2 + BASE_FEE * 2 + BASE_FEE + 7));
     let p = provider(&url);
-    assert_eq!(p.get_balance(new_account).await.unwrap(), U256::from(4_000u64));
-    assert_eq!(p.get_balance(existing).await.unwrap(), U256::from(10_000 * 10u128.pow(18) + 2_000));
-    assert_eq!(p.get_balance(sender).await.unwrap(), U256::from(10_000 * 10u128.pow(18) - 6_000 - fees));
-    assert_eq!(p.get_balance(fee_recipient).await.unwrap(), U256::from(fees));
+    assert_eq!(
+        p.get_balance(new_account).await.unwrap(),
+        U256::from(4_000u64)
+    );
+    assert_eq!(
+        p.get_balance(existing).await.unwrap(),
+        U256::from(10_000 * 10u128.pow(18) + 2_000)
+    );
+    assert_eq!(
+        p.get_balance(sender).await.unwrap(),
+        U256::from(10_000 * 10u128.pow(18) - 6_000 - fees)
+    );
+    assert_eq!(
+        p.get_balance(fee_recipient).await.unwrap(),
+        U256::from(fees)
+    );
     assert_eq!(p.get_transaction_count(sender).await.unwrap(), 3);
     assert_eq!(p.get_transaction_count(new_account).await.unwrap(), 0);
 
     // Blocks with full transactions carry them; the block hash round-trips.
     let receipt = p.get_transaction_receipt(hashes[2]).await.unwrap().unwrap();
-    let block = p.get_block_by_number(BlockNumberOrTag::Number(receipt.block_number.unwrap())).full().await.unwrap().unwrap();
-    assert!(block.transactions.txns().any(|t| *t.inner.tx_hash() == hashes[2]));
-    let by_hash = p.get_block_by_hash(block.header.hash).await.unwrap().unwrap();
+    let block = p
+        .get_block_by_number(BlockNumberOrTag::Number(receipt.block_number.unwrap()))
+        .full()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(block
+        .transactions
+        .txns()
+        .any(|t| *t.inner.tx_hash() == hashes[2]));
+    let by_hash = p
+        .get_block_by_hash(block.header.hash)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(by_hash.header.number, block.header.number);
     assert_eq!(by_hash.header.base_fee_per_gas, Some(BASE_FEE as u64));
 
     // Historical balance: before the first transfer the new account had nothing.
-    let first = p.get_transaction_receipt(hashes[0]).await.unwrap().unwrap().block_number.unwrap();
-    assert_eq!(p.get_balance(new_account).number(first - 1).await.unwrap(), U256::ZERO);
-    assert_eq!(p.get_balance(new_account).number(first).await.unwrap(), U256::from(1_000u64));
+    let first = p
+        .get_transaction_receipt(hashes[0])
+        .await
+        .unwrap()
+        .unwrap()
+        .block_number
+        .unwrap();
+    assert_eq!(
+        p.get_balance(new_account).number(first - 1).await.unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(
+        p.get_balance(new_account).number(first).await.unwrap(),
+        U256::from(1_000u64)
+    );
     node.shutdown().await.unwrap();
 }
 
@@ -116,7 +201,10 @@ async fn fee_and_estimation_methods() {
     let p = provider(&url);
     let from = keys()[0].address();
     let to = Address::repeat_byte(0x11);
-    let req = TransactionRequest::default().with_from(from).with_to(to).with_value(U256::from(1u64));
+    let req = TransactionRequest::default()
+        .with_from(from)
+        .with_to(to)
+        .with_value(U256::from(1u64));
     assert_eq!(p.estimate_gas(req.clone()).await.unwrap(), 21_000);
     assert_eq!(p.call(req).await.unwrap().len(), 0);
     let price = p.get_gas_price().await.unwrap();
@@ -125,22 +213,52 @@ async fn fee_and_estimation_methods() {
     assert_eq!(price, BASE_FEE + tip);
     let fees = p.estimate_eip1559_fees().await.unwrap();
     assert!(fees.max_fee_per_gas >= BASE_FEE);
-    let history = p.get_fee_history(4, BlockNumberOrTag::Latest, &[50.0]).await.unwrap();
+    let history = p
+        .get_fee_history(4, BlockNumberOrTag::Latest, &[50.0])
+        .await
+        .unwrap();
     assert_eq!(history.base_fee_per_gas.last().copied(), Some(BASE_FEE));
-    assert!(matches!(p.syncing().await.unwrap(), alloy::rpc::types::SyncStatus::None));
-    assert_eq!(rpc(&url, "net_version", json!([])).await["result"], "271828");
-    assert!(rpc(&url, "web3_clientVersion", json!([])).await["result"].as_str().unwrap().starts_with("quire/"));
+    assert!(matches!(
+        p.syncing().await.unwrap(),
+        alloy::rpc::types::SyncStatus::None
+    ));
+    assert_eq!(
+        rpc(&url, "net_version", json!([])).await["result"],
+        "271828"
+    );
+    assert!(rpc(&url, "web3_clientVersion", json!([])).await["result"]
+        .as_str()
+        .unwrap()
+        .starts_with("quire/"));
 
     // Calls quire cannot execute are refused like a wallet expects.
     let create = json!([{"from": from, "data": "0x6000"}]);
     let err = rpc(&url, "eth_estimateGas", create).await;
-    assert!(err["error"]["message"].as_str().unwrap().contains("contract creation"), "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("contract creation"),
+        "{err}"
+    );
     let calldata = json!([{"from": from, "to": to, "data": "0xa9059cbb"}]);
     let err = rpc(&url, "eth_call", calldata).await;
-    assert!(err["error"]["message"].as_str().unwrap().contains("calldata"), "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("calldata"),
+        "{err}"
+    );
     let too_much = json!([{"from": Address::repeat_byte(0x42), "to": to, "value": "0x1"}]);
     let err = rpc(&url, "eth_estimateGas", too_much).await;
-    assert!(err["error"]["message"].as_str().unwrap().contains("insufficient funds"), "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient funds"),
+        "{err}"
+    );
     node.shutdown().await.unwrap();
 }
 
@@ -154,22 +272,54 @@ async fn batches_are_served_with_status() {
     let wallet = wallet_provider(&url, keys()[3].clone());
     let mut last_block = 0;
     for i in 0..3u64 {
-        let req = TransactionRequest::default().with_to(Address::repeat_byte(0x22)).with_value(U256::from(i + 1));
-        last_block = wallet.send_transaction(req).await.unwrap().get_receipt().await.unwrap().block_number.unwrap();
+        let req = TransactionRequest::default()
+            .with_to(Address::repeat_byte(0x22))
+            .with_value(U256::from(i + 1));
+        last_block = wallet
+            .send_transaction(req)
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap()
+            .block_number
+            .unwrap();
     }
     let genesis = rpc(&url, "quire_getBatchByNumber", json!(["0x0"])).await["result"].clone();
     assert_eq!(genesis["status"], "sealed");
-    let latest = rpc(&url, "quire_batchNumber", json!([])).await["result"].as_str().unwrap().to_string();
+    let latest = rpc(&url, "quire_batchNumber", json!([])).await["result"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let latest = u64::from_str_radix(&latest[2..], 16).unwrap();
-    assert!(latest >= 2, "three transfers with two per batch span at least two batches");
+    assert!(
+        latest >= 2,
+        "three transfers with two per batch span at least two batches"
+    );
     let first = rpc(&url, "quire_getBatchByNumber", json!(["0x1"])).await["result"].clone();
     assert_eq!(first["status"], "sealed");
     assert_eq!(first["prevStateRoot"], genesis["stateRoot"]);
     let second = rpc(&url, "quire_getBatchByNumber", json!(["0x2"])).await["result"].clone();
-    assert_eq!(second["prevStateRoot"], first["stateRoot"], "batches chain by state root");
-    let head = provider(&url).get_block_by_number(BlockNumberOrTag::Number(last_block)).await.unwrap().unwrap();
-    let last_batch = rpc(&url, "quire_getBatchByNumber", json!([format!("0x{latest:x}")])).await["result"].clone();
-    assert_eq!(last_batch["stateRoot"].as_str().unwrap(), head.header.state_root.to_string());
+    assert_eq!(
+        second["prevStateRoot"], first["stateRoot"],
+        "batches chain by state root"
+    );
+    let head = provider(&url)
+        .get_block_by_number(BlockNumberOrTag::Number(last_block))
+        .await
+        .unwrap()
+        .unwrap();
+    let last_batch = rpc(
+        &url,
+        "quire_getBatchByNumber",
+        json!([format!("0x{latest:x}")]),
+    )
+    .await["result"]
+        .clone();
+    assert_eq!(
+        last_batch["stateRoot"].as_str().unwrap(),
+        head.header.state_root.to_string()
+    );
     assert!(rpc(&url, "quire_getBatchByNumber", json!(["0x999"])).await["result"].is_null());
     node.shutdown().await.unwrap();
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
-use alloy::primitives::{keccak256, Address, B256, TxKind, U256};
+use alloy::primitives::{keccak256, Address, TxKind, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder, WsConnect};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context};
@@ -44,7 +44,10 @@ struct Args {
     #[arg(long, default_value_t = 100)]
     batch: usize,
     /// Prefunded key that funds the senders (default: devnet account 0).
-    #[arg(long, default_value = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")]
+    #[arg(
+        long,
+        default_value = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+    )]
     funder_key: String,
     /// Seed for the sender keys (change it to run again against the same chain).
     #[arg(long, default_value_t = 1)]
@@ -56,7 +59,14 @@ struct Signed {
     raw: String,
 }
 
-fn sign(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: Address, value: U256, max_fee: u128) -> Signed {
+fn sign(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    max_fee: u128,
+) -> Signed {
     let mut tx = TxEip1559 {
         chain_id,
         nonce,
@@ -69,10 +79,18 @@ fn sign(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: Address, value: U
     };
     let sig = key.sign_transaction_sync(&mut tx).expect("signing");
     let bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-    Signed { hash: keccak256(&bytes), raw: format!("0x{}", alloy::hex::encode(bytes)) }
+    Signed {
+        hash: keccak256(&bytes),
+        raw: format!("0x{}", alloy::hex::encode(bytes)),
+    }
 }
 
-async fn call(client: &reqwest::Client, url: &str, method: &str, params: Value) -> anyhow::Result<Value> {
+async fn call(
+    client: &reqwest::Client,
+    url: &str,
+    method: &str,
+    params: Value,
+) -> anyhow::Result<Value> {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let resp: Value = client.post(url).json(&body).send().await?.json().await?;
     if let Some(err) = resp.get("error") {
@@ -94,10 +112,20 @@ async fn submit(client: &reqwest::Client, url: &str, txs: &[Signed]) -> anyhow::
         if i > 0 {
             body.push(',');
         }
-        body.push_str(&format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"eth_sendRawTransaction","params":["{}"]}}"#, t.raw));
+        body.push_str(&format!(
+            r#"{{"jsonrpc":"2.0","id":{i},"method":"eth_sendRawTransaction","params":["{}"]}}"#,
+            t.raw
+        ));
     }
     body.push(']');
-    let resp: Value = client.post(url).header("content-type", "application/json").body(body).send().await?.json().await?;
+    let resp: Value = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?
+        .json()
+        .await?;
     let mut ok = vec![false; txs.len()];
     for item in resp.as_array().context("batch response is not an array")? {
         if let (Some(id), true) = (item["id"].as_u64(), item.get("result").is_some()) {
@@ -119,7 +147,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()?;
     let url = args.rpc.clone();
     let ws_url = url.replacen("http", "ws", 1);
     let chain_id = quantity(&call(&client, &url, "eth_chainId", json!([])).await?)?;
@@ -135,12 +165,29 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect();
     let per_sender = (args.txs_per_sender as u128) * (21_000 * max_fee + 1_000) * 2;
-    let nonce = quantity(&call(&client, &url, "eth_getTransactionCount", json!([funder.address(), "pending"])).await?)?;
+    let nonce = quantity(
+        &call(
+            &client,
+            &url,
+            "eth_getTransactionCount",
+            json!([funder.address(), "pending"]),
+        )
+        .await?,
+    )?;
     eprintln!("funding {} senders...", keys.len());
     let funding: Vec<Signed> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| sign(&funder, chain_id, nonce + i as u64, k.address(), U256::from(per_sender), max_fee))
+        .map(|(i, k)| {
+            sign(
+                &funder,
+                chain_id,
+                nonce + i as u64,
+                k.address(),
+                U256::from(per_sender),
+                max_fee,
+            )
+        })
         .collect();
     for chunk in funding.chunks(50) {
         let ok = submit(&client, &url, chunk).await?;
@@ -148,18 +195,31 @@ async fn main() -> anyhow::Result<()> {
     }
     let last = funding.last().context("no senders")?.hash;
     let deadline = Instant::now() + Duration::from_secs(120);
-    while call(&client, &url, "eth_getTransactionReceipt", json!([last])).await?.is_null() {
-        anyhow::ensure!(Instant::now() < deadline, "funding not included within 120 s");
+    while call(&client, &url, "eth_getTransactionReceipt", json!([last]))
+        .await?
+        .is_null()
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "funding not included within 120 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
     // Pre-sign, nonce-major so every sender's transactions arrive roughly in order.
-    eprintln!("signing {} transfers...", args.senders * args.txs_per_sender);
+    eprintln!(
+        "signing {} transfers...",
+        args.senders * args.txs_per_sender
+    );
     let mut txs = Vec::with_capacity(args.senders * args.txs_per_sender);
     for n in 0..args.txs_per_sender {
         for (i, k) in keys.iter().enumerate() {
             // Half the transfers go to other senders, half to fresh accounts.
-            let to = if (i + n) % 2 == 0 { keys[(i * 7 + n + 1) % keys.len()].address() } else { Address::from_word(keccak256(format!("{}/{i}/{n}", args.seed))) };
+            let to = if (i + n) % 2 == 0 {
+                keys[(i * 7 + n + 1) % keys.len()].address()
+            } else {
+                Address::from_word(keccak256(format!("{}/{i}/{n}", args.seed)))
+            };
             txs.push(sign(k, chain_id, n as u64, to, U256::from(1_000), max_fee));
         }
     }
@@ -169,7 +229,10 @@ async fn main() -> anyhow::Result<()> {
     let included: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; txs.len()]));
 
     // Follow heads before sending anything.
-    let ws = ProviderBuilder::new().connect_ws(WsConnect::new(ws_url)).await.context("websocket")?;
+    let ws = ProviderBuilder::new()
+        .connect_ws(WsConnect::new(ws_url))
+        .await
+        .context("websocket")?;
     let mut heads = ws.subscribe_blocks().await?.into_stream();
     let follower = {
         let (client, url, included) = (client.clone(), url.clone(), included.clone());
@@ -178,10 +241,23 @@ async fn main() -> anyhow::Result<()> {
             let mut seen = 0usize;
             while let Some(head) = heads.next().await {
                 let at = Instant::now();
-                let Ok(block) = call(&client, &url, "eth_getBlockByNumber", json!([format!("0x{:x}", head.number), false])).await else { continue };
+                let Ok(block) = call(
+                    &client,
+                    &url,
+                    "eth_getBlockByNumber",
+                    json!([format!("0x{:x}", head.number), false]),
+                )
+                .await
+                else {
+                    continue;
+                };
                 let mut inc = included.lock().expect("lock");
                 for h in block["transactions"].as_array().into_iter().flatten() {
-                    if let Some(i) = h.as_str().and_then(|s| s.parse::<B256>().ok()).and_then(|h| index.get(&h)) {
+                    if let Some(i) = h
+                        .as_str()
+                        .and_then(|s| s.parse::<B256>().ok())
+                        .and_then(|h| index.get(&h))
+                    {
                         if inc[*i].is_none() {
                             inc[*i] = Some(at);
                             seen += 1;
@@ -201,7 +277,14 @@ async fn main() -> anyhow::Result<()> {
     let accepted = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..args.connections {
-        let (client, url, txs, next, submitted, accepted) = (client.clone(), url.clone(), txs.clone(), next.clone(), submitted.clone(), accepted.clone());
+        let (client, url, txs, next, submitted, accepted) = (
+            client.clone(),
+            url.clone(),
+            txs.clone(),
+            next.clone(),
+            submitted.clone(),
+            accepted.clone(),
+        );
         let batch = args.batch.max(1);
         workers.push(tokio::spawn(async move {
             loop {
@@ -231,7 +314,11 @@ async fn main() -> anyhow::Result<()> {
 
     let sub = submitted.lock().expect("lock");
     let inc = included.lock().expect("lock");
-    let mut latencies: Vec<Duration> = sub.iter().zip(inc.iter()).filter_map(|(s, i)| Some(i.as_ref()?.saturating_duration_since(*s.as_ref()?))).collect();
+    let mut latencies: Vec<Duration> = sub
+        .iter()
+        .zip(inc.iter())
+        .filter_map(|(s, i)| Some(i.as_ref()?.saturating_duration_since(*s.as_ref()?)))
+        .collect();
     latencies.sort();
     let last_inclusion = inc.iter().flatten().max().copied().unwrap_or(start);
     let included_count = inc.iter().flatten().count();
@@ -251,6 +338,11 @@ async fn main() -> anyhow::Result<()> {
         "include_seconds": included_in.as_secs_f64(),
     });
     println!("{result}");
-    anyhow::ensure!(included_count == txs.len(), "{} of {} transfers not included", txs.len() - included_count, txs.len());
+    anyhow::ensure!(
+        included_count == txs.len(),
+        "{} of {} transfers not included",
+        txs.len() - included_count,
+        txs.len()
+    );
     Ok(())
 }

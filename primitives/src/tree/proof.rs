@@ -15,7 +15,11 @@ pub enum ProofError {
     RootMismatch,
     /// The low leaf does not bracket the address, so it proves nothing about it.
     #[error("low leaf {low} -> {next} does not bracket {address}")]
-    NotBracketed { low: Address, next: Address, address: Address },
+    NotBracketed {
+        low: Address,
+        next: Address,
+        address: Address,
+    },
 }
 
 /// A path from leaf `index` to the root: the sibling at each level, bottom up.

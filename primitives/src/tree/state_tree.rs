@@ -65,7 +65,9 @@ impl StateTree {
     /// they form the sorted linked list an indexed tree requires.
     pub fn from_leaves(leaves: Vec<AccountLeaf>) -> Result<Self, TreeError> {
         if leaves.first().map(|l| l.key) != Some(Address::ZERO) {
-            return Err(TreeError::Corrupt("leaf 0 must be the zero-address sentinel".into()));
+            return Err(TreeError::Corrupt(
+                "leaf 0 must be the zero-address sentinel".into(),
+            ));
         }
         let mut index_of = BTreeMap::new();
         for (i, leaf) in leaves.iter().enumerate() {
@@ -79,10 +81,17 @@ impl StateTree {
             let expected_next = keys.get(pos + 1).map_or(Address::ZERO, |k| **k);
             let leaf = &leaves[index_of[*key] as usize];
             if leaf.next_key != expected_next {
-                return Err(TreeError::Corrupt(format!("leaf {key} has a wrong next_key")));
+                return Err(TreeError::Corrupt(format!(
+                    "leaf {key} has a wrong next_key"
+                )));
             }
         }
-        let mut tree = Self { leaves, index_of, levels: vec![Vec::new(); TREE_DEPTH + 1], dirty: Vec::new() };
+        let mut tree = Self {
+            leaves,
+            index_of,
+            levels: vec![Vec::new(); TREE_DEPTH + 1],
+            dirty: Vec::new(),
+        };
         tree.dirty = (0..tree.leaves.len() as u64).collect();
         tree.commit();
         Ok(tree)
@@ -105,7 +114,9 @@ impl StateTree {
 
     /// The account of `address`, if it has one.
     pub fn get(&self, address: &Address) -> Option<&AccountLeaf> {
-        self.index_of.get(address).map(|i| &self.leaves[*i as usize])
+        self.index_of
+            .get(address)
+            .map(|i| &self.leaves[*i as usize])
     }
 
     /// Leaf index of `address`, if it has an account.
@@ -181,11 +192,20 @@ impl StateTree {
                     self.leaves[i as usize].hash()
                 } else {
                     let below = &self.levels[level - 1];
-                    let child = |j: u64| below.get(j as usize).copied().unwrap_or(empty_subtree(level - 1));
+                    let child = |j: u64| {
+                        below
+                            .get(j as usize)
+                            .copied()
+                            .unwrap_or(empty_subtree(level - 1))
+                    };
                     hash_children(&child(2 * i), &child(2 * i + 1))
                 };
                 self.levels[level][i as usize] = digest;
-                updates.push(NodeUpdate { level: level as u8, index: i, digest });
+                updates.push(NodeUpdate {
+                    level: level as u8,
+                    index: i,
+                    digest,
+                });
             }
             // Parents of this level's dirty nodes are the next level's dirty nodes.
             for i in indices.iter_mut() {
@@ -198,12 +218,17 @@ impl StateTree {
 
     /// Digest of node `index` at `level` as of the last commit.
     pub fn node(&self, level: usize, index: u64) -> Digest {
-        self.levels[level].get(index as usize).copied().unwrap_or(empty_subtree(level))
+        self.levels[level]
+            .get(index as usize)
+            .copied()
+            .unwrap_or(empty_subtree(level))
     }
 
     /// Membership path of leaf `index` as of the last commit.
     pub fn proof(&self, index: u64) -> MerkleProof {
-        let siblings = (0..TREE_DEPTH).map(|level| self.node(level, (index >> level) ^ 1)).collect();
+        let siblings = (0..TREE_DEPTH)
+            .map(|level| self.node(level, (index >> level) ^ 1))
+            .collect();
         MerkleProof { index, siblings }
     }
 
@@ -213,7 +238,10 @@ impl StateTree {
             return None;
         }
         let low = self.low_leaf_index(address);
-        Some(AbsenceProof { low_leaf: self.leaves[low as usize], proof: self.proof(low) })
+        Some(AbsenceProof {
+            low_leaf: self.leaves[low as usize],
+            proof: self.proof(low),
+        })
     }
 }
 
@@ -231,7 +259,11 @@ mod tests {
     fn empty_tree_root_is_the_sentinel_path() {
         let tree = StateTree::new();
         let proof = tree.proof(0);
-        assert!(proof.siblings.iter().enumerate().all(|(l, s)| *s == empty_subtree(l)));
+        assert!(proof
+            .siblings
+            .iter()
+            .enumerate()
+            .all(|(l, s)| *s == empty_subtree(l)));
         proof.verify(&AccountLeaf::default(), &tree.root()).unwrap();
     }
 
@@ -266,12 +298,21 @@ mod tests {
         assert_eq!(proof.low_leaf.key, addr(2));
         proof.verify(&addr(5), &tree.root()).unwrap();
         // The same low leaf does not bracket an address beyond its successor.
-        assert!(matches!(proof.verify(&addr(10), &tree.root()), Err(ProofError::NotBracketed { .. })));
+        assert!(matches!(
+            proof.verify(&addr(10), &tree.root()),
+            Err(ProofError::NotBracketed { .. })
+        ));
         // Nor does it hold under another root.
-        assert_eq!(proof.verify(&addr(5), &StateTree::new().root()), Err(ProofError::RootMismatch));
+        assert_eq!(
+            proof.verify(&addr(5), &StateTree::new().root()),
+            Err(ProofError::RootMismatch)
+        );
         assert!(tree.absence_proof(&addr(9)).is_none());
         // Above the largest key the last leaf, which ends the list, is the low leaf.
-        tree.absence_proof(&addr(0xff)).unwrap().verify(&addr(0xff), &tree.root()).unwrap();
+        tree.absence_proof(&addr(0xff))
+            .unwrap()
+            .verify(&addr(0xff), &tree.root())
+            .unwrap();
     }
 
     #[test]
@@ -283,8 +324,14 @@ mod tests {
         let proof = tree.proof(i);
         let leaf = *tree.leaf(i).unwrap();
         proof.verify(&leaf, &tree.root()).unwrap();
-        let forged = AccountLeaf { balance: 101, ..leaf };
-        assert_eq!(proof.verify(&forged, &tree.root()), Err(ProofError::RootMismatch));
+        let forged = AccountLeaf {
+            balance: 101,
+            ..leaf
+        };
+        assert_eq!(
+            proof.verify(&forged, &tree.root()),
+            Err(ProofError::RootMismatch)
+        );
     }
 
     #[test]

@@ -38,12 +38,18 @@ impl JournalWriter {
             .name("journal".into())
             .spawn(move || run(store, rx))
             .expect("spawning the journal thread");
-        Self { tx: Mutex::new(Some(tx)), thread: Mutex::new(Some(thread)) }
+        Self {
+            tx: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+        }
     }
 
     /// Queues `op`; false if the writer has stopped.
     pub fn submit(&self, op: JournalOp) -> bool {
-        self.tx.lock().as_ref().is_some_and(|tx| tx.send(op).is_ok())
+        self.tx
+            .lock()
+            .as_ref()
+            .is_some_and(|tx| tx.send(op).is_ok())
     }
 
     /// Writes what is queued, then stops the thread (releasing its hold on the store).
@@ -74,7 +80,9 @@ fn run(store: Arc<Store>, rx: Receiver<JournalOp>) {
                 batch.delete_cf(cf, seq.to_be_bytes());
             }
         }
-        let result = store.write(batch, true, "journal").map_err(|e| e.to_string());
+        let result = store
+            .write(batch, true, "journal")
+            .map_err(|e| e.to_string());
         if let Err(e) = &result {
             tracing::error!(error = %e, "journal write failed");
         }

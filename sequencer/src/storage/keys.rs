@@ -74,5 +74,7 @@ pub fn decode_account(v: &[u8]) -> StoreResult<(u64, u128)> {
 }
 
 pub fn decode_u64(v: &[u8]) -> StoreResult<u64> {
-    v.try_into().map(u64::from_be_bytes).map_err(|_| StoreError::Corrupt("bad u64".into()))
+    v.try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt("bad u64".into()))
 }

@@ -19,7 +19,9 @@ use alloy_primitives::{Address, Bytes, B256};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_primitives::tree::{empty_subtree, NodeUpdate};
 use quire_primitives::{AccountLeaf, BatchHeader, Digest, MerkleProof, TREE_DEPTH};
-use rocksdb::{ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{
+    ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB,
+};
 use thiserror::Error;
 
 use keys::*;
@@ -45,7 +47,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.db.path()).finish()
+        f.debug_struct("Store")
+            .field("path", &self.db.path())
+            .finish()
     }
 }
 
@@ -68,13 +72,17 @@ impl Store {
             o.set_write_buffer_size(128 << 20);
             o
         };
-        let cfs = ALL_CFS.iter().map(|name| ColumnFamilyDescriptor::new(*name, cf_opts()));
+        let cfs = ALL_CFS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, cf_opts()));
         let db = DB::open_cf_descriptors(&opts, path, cfs)?;
         Ok(Self { db })
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
-        self.db.cf_handle(name).expect("column families are created at open")
+        self.db
+            .cf_handle(name)
+            .expect("column families are created at open")
     }
 
     fn get(&self, cf: &str, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
@@ -87,43 +95,60 @@ impl Store {
         opts.set_sync(sync);
         let started = Instant::now();
         self.db.write_opt(batch, &opts)?;
-        metrics::histogram!("quire_rocksdb_write_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+        metrics::histogram!("quire_rocksdb_write_seconds", "kind" => kind)
+            .record(started.elapsed().as_secs_f64());
         Ok(())
     }
 
     /// Number of the last committed block, or `None` for a new database.
     pub fn head(&self) -> StoreResult<Option<u64>> {
-        self.get(CF_META, META_HEAD)?.map(|v| decode_u64(&v)).transpose()
+        self.get(CF_META, META_HEAD)?
+            .map(|v| decode_u64(&v))
+            .transpose()
     }
 
     /// Fingerprint of the genesis the database was created with.
     pub fn genesis_fingerprint(&self) -> StoreResult<Option<B256>> {
-        Ok(self.get(CF_META, META_GENESIS)?.map(|v| B256::from_slice(&v)))
+        Ok(self
+            .get(CF_META, META_GENESIS)?
+            .map(|v| B256::from_slice(&v)))
     }
 
     /// A block by number.
     pub fn block(&self, number: u64) -> StoreResult<Option<StoredBlock>> {
-        self.get(CF_BLOCKS, &number.to_be_bytes())?.map(|v| records::decode(&v, "block")).transpose()
+        self.get(CF_BLOCKS, &number.to_be_bytes())?
+            .map(|v| records::decode(&v, "block"))
+            .transpose()
     }
 
     /// A block number by block hash.
     pub fn block_number(&self, hash: &B256) -> StoreResult<Option<u64>> {
-        self.get(CF_BLOCK_HASHES, hash.as_slice())?.map(|v| decode_u64(&v)).transpose()
+        self.get(CF_BLOCK_HASHES, hash.as_slice())?
+            .map(|v| decode_u64(&v))
+            .transpose()
     }
 
     /// An included transaction by hash.
     pub fn tx(&self, hash: &B256) -> StoreResult<Option<TxRecord>> {
-        self.get(CF_TXS, hash.as_slice())?.map(|v| records::decode(&v, "tx")).transpose()
+        self.get(CF_TXS, hash.as_slice())?
+            .map(|v| records::decode(&v, "tx"))
+            .transpose()
     }
 
     /// A batch by number.
     pub fn batch(&self, number: u64) -> StoreResult<Option<BatchHeader>> {
-        self.get(CF_BATCHES, &number.to_be_bytes())?.map(|v| records::decode(&v, "batch")).transpose()
+        self.get(CF_BATCHES, &number.to_be_bytes())?
+            .map(|v| records::decode(&v, "batch"))
+            .transpose()
     }
 
     /// The highest-numbered batch.
     pub fn latest_batch(&self) -> StoreResult<Option<BatchHeader>> {
-        match self.db.iterator_cf(self.cf(CF_BATCHES), IteratorMode::End).next() {
+        match self
+            .db
+            .iterator_cf(self.cf(CF_BATCHES), IteratorMode::End)
+            .next()
+        {
             Some(item) => Ok(Some(records::decode(&item?.1, "batch")?)),
             None => Ok(None),
         }
@@ -135,9 +160,14 @@ impl Store {
         for item in self.db.iterator_cf(self.cf(CF_LEAVES), IteratorMode::Start) {
             let (k, v) = item?;
             if decode_u64(&k)? != leaves.len() as u64 {
-                return Err(StoreError::Corrupt("leaf indices are not contiguous".into()));
+                return Err(StoreError::Corrupt(
+                    "leaf indices are not contiguous".into(),
+                ));
             }
-            leaves.push(AccountLeaf::from_bytes(&v).ok_or_else(|| StoreError::Corrupt("bad leaf".into()))?);
+            leaves.push(
+                AccountLeaf::from_bytes(&v)
+                    .ok_or_else(|| StoreError::Corrupt("bad leaf".into()))?,
+            );
         }
         Ok(leaves)
     }
@@ -161,13 +191,16 @@ impl Store {
     /// (they follow from the leaf history); internal nodes are.
     pub fn node_at(&self, level: usize, index: u64, batch: u64) -> StoreResult<Digest> {
         if level == 0 {
-            return Ok(self.leaf_at(index, batch)?.map_or(empty_subtree(0), |leaf| leaf.hash()));
+            return Ok(self
+                .leaf_at(index, batch)?
+                .map_or(empty_subtree(0), |leaf| leaf.hash()));
         }
         let mut it = self.db.raw_iterator_cf(self.cf(CF_NODE_HISTORY));
         it.seek_for_prev(node_history_key(level as u8, index, batch));
         match (it.key(), it.value()) {
             (Some(k), Some(v)) if k[..9] == node_history_key(level as u8, index, 0)[..9] => {
-                b256_to_digest(&B256::from_slice(v)).ok_or_else(|| StoreError::Corrupt("bad node digest".into()))
+                b256_to_digest(&B256::from_slice(v))
+                    .ok_or_else(|| StoreError::Corrupt("bad node digest".into()))
             }
             _ => {
                 it.status()?;
@@ -195,9 +228,9 @@ impl Store {
         let mut it = self.db.raw_iterator_cf(self.cf(CF_LEAF_HISTORY));
         it.seek_for_prev(leaf_history_key(index, batch));
         match (it.key(), it.value()) {
-            (Some(k), Some(v)) if k[..8] == index.to_be_bytes() => {
-                Ok(Some(AccountLeaf::from_bytes(v).ok_or_else(|| StoreError::Corrupt("bad leaf".into()))?))
-            }
+            (Some(k), Some(v)) if k[..8] == index.to_be_bytes() => Ok(Some(
+                AccountLeaf::from_bytes(v).ok_or_else(|| StoreError::Corrupt("bad leaf".into()))?,
+            )),
             _ => {
                 it.status()?;
                 Ok(None)
@@ -208,7 +241,10 @@ impl Store {
     /// Journaled transactions not yet known to be included, in arrival order.
     pub fn journal(&self) -> StoreResult<Vec<(u64, Bytes)>> {
         self.db
-            .iterator_cf(self.cf(CF_JOURNAL), IteratorMode::From(&[], Direction::Forward))
+            .iterator_cf(
+                self.cf(CF_JOURNAL),
+                IteratorMode::From(&[], Direction::Forward),
+            )
             .map(|item| {
                 let (k, v) = item?;
                 Ok((decode_u64(&k)?, Bytes::from(v.to_vec())))
@@ -218,7 +254,10 @@ impl Store {
 
     /// Starts the atomic write of one block (or of genesis).
     pub fn block_write(&self) -> BlockWrite<'_> {
-        BlockWrite { store: self, batch: WriteBatch::default() }
+        BlockWrite {
+            store: self,
+            batch: WriteBatch::default(),
+        }
     }
 
     /// Flushes memtables so a restart replays little WAL.
@@ -242,55 +281,75 @@ impl BlockWrite<'_> {
     pub fn block(&mut self, block: &StoredBlock) {
         let s = self.store;
         let n = block.header.number;
-        self.batch.put_cf(s.cf(CF_BLOCKS), n.to_be_bytes(), alloy_rlp::encode(block));
-        self.batch.put_cf(s.cf(CF_BLOCK_HASHES), block.header.hash(), n.to_be_bytes());
+        self.batch
+            .put_cf(s.cf(CF_BLOCKS), n.to_be_bytes(), alloy_rlp::encode(block));
+        self.batch
+            .put_cf(s.cf(CF_BLOCK_HASHES), block.header.hash(), n.to_be_bytes());
         self.batch.put_cf(s.cf(CF_META), META_HEAD, n.to_be_bytes());
     }
 
     /// Records an included transaction.
     pub fn tx(&mut self, hash: &B256, record: &TxRecord) {
-        self.batch.put_cf(self.store.cf(CF_TXS), hash, alloy_rlp::encode(record));
+        self.batch
+            .put_cf(self.store.cf(CF_TXS), hash, alloy_rlp::encode(record));
     }
 
     /// Records a leaf's new value, current and as of `batch`.
     pub fn leaf(&mut self, index: u64, leaf: &AccountLeaf, batch: u64) {
         let s = self.store;
         let bytes = leaf.to_bytes();
-        self.batch.put_cf(s.cf(CF_LEAVES), index.to_be_bytes(), bytes);
-        self.batch.put_cf(s.cf(CF_LEAF_HISTORY), leaf_history_key(index, batch), bytes);
+        self.batch
+            .put_cf(s.cf(CF_LEAVES), index.to_be_bytes(), bytes);
+        self.batch
+            .put_cf(s.cf(CF_LEAF_HISTORY), leaf_history_key(index, batch), bytes);
     }
 
     /// Records an account's state as of `block`, for historical queries.
     pub fn account(&mut self, address: &Address, block: u64, nonce: u64, balance: u128) {
-        self.batch.put_cf(self.store.cf(CF_ACCOUNT_HISTORY), account_history_key(address, block), encode_account(nonce, balance));
+        self.batch.put_cf(
+            self.store.cf(CF_ACCOUNT_HISTORY),
+            account_history_key(address, block),
+            encode_account(nonce, balance),
+        );
     }
 
     /// Records changed internal tree nodes as of `batch` (leaves are in the leaf history).
     pub fn nodes(&mut self, updates: &[NodeUpdate], batch: u64) {
         let cf = self.store.cf(CF_NODE_HISTORY);
         for u in updates.iter().filter(|u| u.level > 0) {
-            self.batch.put_cf(cf, node_history_key(u.level, u.index, batch), digest_to_b256(&u.digest));
+            self.batch.put_cf(
+                cf,
+                node_history_key(u.level, u.index, batch),
+                digest_to_b256(&u.digest),
+            );
         }
     }
 
     /// Records a batch header.
     pub fn batch(&mut self, header: &BatchHeader) {
-        self.batch.put_cf(self.store.cf(CF_BATCHES), header.number.to_be_bytes(), alloy_rlp::encode(header));
+        self.batch.put_cf(
+            self.store.cf(CF_BATCHES),
+            header.number.to_be_bytes(),
+            alloy_rlp::encode(header),
+        );
     }
 
     /// Forgets a journal entry (its transaction is included or dropped).
     pub fn forget_journal(&mut self, seq: u64) {
-        self.batch.delete_cf(self.store.cf(CF_JOURNAL), seq.to_be_bytes());
+        self.batch
+            .delete_cf(self.store.cf(CF_JOURNAL), seq.to_be_bytes());
     }
 
     /// Adds a journal entry.
     pub fn journal_put(&mut self, seq: u64, raw: &Bytes) {
-        self.batch.put_cf(self.store.cf(CF_JOURNAL), seq.to_be_bytes(), raw);
+        self.batch
+            .put_cf(self.store.cf(CF_JOURNAL), seq.to_be_bytes(), raw);
     }
 
     /// Records the genesis fingerprint.
     pub fn genesis_fingerprint(&mut self, fingerprint: &B256) {
-        self.batch.put_cf(self.store.cf(CF_META), META_GENESIS, fingerprint);
+        self.batch
+            .put_cf(self.store.cf(CF_META), META_GENESIS, fingerprint);
     }
 
     /// Writes everything atomically and durably.

@@ -1,0 +1,107 @@
+//! `quire devnet`, the one command for the local stack: it starts a real anvil as L1 and a
+//! node that follows it, serves prefunded accounts and metrics, and Ctrl-C stops it all.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use quire_tests::*;
+use serde_json::json;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ = anvil(); // make sure the tools are installed before timing the start-up
+    let (l1, l2, metrics) = (free_port(), free_port(), free_port());
+    let mut child = Command::new(quire_binary())
+        .args(["devnet", "--block-time-ms", "50", "--dir"])
+        .arg(dir.path())
+        .arg("--tools-dir")
+        .arg(tools_dir())
+        .args(["--l1-port", &l1.to_string()])
+        .args(["--http-addr", &format!("127.0.0.1:{l2}")])
+        .args(["--metrics-addr", &format!("127.0.0.1:{metrics}")])
+        .env("QUIRE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let l2_url = format!("http://127.0.0.1:{l2}");
+    let l1_url = format!("http://127.0.0.1:{l1}");
+    wait_for(Duration::from_secs(60), || async {
+        let r = reqwest::Client::new()
+            .post(&l2_url)
+            .json(&json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}))
+            .send()
+            .await;
+        r.is_ok().then_some(())
+    })
+    .await
+    .expect("devnet node answers");
+    assert_eq!(
+        rpc(&l1_url, "eth_chainId", json!([])).await["result"],
+        "0x7a69",
+        "anvil is L1 (chain 31337)"
+    );
+
+    // A prefunded account can send with cast right away.
+    let key = format!("0x{}", alloy::hex::encode(keys()[0].to_bytes()));
+    let out = run_cast(&[
+        "send",
+        "0x000000000000000000000000000000000000dEaD",
+        "--value",
+        "1gwei",
+        "--private-key",
+        &key,
+        "--rpc-url",
+        &l2_url,
+    ])
+    .unwrap();
+    assert!(
+        out.contains("status") && out.contains("1 (success)"),
+        "{out}"
+    );
+
+    // Metrics: accepted transactions, blocks, the L1 head followed from anvil.
+    let metrics_url = format!("http://127.0.0.1:{metrics}/metrics");
+    let text = wait_for(Duration::from_secs(10), || async {
+        let text = reqwest::get(&metrics_url).await.ok()?.text().await.ok()?;
+        text.contains("quire_l1_head_block").then_some(text)
+    })
+    .await
+    .expect("metrics endpoint serves the L1 head");
+    for name in [
+        "quire_txs_accepted_total",
+        "quire_blocks_total",
+        "quire_mempool_size",
+        "quire_rocksdb_write_seconds",
+        "quire_l1_reachable 1",
+    ] {
+        assert!(text.contains(name), "metrics lack {name}:\n{text}");
+    }
+
+    // Ctrl-C: everything stops, exit code 0, anvil gone.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let l1_alive = reqwest::Client::new()
+        .post(&l1_url)
+        .json(&json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}))
+        .send()
+        .await
+        .is_ok();
+    assert!(!l1_alive, "anvil still running after Ctrl-C");
+}
