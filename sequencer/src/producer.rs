@@ -56,23 +56,28 @@ pub(crate) fn run(seq: Arc<Sequencer>, mut st: ProducerState) {
 fn run_loop(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError> {
     let cfg = &seq.config.production;
     let block_time = Duration::from_millis(cfg.block_time_ms);
+    // When the pool holds only transactions that cannot run yet (nonce gaps), wait a full
+    // block time before looking again instead of polling.
+    let mut next_try = Instant::now();
     loop {
         if seq.stopping.load(Ordering::SeqCst) {
             return Ok(());
         }
         let waiting = seq.pool.lock().len();
         let due = st.last_block_at.elapsed() >= block_time;
-        if waiting >= cfg.max_block_txs || (waiting > 0 && due) {
-            let built = build_block(seq, st)?;
-            if built {
+        let backoff_over = Instant::now() >= next_try;
+        if backoff_over && (waiting >= cfg.max_block_txs || (waiting > 0 && due)) {
+            if build_block(seq, st)? {
                 continue;
             }
+            next_try = Instant::now() + block_time;
         }
         seal_if_old(seq, st)?;
         // Sleep until the block timer (or a wake-up from a filling mempool).
         let mut guard = seq.wake.lock.lock();
         let until_due = block_time
             .saturating_sub(st.last_block_at.elapsed())
+            .max(next_try.saturating_duration_since(Instant::now()))
             .max(Duration::from_millis(5));
         seq.wake.cond.wait_for(&mut guard, until_due);
     }

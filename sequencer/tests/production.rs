@@ -217,3 +217,23 @@ fn a_data_dir_refuses_another_genesis() {
     let err = Sequencer::open(other, dir.path()).unwrap_err();
     assert!(err.to_string().contains("another genesis"), "{err}");
 }
+
+#[test]
+fn a_full_mempool_gets_a_block_before_the_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(1);
+    cfg.production.block_time_ms = 60_000;
+    cfg.production.max_block_txs = 3;
+    let seq = Sequencer::open(cfg, dir.path()).unwrap();
+    let started = Instant::now();
+    submit_all(&seq, (0..3).map(|n| raw(&signer(0), n, Address::repeat_byte(0x31), 1)).collect());
+    wait_until(&seq, "a full block", |s| s.head().number == 1);
+    assert!(started.elapsed() < Duration::from_secs(30), "block waited for the 60 s timer");
+    assert_eq!(seq.head().tx_count, 3);
+    // Fewer than a full block's worth wait for the timer.
+    submit_all(&seq, vec![raw(&signer(0), 3, Address::repeat_byte(0x31), 1)]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(seq.head().number, 1);
+    assert_eq!(seq.pending_count(), 1);
+    seq.shutdown().unwrap();
+}

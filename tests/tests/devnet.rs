@@ -69,7 +69,11 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
         "{out}"
     );
 
-    // Metrics: accepted transactions, blocks, the L1 head followed from anvil.
+    // A refused transaction is counted by reason.
+    let bad = rpc(&l2_url, "eth_sendRawTransaction", json!(["0x02c0"])).await;
+    assert!(bad["error"].is_object());
+
+    // Metrics: accepted and rejected transactions, blocks, the L1 head followed from anvil.
     let metrics_url = format!("http://127.0.0.1:{metrics}/metrics");
     let text = wait_for(Duration::from_secs(10), || async {
         let text = reqwest::get(&metrics_url).await.ok()?.text().await.ok()?;
@@ -83,6 +87,7 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
         "quire_mempool_size",
         "quire_rocksdb_write_seconds",
         "quire_l1_reachable 1",
+        "quire_txs_rejected_total{reason=\"decode\"} 1",
     ] {
         assert!(text.contains(name), "metrics lack {name}:\n{text}");
     }
