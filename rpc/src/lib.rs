@@ -1,6 +1,7 @@
 //! JSON-RPC for wallets (`eth_*`, `net_*`, `web3_*`) and rollup data (`quire_*`), served
 //! over HTTP and WebSocket on one port by jsonrpsee.
 
+mod concurrent_batch;
 mod convert;
 mod errors;
 mod eth;
@@ -88,8 +89,12 @@ pub async fn start(
         .max_connections(config.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
         .build();
+    let max_response = config.max_response_bytes as usize;
+    let rpc_middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .layer_fn(move |service| concurrent_batch::ConcurrentBatch::new(service, max_response));
     let server = Server::builder()
         .set_config(server_config)
+        .set_rpc_middleware(rpc_middleware)
         .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
         .build(config.addr)
         .await?;

@@ -90,6 +90,8 @@ pub struct Mempool {
     /// Each sender's highest-nonce transaction, cheapest first: eviction candidates.
     tails: BTreeSet<TailKey>,
     next_seq: u64,
+    /// `(sender, nonce)` of the block being built.
+    in_flight: std::collections::HashSet<(Address, u64)>,
 }
 
 impl Mempool {
@@ -101,6 +103,7 @@ impl Mempool {
             senders: HashMap::new(),
             tails: BTreeSet::new(),
             next_seq,
+            in_flight: Default::default(),
         }
     }
 
@@ -155,6 +158,13 @@ impl Mempool {
             });
         }
         let existing = queue.and_then(|q| q.txs.get(&nonce)).cloned();
+        if existing.is_some() && self.in_flight.contains(&(sender, nonce)) {
+            // Its block is being written: the nonce is as good as used.
+            return Err(TxError::NonceTooLow {
+                next: nonce + 1,
+                tx: nonce,
+            });
+        }
         if let Some(old) = &existing {
             let bump = |old: u128| {
                 old.saturating_mul(100 + u128::from(self.config.price_bump_percent))
@@ -272,9 +282,12 @@ impl Mempool {
         let included: std::collections::HashSet<&B256> = included.iter().collect();
         let mut stale = Vec::new();
         for (sender, nonce) in nonces {
-            let Some(q) = self.senders.get_mut(&sender) else {
+            if !self.senders.contains_key(&sender) {
                 continue;
-            };
+            }
+            // Untrack the old tail before the queue changes, or its index entry would leak.
+            self.untrack_tail(&sender);
+            let q = self.senders.get_mut(&sender).expect("checked above");
             q.state_nonce = nonce;
             let keep = q.txs.split_off(&nonce);
             let gone = std::mem::replace(&mut q.txs, keep);
@@ -284,10 +297,28 @@ impl Mempool {
                     stale.push(tx);
                 }
             }
-            self.untrack_tail(&sender);
             self.track_tail(&sender);
         }
         stale
+    }
+
+    /// Removes just `hash` (its later nonces stay queued); returns it.
+    pub fn remove(&mut self, hash: &B256) -> Option<Arc<PoolTx>> {
+        let tx = self.by_hash.get(hash).cloned()?;
+        let sender = tx.sender();
+        self.untrack_tail(&sender);
+        self.senders
+            .get_mut(&sender)
+            .and_then(|q| q.txs.remove(&tx.nonce()));
+        self.by_hash.remove(hash);
+        self.track_tail(&sender);
+        Some(tx)
+    }
+
+    /// Marks the transactions of a block being built: until the block is published, a
+    /// replacement of one of them is refused rather than acknowledged and then lost.
+    pub fn set_in_flight(&mut self, txs: &[Arc<PoolTx>]) {
+        self.in_flight = txs.iter().map(|t| (t.sender(), t.nonce())).collect();
     }
 
     /// Removes `hash` and every later transaction of its sender (they can no longer
@@ -471,6 +502,56 @@ mod tests {
         assert_eq!(p.select(2, usize::MAX, 0).len(), 2);
         let one_size = p.select(1, usize::MAX, 0)[0].tx.raw.len();
         assert_eq!(p.select(10, one_size * 2, 0).len(), 2);
+    }
+
+    #[test]
+    fn wrapping_costs_cannot_pass_the_balance_check() {
+        let mut p = pool(100);
+        let s = key(0);
+        let mut t = eip1559(0, Address::repeat_byte(0xaa), 0);
+        t.max_fee_per_gas = 10_000;
+        // gas × fee + value wraps to exactly zero in 256-bit arithmetic.
+        t.value = U256::ZERO - U256::from(21_000u64 * 10_000);
+        let tx = validate(sign(&s, t), &rules()).unwrap();
+        assert_eq!(tx.upfront_cost, U256::MAX);
+        assert!(matches!(
+            p.insert(tx, RICH, BASE),
+            Err(TxError::InsufficientFunds { .. })
+        ));
+    }
+
+    #[test]
+    fn included_senders_leave_no_eviction_candidates_behind() {
+        let mut p = pool(2);
+        let t = p.insert(tx(&key(0), 0, 1), RICH, BASE).unwrap().0;
+        p.on_block(&[t.tx.hash], [(key(0).address(), 1)]);
+        assert!(p.tails.is_empty());
+        p.insert(tx(&key(1), 0, 5), RICH, BASE).unwrap();
+        p.insert(tx(&key(2), 0, 6), RICH, BASE).unwrap();
+        let (_, displaced) = p.insert(tx(&key(3), 0, 7), RICH, BASE).unwrap();
+        assert_eq!(
+            displaced.evicted.unwrap().tx.transfer.sender,
+            key(1).address()
+        );
+        assert_eq!(p.len(), 2, "the size bound holds");
+    }
+
+    #[test]
+    fn a_transaction_being_included_cannot_be_replaced() {
+        let mut p = pool(100);
+        let s = key(0);
+        let first = p.insert(tx(&s, 0, 1), RICH, BASE).unwrap().0;
+        p.set_in_flight(&[first]);
+        assert!(matches!(
+            p.insert(tx(&s, 0, 50), RICH, BASE),
+            Err(TxError::NonceTooLow { .. })
+        ));
+        p.set_in_flight(&[]);
+        // Once the block is out, the ordinary replacement rules apply again.
+        assert_eq!(
+            p.insert(tx(&s, 0, 50), RICH, BASE).unwrap_err(),
+            TxError::ReplacementUnderpriced
+        );
     }
 
     #[test]

@@ -46,11 +46,23 @@ fn now_ms() -> u64 {
 /// Producer thread body. Returns when the sequencer stops; a storage failure stops it
 /// and is reported through [`Sequencer::failure`].
 pub(crate) fn run(seq: Arc<Sequencer>, mut st: ProducerState) {
-    if let Err(e) = run_loop(&seq, &mut st) {
-        tracing::error!(error = %e, "block producer stopped: storage failure");
-        *seq.failed.lock() = Some(e.to_string());
-        seq.stopping.store(true, Ordering::SeqCst);
-    }
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(&seq, &mut st)));
+    let failure = match outcome {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => format!("storage failure: {e}"),
+        Err(panic) => format!(
+            "panic: {}",
+            panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown")
+        ),
+    };
+    tracing::error!(%failure, "block producer stopped");
+    *seq.failed.lock() = Some(failure);
+    seq.stopping.store(true, Ordering::SeqCst);
 }
 
 fn run_loop(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError> {
@@ -101,11 +113,16 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     let cfg = &seq.config.production;
     let gas_cap = (seq.config.genesis.block_gas_limit / TRANSFER_GAS) as usize;
     let (tx_room, byte_room) = batch_room(seq, st);
-    let candidates = seq.pool.lock().select(
-        cfg.max_block_txs.min(gas_cap).min(tx_room),
-        byte_room,
-        TX_HEADER_BYTES,
-    );
+    let candidates = {
+        let mut pool = seq.pool.lock();
+        let picked = pool.select(
+            cfg.max_block_txs.min(gas_cap).min(tx_room),
+            byte_room,
+            TX_HEADER_BYTES,
+        );
+        pool.set_in_flight(&picked);
+        picked
+    };
     if candidates.is_empty() {
         return Ok(false);
     }
@@ -129,8 +146,16 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     for tx in &executed.included {
         block_commitment.absorb(&tx.tx.transfer);
     }
+    // Transactions that cannot execute leave the pool with their later nonces, and the
+    // journal with them (in the block's own write when there is a block).
+    let dropped_seqs = remove_dropped(seq, &executed);
     if executed.included.is_empty() {
-        forget_dropped(seq, &executed);
+        seq.pool.lock().set_in_flight(&[]);
+        seq.journal.submit(JournalOp {
+            put: None,
+            delete: dropped_seqs,
+            done: None,
+        });
         return Ok(false);
     }
     let updates = st.tree.commit();
@@ -216,8 +241,8 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         w.forget_journal(tx.journal_seq);
         hashes.push(tx.tx.hash);
     }
-    for (tx, _) in &executed.dropped {
-        w.forget_journal(tx.journal_seq);
+    for seq_no in &dropped_seqs {
+        w.forget_journal(*seq_no);
     }
     w.batch(&batch);
     w.block(&StoredBlock {
@@ -229,10 +254,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     // Publish: readers and the mempool move to the new block together.
     let stale = {
         let mut pool = seq.pool.lock();
-        for (tx, reason) in &executed.dropped {
-            tracing::warn!(hash = %tx.tx.hash, reason, "dropping transaction that no longer executes");
-            pool.remove_with_descendants(&tx.tx.hash);
-        }
+        pool.set_in_flight(&[]);
         let mut view = seq.view.write();
         let mut nonces = Vec::with_capacity(executed.touched.len());
         for a in &executed.touched {
@@ -281,22 +303,24 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     Ok(true)
 }
 
-fn forget_dropped(seq: &Sequencer, executed: &Executed) {
+fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {
+    if executed.dropped.is_empty() {
+        return Vec::new();
+    }
     let mut pool = seq.pool.lock();
-    let mut delete = Vec::new();
+    let mut seqs = Vec::new();
     for (tx, reason) in &executed.dropped {
         tracing::warn!(hash = %tx.tx.hash, reason, "dropping transaction that no longer executes");
-        delete.extend(
+        seqs.push(tx.journal_seq);
+        seqs.extend(
             pool.remove_with_descendants(&tx.tx.hash)
                 .iter()
                 .map(|t| t.journal_seq),
         );
     }
-    seq.journal.submit(JournalOp {
-        put: None,
-        delete,
-        done: None,
-    });
+    seqs.sort_unstable();
+    seqs.dedup();
+    seqs
 }
 
 /// Seals the open batch once it is older than the age limit, even with no new blocks.

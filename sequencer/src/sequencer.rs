@@ -178,22 +178,32 @@ impl Sequencer {
         Ok(seq)
     }
 
-    /// Re-admits journaled transactions after a restart. Included ones are forgotten; ones
-    /// that no longer validate (e.g. replaced) are dropped with a log line.
+    /// Re-admits journaled transactions after a restart, each sender's in nonce order (a
+    /// replacement's journal entry comes later than the transactions queued after it).
+    /// Included ones are forgotten; ones that no longer validate (e.g. replaced, or nonce
+    /// now used) are dropped with a log line.
     fn replay_journal(&self, entries: Vec<(u64, Bytes)>) -> Result<(), SequencerError> {
         let mut w = self.store.block_write();
-        let (mut restored, mut dropped) = (0usize, 0usize);
+        let mut valid = Vec::new();
+        let mut dropped = 0usize;
         for (seq, raw) in entries {
             w.forget_journal(seq);
-            let outcome = validate(raw.clone(), &self.rules).and_then(|tx| {
-                if self.store.tx(&tx.hash).ok().flatten().is_some() {
-                    return Err(TxError::AlreadyKnown);
+            match validate(raw, &self.rules) {
+                Ok(tx) if self.store.tx(&tx.hash)?.is_none() => valid.push((seq, tx)),
+                Ok(_) => {}
+                Err(e) => {
+                    dropped += 1;
+                    tracing::warn!(error = %e, "journaled transaction no longer decodes");
                 }
-                let mut pool = self.pool.lock();
-                let state = self.account_state(&tx.transfer.sender);
-                pool.insert(tx, state, self.rules.base_fee)
-            });
-            match outcome {
+            }
+        }
+        valid.sort_by_key(|(seq, tx)| (tx.transfer.sender, tx.transfer.nonce, *seq));
+        let mut restored = 0usize;
+        for (_, tx) in valid {
+            let raw = tx.raw.clone();
+            let mut pool = self.pool.lock();
+            let state = self.account_state(&tx.transfer.sender);
+            match pool.insert(tx, state, self.rules.base_fee) {
                 Ok((entry, displaced)) => {
                     restored += 1;
                     w.journal_put(entry.journal_seq, &raw);
@@ -240,6 +250,7 @@ impl Sequencer {
         }
         let tx = validate(raw, &self.rules)?;
         let hash = tx.hash;
+
         let (done_tx, done_rx) = oneshot::channel();
         let pool_len;
         {
@@ -247,6 +258,14 @@ impl Sequencer {
             // nonce and balance seen here and the pool's contents are one snapshot.
             let mut pool = self.pool.lock();
             let state = self.account_state(&tx.transfer.sender);
+            // A payable transfer that would push its recipient past the balance limit could
+            // never execute (an unpayable one gets "insufficient funds" from the pool).
+            let payable = tx.upfront_cost <= alloy_primitives::U256::from(state.balance);
+            let receiver = self.account_state(&tx.transfer.to).balance;
+            if payable && receiver.saturating_add(tx.transfer.value) > quire_primitives::MAX_BALANCE
+            {
+                return Err(TxError::RecipientOverflow);
+            }
             let raw = tx.raw.clone();
             let (entry, displaced) = pool.insert(tx, state, self.rules.base_fee)?;
             let delete = displaced
@@ -261,7 +280,7 @@ impl Sequencer {
                 done: Some(done_tx),
             };
             if !self.journal.submit(op) {
-                pool.remove_with_descendants(&hash);
+                pool.remove(&hash);
                 return Err(TxError::Unavailable("journal stopped".into()));
             }
             pool_len = pool.len();
@@ -274,7 +293,9 @@ impl Sequencer {
             Ok(Ok(())) => Ok(hash),
             other => {
                 // Not durable: take it back out so nothing unrecorded gets acknowledged.
-                self.pool.lock().remove_with_descendants(&hash);
+                // (Storage is failing; what it displaced is restored by the next start's
+                // journal replay if its deletion did not land either.)
+                self.pool.lock().remove(&hash);
                 let why = match other {
                     Ok(Err(e)) => e,
                     _ => "journal stopped".into(),
@@ -328,22 +349,27 @@ impl Sequencer {
         self.pool.lock().len()
     }
 
-    /// A block by number.
+    /// A block by number. A block written but not yet published (the instant between its
+    /// write and the head moving) is not visible, so every read agrees with `head()`.
     pub fn block(&self, number: u64) -> Result<Option<StoredBlock>, StoreError> {
+        if number > self.head().number {
+            return Ok(None);
+        }
         self.store.block(number)
     }
 
     /// A block by hash.
     pub fn block_by_hash(&self, hash: &B256) -> Result<Option<StoredBlock>, StoreError> {
         match self.store.block_number(hash)? {
-            Some(n) => self.store.block(n),
+            Some(n) => self.block(n),
             None => Ok(None),
         }
     }
 
     /// A transaction, included or pending.
     pub fn tx(&self, hash: &B256) -> Result<Option<TxLookup>, StoreError> {
-        if let Some(record) = self.store.tx(hash)? {
+        let head = self.head().number;
+        if let Some(record) = self.store.tx(hash)?.filter(|r| r.block_number <= head) {
             let header = self
                 .store
                 .block(record.block_number)?

@@ -99,7 +99,10 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         .recover_signer()
         .map_err(|_| TxError::InvalidSignature)?;
     let value = envelope.value();
-    let upfront_cost = U256::from(gas_limit) * U256::from(max_fee) + value;
+    // Saturating: U256 arithmetic wraps, and a wrapped cost would pass the balance check.
+    let upfront_cost = U256::from(gas_limit)
+        .saturating_mul(U256::from(max_fee))
+        .saturating_add(value);
     let transfer = Transfer {
         tx_type,
         sender,

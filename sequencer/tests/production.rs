@@ -226,14 +226,119 @@ fn a_full_mempool_gets_a_block_before_the_timer() {
     cfg.production.max_block_txs = 3;
     let seq = Sequencer::open(cfg, dir.path()).unwrap();
     let started = Instant::now();
-    submit_all(&seq, (0..3).map(|n| raw(&signer(0), n, Address::repeat_byte(0x31), 1)).collect());
+    submit_all(
+        &seq,
+        (0..3)
+            .map(|n| raw(&signer(0), n, Address::repeat_byte(0x31), 1))
+            .collect(),
+    );
     wait_until(&seq, "a full block", |s| s.head().number == 1);
-    assert!(started.elapsed() < Duration::from_secs(30), "block waited for the 60 s timer");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "block waited for the 60 s timer"
+    );
     assert_eq!(seq.head().tx_count, 3);
     // Fewer than a full block's worth wait for the timer.
-    submit_all(&seq, vec![raw(&signer(0), 3, Address::repeat_byte(0x31), 1)]);
+    submit_all(
+        &seq,
+        vec![raw(&signer(0), 3, Address::repeat_byte(0x31), 1)],
+    );
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(seq.head().number, 1);
     assert_eq!(seq.pending_count(), 1);
+    seq.shutdown().unwrap();
+}
+
+fn reopen(dir: &std::path::Path, cfg: SequencerConfig, seq: Arc<Sequencer>) -> Arc<Sequencer> {
+    seq.shutdown().unwrap();
+    drop(seq);
+    Sequencer::open(cfg, dir).unwrap()
+}
+
+#[test]
+fn journal_replay_restores_each_sender_in_nonce_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(1);
+    cfg.production.block_time_ms = 60_000;
+    cfg.mempool.max_nonce_gap = 4;
+    let seq = Sequencer::open(cfg.clone(), dir.path()).unwrap();
+    let s = signer(0);
+    submit_all(
+        &seq,
+        (0..7)
+            .map(|n| raw(&s, n, Address::repeat_byte(0x31), 1))
+            .collect(),
+    );
+    // Replace nonce 0: its journal entry now comes after nonces 1..6.
+    let mut bumped = TxEip1559 {
+        chain_id: CHAIN,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 3_000_000_000,
+        max_priority_fee_per_gas: 10,
+        to: TxKind::Call(Address::repeat_byte(0x32)),
+        value: U256::from(1),
+        ..Default::default()
+    };
+    let sig = s.sign_transaction_sync(&mut bumped).unwrap();
+    submit_all(
+        &seq,
+        vec![TxEnvelope::from(bumped.into_signed(sig))
+            .encoded_2718()
+            .into()],
+    );
+    assert_eq!(seq.pending_count(), 7);
+    let seq = reopen(dir.path(), cfg, seq);
+    assert_eq!(
+        seq.pending_count(),
+        7,
+        "every acknowledged transaction survives the restart"
+    );
+    assert_eq!(seq.pending_nonce(&s.address()), 7);
+    seq.shutdown().unwrap();
+}
+
+#[test]
+fn transfers_that_cannot_execute_leave_pool_and_journal_with_their_successors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(1);
+    let rich = Address::repeat_byte(0x7e);
+    cfg.genesis.alloc.push(GenesisAccount {
+        address: rich,
+        balance: quire_primitives::MAX_BALANCE - 15,
+    });
+    cfg.production.block_time_ms = 100;
+    let seq = Sequencer::open(cfg.clone(), dir.path()).unwrap();
+    let s = signer(0);
+    // Over the recipient's limit at admission: refused outright.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let err = rt.block_on(seq.submit(raw(&s, 0, rich, 20))).unwrap_err();
+    assert_eq!(err, quire_sequencer::TxError::RecipientOverflow);
+    // Each fits alone; together they overflow, so nonce 1 fails at execution and the queued
+    // nonce 3 behind it can never run.
+    submit_all(
+        &seq,
+        vec![
+            raw(&s, 0, rich, 10),
+            raw(&s, 1, rich, 10),
+            raw(&s, 3, Address::repeat_byte(1), 1),
+        ],
+    );
+    wait_until(&seq, "nonce 0 included", |q| {
+        q.account(&s.address(), StateAt::Latest).unwrap().nonce == 1
+    });
+    wait_until(&seq, "drops applied", |q| q.pending_count() == 0);
+    let seq = reopen(dir.path(), cfg, seq);
+    assert_eq!(
+        seq.pending_count(),
+        0,
+        "dropped transactions came back from the journal"
+    );
+    assert_eq!(
+        seq.account(&rich, StateAt::Latest).unwrap().balance,
+        quire_primitives::MAX_BALANCE - 5
+    );
     seq.shutdown().unwrap();
 }

@@ -160,6 +160,13 @@ async fn bad_transactions_are_refused_without_effect() {
         -32000,
         "insufficient funds for gas * price + value",
     );
+    // A value chosen so that gas × price + value wraps around 2^256 to zero.
+    let wrapping = U256::ZERO - U256::from(21_000u64 * 2_000_000_000);
+    assert_error(
+        &send(raw(&key, transfer(1, wrapping))).await,
+        -32000,
+        "insufficient funds for gas * price + value",
+    );
     // Contract creation, calldata, intrinsic gas.
     let mut create = transfer(1, U256::ZERO);
     create.to = TxKind::Create;

@@ -330,12 +330,26 @@ async fn websocket_new_heads_announce_blocks() {
     use futures::StreamExt;
     let dir = tempfile::tempdir().unwrap();
     let node = start_node(test_config(dir.path())).await;
-    let ws = ProviderBuilder::new().connect_ws(WsConnect::new(node.ws_url())).await.unwrap();
+    let ws = ProviderBuilder::new()
+        .connect_ws(WsConnect::new(node.ws_url()))
+        .await
+        .unwrap();
     let mut heads = ws.subscribe_blocks().await.unwrap().into_stream();
     let wallet = wallet_provider(&node.http_url(), keys()[5].clone());
-    let req = TransactionRequest::default().with_to(Address::repeat_byte(0x66)).with_value(U256::from(9u64));
-    let receipt = wallet.send_transaction(req).await.unwrap().get_receipt().await.unwrap();
-    let head = tokio::time::timeout(std::time::Duration::from_secs(10), heads.next()).await.unwrap().unwrap();
+    let req = TransactionRequest::default()
+        .with_to(Address::repeat_byte(0x66))
+        .with_value(U256::from(9u64));
+    let receipt = wallet
+        .send_transaction(req)
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let head = tokio::time::timeout(std::time::Duration::from_secs(10), heads.next())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(Some(head.number), receipt.block_number);
     assert_eq!(Some(head.hash), receipt.block_hash);
     // Only newHeads is offered.

@@ -238,32 +238,39 @@ async fn main() -> anyhow::Result<()> {
         let (client, url, included) = (client.clone(), url.clone(), included.clone());
         let total = txs.len();
         tokio::spawn(async move {
+            // Heads can be skipped when the subscriber lags, so each head fetches every block
+            // since the last one seen.
             let mut seen = 0usize;
+            let mut next_block: Option<u64> = None;
             while let Some(head) = heads.next().await {
                 let at = Instant::now();
-                let Ok(block) = call(
-                    &client,
-                    &url,
-                    "eth_getBlockByNumber",
-                    json!([format!("0x{:x}", head.number), false]),
-                )
-                .await
-                else {
-                    continue;
-                };
-                let mut inc = included.lock().expect("lock");
-                for h in block["transactions"].as_array().into_iter().flatten() {
-                    if let Some(i) = h
-                        .as_str()
-                        .and_then(|s| s.parse::<B256>().ok())
-                        .and_then(|h| index.get(&h))
-                    {
-                        if inc[*i].is_none() {
-                            inc[*i] = Some(at);
-                            seen += 1;
+                let from = next_block.unwrap_or(head.number);
+                for n in from..=head.number {
+                    let Ok(block) = call(
+                        &client,
+                        &url,
+                        "eth_getBlockByNumber",
+                        json!([format!("0x{n:x}"), false]),
+                    )
+                    .await
+                    else {
+                        continue;
+                    };
+                    let mut inc = included.lock().expect("lock");
+                    for h in block["transactions"].as_array().into_iter().flatten() {
+                        if let Some(i) = h
+                            .as_str()
+                            .and_then(|s| s.parse::<B256>().ok())
+                            .and_then(|h| index.get(&h))
+                        {
+                            if inc[*i].is_none() {
+                                inc[*i] = Some(at);
+                                seen += 1;
+                            }
                         }
                     }
                 }
+                next_block = Some(head.number + 1);
                 if seen == total {
                     break;
                 }
