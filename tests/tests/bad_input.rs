@@ -367,3 +367,35 @@ async fn replacement_requires_a_fee_bump() {
     );
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_transactions_is_admitted_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(dir.path());
+    cfg.mempool.max_nonce_gap = 2;
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+    let key = keys()[6].clone();
+    // Nonces 0..20 in one batch: calls run concurrently, but admission keeps request order,
+    // so no nonce is ever more than the gap limit ahead of the pending nonce.
+    let batch: Vec<Value> = (0..20u64)
+        .map(|n| json!({"jsonrpc": "2.0", "id": n, "method": "eth_sendRawTransaction", "params": [raw(&key, transfer(n, U256::from(1)))]}))
+        .collect();
+    let resp: Value = reqwest::Client::new()
+        .post(&url)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let resp = resp.as_array().unwrap();
+    assert_eq!(resp.len(), 20);
+    for (n, r) in resp.iter().enumerate() {
+        assert_eq!(r["id"], n as u64, "responses keep request order");
+        assert!(r["result"].is_string(), "nonce {n} refused: {r}");
+    }
+    wait_receipt(&url, resp[19]["result"].as_str().unwrap()).await;
+    node.shutdown().await.unwrap();
+}
