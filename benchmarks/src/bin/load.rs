@@ -49,6 +49,10 @@ struct Args {
         default_value = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
     )]
     funder_key: String,
+    /// Target submission rate in transfers per second (0: as fast as the node accepts).
+    /// Latency is only meaningful below the included rate; above it a backlog builds.
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
     /// Seed for the sender keys (change it to run again against the same chain).
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -293,11 +297,17 @@ async fn main() -> anyhow::Result<()> {
             accepted.clone(),
         );
         let batch = args.batch.max(1);
+        let rate = args.rate;
         workers.push(tokio::spawn(async move {
             loop {
                 let from = next.fetch_add(batch, Ordering::Relaxed);
                 if from >= txs.len() {
                     return Ok::<(), anyhow::Error>(());
+                }
+                if rate > 0 {
+                    // Open-loop schedule: transfer i is due at start + i / rate.
+                    let due = start + Duration::from_secs_f64(from as f64 / rate as f64);
+                    tokio::time::sleep_until(due.into()).await;
                 }
                 let to = (from + batch).min(txs.len());
                 let sent_at = Instant::now();
@@ -335,6 +345,7 @@ async fn main() -> anyhow::Result<()> {
         "senders": args.senders,
         "connections": args.connections,
         "batch": args.batch,
+        "rate": args.rate,
         "accepted": accepted,
         "included": included_count,
         "accepted_tps": (accepted as f64 / sent_in.as_secs_f64()).round(),
