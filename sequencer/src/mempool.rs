@@ -233,27 +233,32 @@ impl Mempool {
 
     /// Up to `max_txs` executable transactions, best tip first, each sender's in nonce
     /// order, whose encodings fit `max_bytes` (each counted as `len + per_tx_overhead`).
+    /// `next_nonce` gives a sender's next nonce when the caller knows a newer one than the
+    /// last published block (blocks executed but not yet published).
     pub fn select(
         &self,
         max_txs: usize,
         max_bytes: usize,
         per_tx_overhead: usize,
+        next_nonce: impl Fn(&Address) -> Option<u64>,
     ) -> Vec<Arc<PoolTx>> {
         let mut heap: BinaryHeap<(u128, Reverse<u64>, Address)> = BinaryHeap::new();
+        let mut cursor: HashMap<Address, u64> = HashMap::new();
         for (sender, q) in &self.senders {
-            if let Some(head) = q.txs.get(&q.state_nonce) {
+            let start = next_nonce(sender).map_or(q.state_nonce, |n| n.max(q.state_nonce));
+            if let Some(head) = q.txs.get(&start) {
                 heap.push((head.tip, Reverse(head.journal_seq), *sender));
+                cursor.insert(*sender, start);
             }
         }
         let mut out = Vec::new();
-        let mut next_nonce: HashMap<Address, u64> = HashMap::new();
         let mut bytes = 0usize;
         while out.len() < max_txs {
             let Some((_, _, sender)) = heap.pop() else {
                 break;
             };
             let q = &self.senders[&sender];
-            let nonce = *next_nonce.get(&sender).unwrap_or(&q.state_nonce);
+            let nonce = cursor[&sender];
             let tx = &q.txs[&nonce];
             let size = tx.tx.raw.len() + per_tx_overhead;
             if bytes + size > max_bytes {
@@ -262,7 +267,7 @@ impl Mempool {
             }
             bytes += size;
             out.push(tx.clone());
-            next_nonce.insert(sender, nonce + 1);
+            cursor.insert(sender, nonce + 1);
             if let Some(next) = q.txs.get(&(nonce + 1)) {
                 heap.push((next.tip, Reverse(next.journal_seq), sender));
             }
@@ -315,10 +320,18 @@ impl Mempool {
         Some(tx)
     }
 
-    /// Marks the transactions of a block being built: until the block is published, a
+    /// Marks transactions as going into a block: until that block is published, a
     /// replacement of one of them is refused rather than acknowledged and then lost.
-    pub fn set_in_flight(&mut self, txs: &[Arc<PoolTx>]) {
-        self.in_flight = txs.iter().map(|t| (t.sender(), t.nonce())).collect();
+    pub fn mark_in_flight(&mut self, txs: &[Arc<PoolTx>]) {
+        self.in_flight
+            .extend(txs.iter().map(|t| (t.sender(), t.nonce())));
+    }
+
+    /// Ends [`Self::mark_in_flight`] for transactions whose block is published or abandoned.
+    pub fn clear_in_flight(&mut self, keys: &[(Address, u64)]) {
+        for k in keys {
+            self.in_flight.remove(k);
+        }
     }
 
     /// Removes `hash` and every later transaction of its sender (they can no longer
@@ -421,7 +434,9 @@ mod tests {
         ));
         assert_eq!(p.pending_nonce(&s.address(), state), 3);
         // Only the consecutive run is executable.
-        assert_eq!(p.select(10, usize::MAX, 0).len(), 1);
+        assert_eq!(p.select(10, usize::MAX, 0, |_| None).len(), 1);
+        // A block executed but not yet published moved the sender to nonce 3.
+        assert!(p.select(10, usize::MAX, 0, |_| Some(3)).is_empty());
         assert_eq!(
             p.insert(tx(&s, 2, 1), state, BASE).unwrap_err(),
             TxError::AlreadyKnown
@@ -491,7 +506,7 @@ mod tests {
         p.insert(tx(&a, 1, 50), RICH, BASE).unwrap();
         p.insert(tx(&b, 0, 10), RICH, BASE).unwrap();
         let picked: Vec<(Address, u64)> = p
-            .select(10, usize::MAX, 0)
+            .select(10, usize::MAX, 0, |_| None)
             .iter()
             .map(|t| (t.sender(), t.nonce()))
             .collect();
@@ -499,9 +514,9 @@ mod tests {
             picked,
             vec![(b.address(), 0), (a.address(), 0), (a.address(), 1)]
         );
-        assert_eq!(p.select(2, usize::MAX, 0).len(), 2);
-        let one_size = p.select(1, usize::MAX, 0)[0].tx.raw.len();
-        assert_eq!(p.select(10, one_size * 2, 0).len(), 2);
+        assert_eq!(p.select(2, usize::MAX, 0, |_| None).len(), 2);
+        let one_size = p.select(1, usize::MAX, 0, |_| None)[0].tx.raw.len();
+        assert_eq!(p.select(10, one_size * 2, 0, |_| None).len(), 2);
     }
 
     #[test]
@@ -541,12 +556,12 @@ mod tests {
         let mut p = pool(100);
         let s = key(0);
         let first = p.insert(tx(&s, 0, 1), RICH, BASE).unwrap().0;
-        p.set_in_flight(&[first]);
+        p.mark_in_flight(&[first]);
         assert!(matches!(
             p.insert(tx(&s, 0, 50), RICH, BASE),
             Err(TxError::NonceTooLow { .. })
         ));
-        p.set_in_flight(&[]);
+        p.clear_in_flight(&[(s.address(), 0)]);
         // Once the block is out, the ordinary replacement rules apply again.
         assert_eq!(
             p.insert(tx(&s, 0, 50), RICH, BASE).unwrap_err(),

@@ -1,16 +1,24 @@
-//! The block producer: builds a block when enough transactions wait or the block timer
-//! fires, executes it on the private state tree, persists it atomically, then publishes
-//! it to readers and the mempool. Seals batches by transaction count, data size and age.
+//! Block production, in two stages so that writing one block overlaps building the next:
+//!
+//! - the **producer** thread builds a block when enough transactions wait or the block
+//!   timer fires: it selects from the mempool, executes on its private state tree, rehashes,
+//!   and hands the block's atomic write to the persister (at most one block ahead);
+//! - the **persister** thread writes it (fsynced), and only then publishes it to readers,
+//!   the mempool and `newHeads` subscribers.
+//!
+//! Batches are sealed by transaction count, data size and age.
 
 use std::sync::atomic::Ordering;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use quire_da::{BATCH_HEADER_BYTES, BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::{BatchHeader, BatchStatus, BlockHeader, StateTree, TxCommitment};
+use rocksdb::WriteBatch;
 
 use crate::execution::{execute, Executed};
 use crate::mempool::AccountState;
@@ -37,35 +45,82 @@ impl ProducerState {
     }
 }
 
+/// A block executed but not yet durable.
+struct PendingBlock {
+    write: WriteBatch,
+    header: BlockHeader,
+    hashes: Vec<B256>,
+    /// New state of every account the block touched.
+    accounts: Vec<(Address, AccountState)>,
+    /// `(sender, nonce)` of its transactions, protected from replacement until published.
+    in_flight: Vec<(Address, u64)>,
+    /// The batch after this block (for logging when it seals).
+    batch: BatchHeader,
+}
+
+/// Work for the persister, in order.
+enum Persist {
+    Block(Box<PendingBlock>),
+    /// A batch sealed by age with no new block.
+    Seal(BatchHeader),
+}
+
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Producer thread body. Returns when the sequencer stops; a storage failure stops it
-/// and is reported through [`Sequencer::failure`].
-pub(crate) fn run(seq: Arc<Sequencer>, mut st: ProducerState) {
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_loop(&seq, &mut st)));
-    let failure = match outcome {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) => format!("storage failure: {e}"),
-        Err(panic) => format!(
-            "panic: {}",
-            panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("unknown")
-        ),
-    };
-    tracing::error!(%failure, "block producer stopped");
-    *seq.failed.lock() = Some(failure);
+/// Marks the sequencer failed and stopping.
+fn fail(seq: &Sequencer, failure: String) {
+    tracing::error!(%failure, "block production stopped");
+    seq.failed.lock().get_or_insert(failure);
     seq.stopping.store(true, Ordering::SeqCst);
+    seq.wake.cond.notify_all();
 }
 
-fn run_loop(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError> {
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    let text = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    format!("panic: {text}")
+}
+
+/// Producer thread body; starts the persister and returns once both have stopped. A storage
+/// failure or a panic in either stops the sequencer and is reported by
+/// [`Sequencer::failure`].
+pub(crate) fn run(seq: Arc<Sequencer>, mut st: ProducerState) {
+    let (tx, rx) = sync_channel::<Persist>(1);
+    let persister = {
+        let seq = seq.clone();
+        std::thread::Builder::new()
+            .name("block-persister".into())
+            .spawn(move || {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    persist_loop(&seq, rx)
+                }));
+                match outcome {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => fail(&seq, format!("storage failure: {e}")),
+                    Err(panic) => fail(&seq, panic_message(panic)),
+                }
+            })
+            .expect("spawning the persister thread")
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        produce_loop(&seq, &mut st, &tx)
+    }));
+    if let Err(panic) = outcome {
+        fail(&seq, panic_message(panic));
+    }
+    // Blocks already handed over are still written before the thread ends.
+    drop(tx);
+    let _ = persister.join();
+}
+
+fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persist>) {
     let cfg = &seq.config.production;
     let block_time = Duration::from_millis(cfg.block_time_ms);
     // When the pool holds only transactions that cannot run yet (nonce gaps), wait a full
@@ -73,18 +128,27 @@ fn run_loop(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError> {
     let mut next_try = Instant::now();
     loop {
         if seq.stopping.load(Ordering::SeqCst) {
-            return Ok(());
+            return;
         }
         let waiting = seq.pool.lock().len();
         let due = st.last_block_at.elapsed() >= block_time;
         let backoff_over = Instant::now() >= next_try;
         if backoff_over && (waiting >= cfg.max_block_txs || (waiting > 0 && due)) {
-            if build_block(seq, st)? {
-                continue;
+            match build_block(seq, st) {
+                Some(block) => {
+                    if out.send(Persist::Block(Box::new(block))).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                None => next_try = Instant::now() + block_time,
             }
-            next_try = Instant::now() + block_time;
         }
-        seal_if_old(seq, st)?;
+        if let Some(sealed) = seal_if_old(seq, st) {
+            if out.send(Persist::Seal(sealed)).is_err() {
+                return;
+            }
+        }
         // Sleep until the block timer (or a wake-up from a filling mempool).
         let mut guard = seq.wake.lock.lock();
         let until_due = block_time
@@ -109,23 +173,31 @@ fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, usize) {
     (tx_room, byte_room)
 }
 
-fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreError> {
+/// Selects, executes and prepares the next block; `None` if nothing could execute.
+fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Option<PendingBlock> {
     let cfg = &seq.config.production;
     let gas_cap = (seq.config.genesis.block_gas_limit / TRANSFER_GAS) as usize;
     let (tx_room, byte_room) = batch_room(seq, st);
     let candidates = {
         let mut pool = seq.pool.lock();
+        // Start each sender after the blocks this thread executed, published or not.
+        let tree = &st.tree;
         let picked = pool.select(
             cfg.max_block_txs.min(gas_cap).min(tx_room),
             byte_room,
             TX_HEADER_BYTES,
+            |a| tree.get(a).map(|leaf| leaf.nonce),
         );
-        pool.set_in_flight(&picked);
+        pool.mark_in_flight(&picked);
         picked
     };
     if candidates.is_empty() {
-        return Ok(false);
+        return None;
     }
+    let in_flight: Vec<(Address, u64)> = candidates
+        .iter()
+        .map(|t| (t.tx.transfer.sender, t.tx.transfer.nonce))
+        .collect();
     let base_fee = seq.rules.base_fee;
     let opening = st.batch.status() == BatchStatus::Sealed;
     let running = if opening {
@@ -134,7 +206,6 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         TxCommitment(b256_to_digest(&st.batch.tx_commitment).unwrap_or_default())
     };
     let prev_root = st.head.state_root;
-    let block_commitment_start = TxCommitment::empty();
     let executed = execute(
         &mut st.tree,
         &candidates,
@@ -142,7 +213,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         base_fee,
         running,
     );
-    let mut block_commitment = block_commitment_start;
+    let mut block_commitment = TxCommitment::empty();
     for tx in &executed.included {
         block_commitment.absorb(&tx.tx.transfer);
     }
@@ -150,13 +221,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
     // journal with them (in the block's own write when there is a block).
     let dropped_seqs = remove_dropped(seq, &executed);
     if executed.included.is_empty() {
-        seq.pool.lock().set_in_flight(&[]);
+        seq.pool.lock().clear_in_flight(&in_flight);
         seq.journal.submit(JournalOp {
             put: None,
             delete: dropped_seqs,
             done: None,
         });
-        return Ok(false);
+        return None;
     }
     let updates = st.tree.commit();
     let now = now_ms();
@@ -225,9 +296,17 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         );
     }
     w.nodes(&updates, batch_number);
+    let mut accounts = Vec::with_capacity(executed.touched.len());
     for a in &executed.touched {
         let leaf = st.tree.get(a).expect("touched account exists");
         w.account(a, number, leaf.nonce, leaf.balance);
+        accounts.push((
+            *a,
+            AccountState {
+                nonce: leaf.nonce,
+                balance: leaf.balance,
+            },
+        ));
     }
     let mut hashes = Vec::with_capacity(executed.included.len());
     for (i, tx) in executed.included.iter().enumerate() {
@@ -249,28 +328,55 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
         header: header.clone(),
         tx_hashes: hashes.clone(),
     });
-    w.commit()?;
+    st.head = header.clone();
+    st.batch = batch.clone();
+    st.last_block_at = Instant::now();
+    Some(PendingBlock {
+        write: w.into_batch(),
+        header,
+        hashes,
+        accounts,
+        in_flight,
+        batch,
+    })
+}
 
-    // Publish: readers and the mempool move to the new block together.
+fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError> {
+    for job in rx {
+        match job {
+            Persist::Block(block) => publish(seq, *block)?,
+            Persist::Seal(batch) => {
+                let mut w = seq.store.block_write();
+                w.batch(&batch);
+                w.commit()?;
+                metrics::counter!("quire_batches_sealed_total").increment(1);
+                tracing::info!(
+                    batch = batch.number,
+                    txs = batch.tx_count,
+                    "batch sealed by age"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes a block durable, then visible: readers and the mempool move to it together.
+fn publish(seq: &Sequencer, block: PendingBlock) -> Result<(), StoreError> {
+    seq.store.write(block.write, true, "block")?;
     let stale = {
         let mut pool = seq.pool.lock();
-        pool.set_in_flight(&[]);
+        pool.clear_in_flight(&block.in_flight);
         let mut view = seq.view.write();
-        let mut nonces = Vec::with_capacity(executed.touched.len());
-        for a in &executed.touched {
-            let leaf = st.tree.get(a).expect("touched account exists");
-            view.accounts.insert(
-                *a,
-                AccountState {
-                    nonce: leaf.nonce,
-                    balance: leaf.balance,
-                },
-            );
-            nonces.push((*a, leaf.nonce));
+        for (a, state) in &block.accounts {
+            view.accounts.insert(*a, *state);
         }
-        view.head = header.clone();
+        view.head = block.header.clone();
         drop(view);
-        let stale = pool.on_block(&hashes, nonces);
+        let stale = pool.on_block(
+            &block.hashes,
+            block.accounts.iter().map(|(a, s)| (*a, s.nonce)),
+        );
         metrics::gauge!("quire_mempool_size").set(pool.len() as f64);
         stale
     };
@@ -281,10 +387,12 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
             done: None,
         });
     }
+    let header = block.header;
     metrics::counter!("quire_blocks_total").increment(1);
     metrics::counter!("quire_block_txs_total").increment(header.tx_count);
     metrics::histogram!("quire_block_txs").record(header.tx_count as f64);
-    metrics::gauge!("quire_head_block").set(number as f64);
+    metrics::gauge!("quire_head_block").set(header.number as f64);
+    let batch = block.batch;
     if batch.status() == BatchStatus::Sealed {
         metrics::counter!("quire_batches_sealed_total").increment(1);
         tracing::info!(
@@ -295,12 +403,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Result<bool, StoreErr
             "batch sealed"
         );
     }
-    tracing::debug!(number, txs = header.tx_count, "block produced");
-    st.head = header.clone();
-    st.batch = batch;
-    st.last_block_at = Instant::now();
+    tracing::debug!(
+        number = header.number,
+        txs = header.tx_count,
+        "block published"
+    );
     let _ = seq.heads.send(header);
-    Ok(true)
+    Ok(())
 }
 
 fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {
@@ -323,27 +432,16 @@ fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {
     seqs
 }
 
-/// Seals the open batch once it is older than the age limit, even with no new blocks.
-fn seal_if_old(seq: &Sequencer, st: &mut ProducerState) -> Result<(), StoreError> {
+/// The open batch, sealed, once it is older than the age limit (even with no new blocks).
+fn seal_if_old(seq: &Sequencer, st: &mut ProducerState) -> Option<BatchHeader> {
     if st.batch.status() != BatchStatus::Open {
-        return Ok(());
+        return None;
     }
     let now = now_ms();
     if now.saturating_sub(st.batch.opened_at_ms) < seq.config.production.batch_max_age_ms {
-        return Ok(());
+        return None;
     }
-    let mut batch = st.batch.clone();
-    batch.status = BatchStatus::Sealed.code();
-    batch.sealed_at_ms = now;
-    let mut w = seq.store.block_write();
-    w.batch(&batch);
-    w.commit()?;
-    metrics::counter!("quire_batches_sealed_total").increment(1);
-    tracing::info!(
-        batch = batch.number,
-        txs = batch.tx_count,
-        "batch sealed by age"
-    );
-    st.batch = batch;
-    Ok(())
+    st.batch.status = BatchStatus::Sealed.code();
+    st.batch.sealed_at_ms = now;
+    Some(st.batch.clone())
 }

@@ -356,4 +356,10 @@ impl BlockWrite<'_> {
     pub fn commit(self) -> StoreResult<()> {
         self.store.write(self.batch, true, "block")
     }
+
+    /// The collected writes, to commit later (possibly on another thread) with
+    /// [`Store::write`].
+    pub fn into_batch(self) -> WriteBatch {
+        self.batch
+    }
 }
