@@ -112,6 +112,11 @@ impl Mempool {
         self.by_hash.len()
     }
 
+    /// Transactions not already going into a block that is being built or written.
+    pub fn waiting(&self) -> usize {
+        self.by_hash.len().saturating_sub(self.in_flight.len())
+    }
+
     /// True if nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.by_hash.is_empty()

@@ -130,7 +130,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
         if seq.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let waiting = seq.pool.lock().len();
+        let waiting = seq.pool.lock().waiting();
         let due = st.last_block_at.elapsed() >= block_time;
         let backoff_over = Instant::now() >= next_try;
         if backoff_over && (waiting >= cfg.max_block_txs || (waiting > 0 && due)) {
