@@ -163,7 +163,7 @@ impl Mempool {
             });
         }
         let existing = queue.and_then(|q| q.txs.get(&nonce)).cloned();
-        if existing.is_some() && self.in_flight.contains(&(sender, nonce)) {
+        if self.in_flight.contains(&(sender, nonce)) {
             // Its block is being written: the nonce is as good as used.
             return Err(TxError::NonceTooLow {
                 next: nonce + 1,
@@ -206,7 +206,13 @@ impl Mempool {
         // Capacity: a new transaction may push out the cheapest tail of another sender.
         let mut evict = None;
         if existing.is_none() && self.by_hash.len() >= self.config.max_txs {
-            match self.tails.iter().next() {
+            // Never a transaction already going into a block: its nonce is as good as used.
+            let candidate = self.tails.iter().find(|(_, _, victim)| {
+                self.senders[victim]
+                    .tail()
+                    .is_some_and(|t| !self.in_flight.contains(&(*victim, t.nonce())))
+            });
+            match candidate {
                 Some(&(victim_tip, _, victim)) if victim_tip < tip && victim != sender => {
                     evict = Some(victim)
                 }
@@ -572,6 +578,26 @@ mod tests {
             p.insert(tx(&s, 0, 50), RICH, BASE).unwrap_err(),
             TxError::ReplacementUnderpriced
         );
+    }
+
+    #[test]
+    fn transactions_going_into_a_block_are_never_evicted() {
+        let mut p = pool(2);
+        let cheap = p.insert(tx(&key(0), 0, 1), RICH, BASE).unwrap().0;
+        p.insert(tx(&key(1), 0, 9), RICH, BASE).unwrap();
+        p.mark_in_flight(&[cheap]);
+        // The cheapest tail is in flight; the next cheapest pays more than the newcomer.
+        assert_eq!(
+            p.insert(tx(&key(2), 0, 5), RICH, BASE).unwrap_err(),
+            TxError::PoolFull
+        );
+        assert_eq!(p.len(), 2);
+        // Its nonce stays taken even if it were gone from the pool.
+        p.remove(&p.select(10, usize::MAX, 0, |_| None)[1].tx.hash.clone());
+        assert!(matches!(
+            p.insert(tx(&key(0), 0, 50), RICH, BASE),
+            Err(TxError::NonceTooLow { .. })
+        ));
     }
 
     #[test]

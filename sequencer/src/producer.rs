@@ -63,6 +63,16 @@ enum Persist {
     Block(Box<PendingBlock>),
     /// A batch sealed by age with no new block.
     Seal(BatchHeader),
+    /// Journal entries of transactions dropped without a block. They go through the
+    /// persister so they reach the disk only after the blocks whose state dropped them.
+    Forget(Vec<u64>),
+}
+
+/// Outcome of one attempt to build a block.
+enum Built {
+    Block(Box<PendingBlock>),
+    /// Nothing could execute; these journal entries are to be forgotten.
+    Nothing(Vec<u64>),
 }
 
 fn now_ms() -> u64 {
@@ -135,13 +145,18 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
         let backoff_over = Instant::now() >= next_try;
         if backoff_over && (waiting >= cfg.max_block_txs || (waiting > 0 && due)) {
             match build_block(seq, st) {
-                Some(block) => {
-                    if out.send(Persist::Block(Box::new(block))).is_err() {
+                Built::Block(block) => {
+                    if out.send(Persist::Block(block)).is_err() {
                         return;
                     }
                     continue;
                 }
-                None => next_try = Instant::now() + block_time,
+                Built::Nothing(forget) => {
+                    if !forget.is_empty() && out.send(Persist::Forget(forget)).is_err() {
+                        return;
+                    }
+                    next_try = Instant::now() + block_time;
+                }
             }
         }
         if let Some(sealed) = seal_if_old(seq, st) {
@@ -149,8 +164,14 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
                 return;
             }
         }
-        // Sleep until the block timer (or a wake-up from a filling mempool).
+        // Sleep until the block timer or a wake-up from a filling mempool. Submitters notify
+        // under the same lock, and the condition is re-checked under it: no lost wake-ups.
         let mut guard = seq.wake.lock.lock();
+        if seq.stopping.load(Ordering::SeqCst)
+            || (Instant::now() >= next_try && seq.pool.lock().waiting() >= cfg.max_block_txs)
+        {
+            continue;
+        }
         let until_due = block_time
             .saturating_sub(st.last_block_at.elapsed())
             .max(next_try.saturating_duration_since(Instant::now()))
@@ -173,8 +194,8 @@ fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, usize) {
     (tx_room, byte_room)
 }
 
-/// Selects, executes and prepares the next block; `None` if nothing could execute.
-fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Option<PendingBlock> {
+/// Selects, executes and prepares the next block.
+fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     let cfg = &seq.config.production;
     let gas_cap = (seq.config.genesis.block_gas_limit / TRANSFER_GAS) as usize;
     let (tx_room, byte_room) = batch_room(seq, st);
@@ -192,12 +213,9 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Option<PendingBlock> 
         picked
     };
     if candidates.is_empty() {
-        return None;
+        return Built::Nothing(Vec::new());
     }
-    let in_flight: Vec<(Address, u64)> = candidates
-        .iter()
-        .map(|t| (t.tx.transfer.sender, t.tx.transfer.nonce))
-        .collect();
+
     let base_fee = seq.rules.base_fee;
     let opening = st.batch.status() == BatchStatus::Sealed;
     let running = if opening {
@@ -221,14 +239,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Option<PendingBlock> 
     // journal with them (in the block's own write when there is a block).
     let dropped_seqs = remove_dropped(seq, &executed);
     if executed.included.is_empty() {
-        seq.pool.lock().clear_in_flight(&in_flight);
-        seq.journal.submit(JournalOp {
-            put: None,
-            delete: dropped_seqs,
-            done: None,
-        });
-        return None;
+        return Built::Nothing(dropped_seqs);
     }
+    let in_flight: Vec<(Address, u64)> = executed
+        .included
+        .iter()
+        .map(|t| (t.tx.transfer.sender, t.tx.transfer.nonce))
+        .collect();
     let updates = st.tree.commit();
     let now = now_ms();
     let number = st.head.number + 1;
@@ -331,24 +348,32 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Option<PendingBlock> 
     st.head = header.clone();
     st.batch = batch.clone();
     st.last_block_at = Instant::now();
-    Some(PendingBlock {
+    Built::Block(Box::new(PendingBlock {
         write: w.into_batch(),
         header,
         hashes,
         accounts,
         in_flight,
         batch,
-    })
+    }))
 }
 
 fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError> {
     for job in rx {
         match job {
             Persist::Block(block) => publish(seq, *block)?,
+            Persist::Forget(seqs) => {
+                seq.journal.submit(JournalOp {
+                    put: None,
+                    delete: seqs,
+                    done: None,
+                });
+            }
             Persist::Seal(batch) => {
                 let mut w = seq.store.block_write();
                 w.batch(&batch);
                 w.commit()?;
+                seq.view.write().batch = batch.clone();
                 metrics::counter!("quire_batches_sealed_total").increment(1);
                 tracing::info!(
                     batch = batch.number,
@@ -372,6 +397,7 @@ fn publish(seq: &Sequencer, block: PendingBlock) -> Result<(), StoreError> {
             view.accounts.insert(*a, *state);
         }
         view.head = block.header.clone();
+        view.batch = block.batch.clone();
         drop(view);
         let stale = pool.on_block(
             &block.hashes,
@@ -418,6 +444,12 @@ fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {
     }
     let mut pool = seq.pool.lock();
     let mut seqs = Vec::new();
+    let keys: Vec<(Address, u64)> = executed
+        .dropped
+        .iter()
+        .map(|(t, _)| (t.tx.transfer.sender, t.tx.transfer.nonce))
+        .collect();
+    pool.clear_in_flight(&keys);
     for (tx, reason) in &executed.dropped {
         tracing::warn!(hash = %tx.tx.hash, reason, "dropping transaction that no longer executes");
         seqs.push(tx.journal_seq);

@@ -60,6 +60,9 @@ pub enum TxLookup {
 pub(crate) struct View {
     pub accounts: HashMap<Address, AccountState>,
     pub head: BlockHeader,
+    /// The newest batch as of the head (a block being written may already have updated
+    /// the stored one).
+    pub batch: BatchHeader,
 }
 
 pub(crate) struct Wake {
@@ -156,6 +159,7 @@ impl Sequencer {
             view: RwLock::new(View {
                 accounts,
                 head: head.clone(),
+                batch: latest_batch.clone(),
             }),
             heads: broadcast::channel(1024).0,
             wake: Wake {
@@ -252,7 +256,7 @@ impl Sequencer {
         let hash = tx.hash;
 
         let (done_tx, done_rx) = oneshot::channel();
-        let pool_len;
+        let (pool_len, waiting);
         {
             // Pool then view: the producer publishes blocks under the same order, so the
             // nonce and balance seen here and the pool's contents are one snapshot.
@@ -284,9 +288,11 @@ impl Sequencer {
                 return Err(TxError::Unavailable("journal stopped".into()));
             }
             pool_len = pool.len();
+            waiting = pool.waiting();
         }
         metrics::gauge!("quire_mempool_size").set(pool_len as f64);
-        if pool_len >= self.config.production.max_block_txs {
+        if waiting >= self.config.production.max_block_txs {
+            let _guard = self.wake.lock.lock();
             self.wake.cond.notify_one();
         }
         match done_rx.await {
@@ -366,10 +372,14 @@ impl Sequencer {
         }
     }
 
-    /// A transaction, included or pending.
+    /// A transaction, included or pending. Reads under the pool lock, which publishing a
+    /// block also holds, so a transaction moving from the pool into a block is always
+    /// found in one place or the other.
     pub fn tx(&self, hash: &B256) -> Result<Option<TxLookup>, StoreError> {
+        let pool = self.pool.lock();
         let head = self.head().number;
         if let Some(record) = self.store.tx(hash)?.filter(|r| r.block_number <= head) {
+            drop(pool);
             let header = self
                 .store
                 .block(record.block_number)?
@@ -385,17 +395,22 @@ impl Sequencer {
                 header: Box::new(header),
             }));
         }
-        Ok(self.pool.lock().get(hash).cloned().map(TxLookup::Pending))
+        Ok(pool.get(hash).cloned().map(TxLookup::Pending))
     }
 
-    /// A batch by number.
+    /// A batch by number, as of the published head.
     pub fn batch(&self, number: u64) -> Result<Option<BatchHeader>, StoreError> {
-        self.store.batch(number)
+        let newest = self.view.read().batch.clone();
+        match number.cmp(&newest.number) {
+            std::cmp::Ordering::Greater => Ok(None),
+            std::cmp::Ordering::Equal => Ok(Some(newest)),
+            std::cmp::Ordering::Less => self.store.batch(number),
+        }
     }
 
-    /// The newest batch (open or sealed).
+    /// The newest batch (open or sealed) as of the published head.
     pub fn latest_batch(&self) -> Result<Option<BatchHeader>, StoreError> {
-        self.store.latest_batch()
+        Ok(Some(self.view.read().batch.clone()))
     }
 
     /// The storage, for components (prover, tools) that read history.
@@ -417,7 +432,10 @@ impl Sequencer {
     /// and flushes storage. Idempotent.
     pub fn shutdown(&self) -> Result<(), StoreError> {
         self.stopping.store(true, Ordering::SeqCst);
-        self.wake.cond.notify_all();
+        {
+            let _guard = self.wake.lock.lock();
+            self.wake.cond.notify_all();
+        }
         if let Some(handle) = self.producer.lock().take() {
             let _ = handle.join();
         }
