@@ -4,6 +4,10 @@
 //! simplest canonical packing leaves the first byte of every element zero and fills the other
 //! 31, so 126,976 of a blob's 131,072 bytes carry data. A 4-byte length prefix marks where
 //! the data ends inside the last blob.
+//!
+//! Hand-written because today only the size and the round trip matter and this keeps the
+//! crate free of KZG; when batches are posted to L1 (with KZG commitments), alloy's
+//! `SidecarBuilder` and its coder should replace this packing.
 
 /// Bytes in a blob.
 pub const BLOB_BYTES: usize = 131_072;

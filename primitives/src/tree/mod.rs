@@ -10,6 +10,10 @@
 //!
 //! Leaves fill from index 0 upward and never move, so the populated part of level `l` is a
 //! dense prefix of `ceil(n / 2^l)` nodes and everything to its right is an empty subtree.
+//!
+//! Written here rather than taken from a crate: the tree must hash exactly as the plonky2
+//! circuits will (plonky2's Poseidon, its `two_to_one`, this leaf encoding), and no
+//! maintained crate offers an indexed Merkle tree over plonky2's Poseidon.
 
 mod proof;
 mod state_tree;
