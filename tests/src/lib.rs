@@ -163,3 +163,45 @@ pub async fn wait_receipt(url: &str, hash: &str) -> Value {
 pub async fn balance(url: &str, address: alloy::primitives::Address) -> alloy::primitives::U256 {
     provider(url).get_balance(address).await.expect("balance")
 }
+
+/// Chain id of the devnet-style test chains.
+pub const CHAIN_ID: u64 = quire_node::devnet::DEVNET_CHAIN_ID;
+
+/// An EIP-1559 transfer on the test chain (2 gwei fee cap, 1 wei tip), for tests to adjust.
+pub fn transfer(
+    nonce: u64,
+    to: alloy::primitives::Address,
+    value: alloy::primitives::U256,
+) -> alloy::consensus::TxEip1559 {
+    alloy::consensus::TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: alloy::primitives::TxKind::Call(to),
+        value,
+        ..Default::default()
+    }
+}
+
+/// `tx` signed by `signer`, as the 0x-hex a wallet passes to `eth_sendRawTransaction`.
+pub fn sign(signer: &PrivateKeySigner, mut tx: alloy::consensus::TxEip1559) -> String {
+    use alloy::consensus::SignableTransaction;
+    use alloy::eips::eip2718::Encodable2718;
+    use alloy::network::TxSignerSync;
+    let sig = signer.sign_transaction_sync(&mut tx).expect("signing");
+    let bytes: alloy::primitives::Bytes = alloy::consensus::TxEnvelope::from(tx.into_signed(sig))
+        .encoded_2718()
+        .into();
+    bytes.to_string()
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}

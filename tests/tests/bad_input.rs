@@ -9,25 +9,15 @@ use alloy::signers::local::PrivateKeySigner;
 use quire_tests::*;
 use serde_json::{json, Value};
 
-const CHAIN: u64 = 271_828;
+const CHAIN: u64 = CHAIN_ID;
 
-fn transfer(nonce: u64, value: U256) -> TxEip1559 {
-    TxEip1559 {
-        chain_id: CHAIN,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(Address::repeat_byte(0x77)),
-        value,
-        ..Default::default()
-    }
+/// A transfer to the fixed receiver these tests watch.
+fn to_receiver(nonce: u64, value: U256) -> TxEip1559 {
+    transfer(nonce, Address::repeat_byte(0x77), value)
 }
 
-fn raw(signer: &PrivateKeySigner, mut tx: TxEip1559) -> String {
-    let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-    let bytes: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
-    bytes.to_string()
+fn raw(signer: &PrivateKeySigner, tx: TxEip1559) -> String {
+    sign(signer, tx)
 }
 
 /// Everything an attacker could try to change with bad input.
@@ -75,7 +65,7 @@ async fn bad_transactions_are_refused_without_effect() {
     let sent = rpc(
         &url,
         "eth_sendRawTransaction",
-        json!([raw(&key, transfer(0, U256::from(5)))]),
+        json!([raw(&key, to_receiver(0, U256::from(5)))]),
     )
     .await;
     let hash = sent["result"]
@@ -100,7 +90,7 @@ async fn bad_transactions_are_refused_without_effect() {
         -32000,
         "failed to decode signed transaction",
     );
-    let good = raw(&key, transfer(1, U256::from(1)));
+    let good = raw(&key, to_receiver(1, U256::from(1)));
     assert_error(
         &send(format!("{good}00")).await,
         -32000,
@@ -109,7 +99,7 @@ async fn bad_transactions_are_refused_without_effect() {
     // Not hex at all: invalid params.
     assert_error(&send("0xzz".into()).await, -32602, "");
     // Wrong chain id.
-    let mut other_chain = transfer(1, U256::from(1));
+    let mut other_chain = to_receiver(1, U256::from(1));
     other_chain.chain_id = 1;
     assert_error(
         &send(raw(&key, other_chain)).await,
@@ -117,7 +107,7 @@ async fn bad_transactions_are_refused_without_effect() {
         "invalid chain id",
     );
     // High-s (malleated) signature and a signature that recovers nothing.
-    let mut tx = transfer(1, U256::from(1));
+    let mut tx = to_receiver(1, U256::from(1));
     let sig = key.sign_transaction_sync(&mut tx).unwrap();
     let n = U256::from_str_radix(
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
@@ -144,31 +134,31 @@ async fn bad_transactions_are_refused_without_effect() {
     );
     // Nonce too low (0 was used) and beyond the future-nonce limit (pending 1 + gap 8).
     assert_error(
-        &send(raw(&key, transfer(0, U256::from(1)))).await,
+        &send(raw(&key, to_receiver(0, U256::from(1)))).await,
         -32000,
         "nonce too low",
     );
     assert_error(
-        &send(raw(&key, transfer(10, U256::from(1)))).await,
+        &send(raw(&key, to_receiver(10, U256::from(1)))).await,
         -32000,
         "nonce too high",
     );
     // More than the balance.
     let rich = U256::from(10_001u128 * 10u128.pow(18));
     assert_error(
-        &send(raw(&key, transfer(1, rich))).await,
+        &send(raw(&key, to_receiver(1, rich))).await,
         -32000,
         "insufficient funds for gas * price + value",
     );
     // A value chosen so that gas × price + value wraps around 2^256 to zero.
     let wrapping = U256::ZERO - U256::from(21_000u64 * 2_000_000_000);
     assert_error(
-        &send(raw(&key, transfer(1, wrapping))).await,
+        &send(raw(&key, to_receiver(1, wrapping))).await,
         -32000,
         "insufficient funds for gas * price + value",
     );
     // Contract creation, calldata, intrinsic gas.
-    let mut create = transfer(1, U256::ZERO);
+    let mut create = to_receiver(1, U256::ZERO);
     create.to = TxKind::Create;
     create.input = Bytes::from_static(&[0x60, 0x00]);
     assert_error(
@@ -176,14 +166,14 @@ async fn bad_transactions_are_refused_without_effect() {
         -32000,
         "contract creation is not supported",
     );
-    let mut call = transfer(1, U256::ZERO);
+    let mut call = to_receiver(1, U256::ZERO);
     call.input = Bytes::from_static(&[0xa9, 0x05, 0x9c, 0xbb]);
     assert_error(
         &send(raw(&key, call)).await,
         -32000,
         "calldata is not supported",
     );
-    let mut low_gas = transfer(1, U256::from(1));
+    let mut low_gas = to_receiver(1, U256::from(1));
     low_gas.gas_limit = 20_000;
     assert_error(
         &send(raw(&key, low_gas)).await,
@@ -192,7 +182,7 @@ async fn bad_transactions_are_refused_without_effect() {
     );
     // A duplicate of an included transaction.
     assert_error(
-        &send(raw(&key, transfer(0, U256::from(5)))).await,
+        &send(raw(&key, to_receiver(0, U256::from(5)))).await,
         -32000,
         "nonce too low",
     );
@@ -308,7 +298,7 @@ async fn replacement_requires_a_fee_bump() {
     let node = start_node(cfg).await;
     let url = node.http_url();
     let key = keys()[5].clone();
-    let first = transfer(0, U256::from(1));
+    let first = to_receiver(0, U256::from(1));
     let hash = rpc(
         &url,
         "eth_sendRawTransaction",
@@ -379,7 +369,7 @@ async fn a_batch_of_transactions_is_admitted_in_order() {
     // Nonces 0..20 in one batch: calls run concurrently, but admission keeps request order,
     // so no nonce is ever more than the gap limit ahead of the pending nonce.
     let batch: Vec<Value> = (0..20u64)
-        .map(|n| json!({"jsonrpc": "2.0", "id": n, "method": "eth_sendRawTransaction", "params": [raw(&key, transfer(n, U256::from(1)))]}))
+        .map(|n| json!({"jsonrpc": "2.0", "id": n, "method": "eth_sendRawTransaction", "params": [raw(&key, to_receiver(n, U256::from(1)))]}))
         .collect();
     let resp: Value = reqwest::Client::new()
         .post(&url)

@@ -5,41 +5,18 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy::eips::eip2718::Encodable2718;
-use alloy::network::TxSignerSync;
-use alloy::primitives::{Address, Bytes, TxKind, U256};
+use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use quire_tests::*;
 use serde_json::{json, Value};
 
 fn raw(signer: &PrivateKeySigner, nonce: u64, to: Address) -> String {
-    let mut tx = TxEip1559 {
-        chain_id: 271_828,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(to),
-        value: U256::from(1_000 + nonce),
-        ..Default::default()
-    };
-    let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-    let bytes: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
-    bytes.to_string()
+    sign(signer, transfer(nonce, to, U256::from(1_000 + nonce)))
 }
 
 struct NodeProcess {
     child: Child,
     url: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn spawn(config_path: &std::path::Path, port: u16) -> NodeProcess {

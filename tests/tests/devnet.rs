@@ -7,14 +7,6 @@ use std::time::Duration;
 use quire_tests::*;
 use serde_json::json;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
