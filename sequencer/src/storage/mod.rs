@@ -37,6 +37,9 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Internal tree levels whose history is derived from the leaf history rather than stored.
+pub const UNSTORED_LEVELS: usize = 3;
+
 /// Result alias for storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -187,13 +190,19 @@ impl Store {
         }
     }
 
-    /// Digest of a tree node as of the end of batch `batch`. Leaf digests are not stored
-    /// (they follow from the leaf history); internal nodes are.
+    /// Digest of a tree node as of the end of batch `batch`. Nodes up to
+    /// [`UNSTORED_LEVELS`] are not stored (they would be a quarter of the keys each block
+    /// writes) and are rehashed from the leaf history instead: at most 8 leaves per node.
     pub fn node_at(&self, level: usize, index: u64, batch: u64) -> StoreResult<Digest> {
         if level == 0 {
             return Ok(self
                 .leaf_at(index, batch)?
                 .map_or(empty_subtree(0), |leaf| leaf.hash()));
+        }
+        if level <= UNSTORED_LEVELS {
+            let left = self.node_at(level - 1, 2 * index, batch)?;
+            let right = self.node_at(level - 1, 2 * index + 1, batch)?;
+            return Ok(quire_primitives::tree::hash_children(&left, &right));
         }
         let mut it = self.db.raw_iterator_cf(self.cf(CF_NODE_HISTORY));
         it.seek_for_prev(node_history_key(level as u8, index, batch));
@@ -313,10 +322,14 @@ impl BlockWrite<'_> {
         );
     }
 
-    /// Records changed internal tree nodes as of `batch` (leaves are in the leaf history).
+    /// Records changed tree nodes above [`UNSTORED_LEVELS`] as of `batch` (the ones below
+    /// follow from the leaf history).
     pub fn nodes(&mut self, updates: &[NodeUpdate], batch: u64) {
         let cf = self.store.cf(CF_NODE_HISTORY);
-        for u in updates.iter().filter(|u| u.level > 0) {
+        for u in updates
+            .iter()
+            .filter(|u| usize::from(u.level) > UNSTORED_LEVELS)
+        {
             self.batch.put_cf(
                 cf,
                 node_history_key(u.level, u.index, batch),
