@@ -101,18 +101,52 @@ pub fn provider(url: &str) -> DynProvider {
         .erased()
 }
 
-/// Raw JSON-RPC call; returns the whole response object.
-pub async fn rpc(url: &str, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+/// POSTs a JSON body (a call or a batch); returns the parsed response.
+pub async fn post_json(url: &str, body: &Value) -> Value {
     reqwest::Client::new()
         .post(url)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .expect("request")
         .json()
         .await
         .expect("json response")
+}
+
+/// Raw JSON-RPC call; returns the whole response object.
+pub async fn rpc(url: &str, method: &str, params: Value) -> Value {
+    post_json(
+        url,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
+    )
+    .await
+}
+
+/// A JSON-RPC batch calling `method` with `params(i)` for ids `0..n`.
+pub fn batch_of(n: u64, method: &str, params: impl Fn(u64) -> Value) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": method, "params": params(i)}))
+            .collect(),
+    )
+}
+
+/// True if something answers JSON-RPC at `url` (at the transport level).
+pub async fn answers(url: &str) -> bool {
+    reqwest::Client::new()
+        .post(url)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}))
+        .send()
+        .await
+        .is_ok()
+}
+
+/// Waits until a node answers at `url`.
+pub async fn wait_answering(url: &str, timeout: Duration) {
+    wait_for(timeout, || async { answers(url).await.then_some(()) })
+        .await
+        .unwrap_or_else(|_| panic!("nothing answers at {url}"));
 }
 
 /// Runs cast with `args`; returns stdout, failing with stderr on error.

@@ -250,35 +250,13 @@ async fn bad_requests_get_protocol_errors_and_the_node_stays_up() {
         "oversized data",
     );
     // Batch longer than the limit.
-    let batch: Vec<Value> = (0..11)
-        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId", "params": []}))
-        .collect();
-    let resp: Value = client
-        .post(&url)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resp = post_json(&url, &batch_of(11, "eth_chainId", |_| json!([]))).await;
     assert!(
         resp["error"]["code"].is_i64(),
         "batch over the limit was served: {resp}"
     );
     // A batch within the limit is served.
-    let batch: Vec<Value> = (0..10)
-        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "eth_chainId", "params": []}))
-        .collect();
-    let resp: Value = client
-        .post(&url)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resp = post_json(&url, &batch_of(10, "eth_chainId", |_| json!([]))).await;
     assert_eq!(resp.as_array().unwrap().len(), 10);
 
     assert_eq!(
@@ -368,18 +346,10 @@ async fn a_batch_of_transactions_is_admitted_in_order() {
     let key = keys()[6].clone();
     // Nonces 0..20 in one batch: calls run concurrently, but admission keeps request order,
     // so no nonce is ever more than the gap limit ahead of the pending nonce.
-    let batch: Vec<Value> = (0..20u64)
-        .map(|n| json!({"jsonrpc": "2.0", "id": n, "method": "eth_sendRawTransaction", "params": [raw(&key, to_receiver(n, U256::from(1)))]}))
-        .collect();
-    let resp: Value = reqwest::Client::new()
-        .post(&url)
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let batch = batch_of(20, "eth_sendRawTransaction", |n| {
+        json!([raw(&key, to_receiver(n, U256::from(1)))])
+    });
+    let resp = post_json(&url, &batch).await;
     let resp = resp.as_array().unwrap();
     assert_eq!(resp.len(), 20);
     for (n, r) in resp.iter().enumerate() {

@@ -28,17 +28,7 @@ async fn spawn(config_path: &std::path::Path, port: u16) -> NodeProcess {
         .spawn()
         .expect("spawning quire node");
     let url = format!("http://127.0.0.1:{port}");
-    wait_for(Duration::from_secs(30), || async {
-        let ok = reqwest::Client::new()
-            .post(&url)
-            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}))
-            .send()
-            .await
-            .is_ok();
-        ok.then_some(())
-    })
-    .await
-    .expect("node answers");
+    wait_answering(&url, Duration::from_secs(30)).await;
     NodeProcess { child, url }
 }
 

@@ -27,16 +27,7 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
         .unwrap();
     let l2_url = format!("http://127.0.0.1:{l2}");
     let l1_url = format!("http://127.0.0.1:{l1}");
-    wait_for(Duration::from_secs(60), || async {
-        let r = reqwest::Client::new()
-            .post(&l2_url)
-            .json(&json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}))
-            .send()
-            .await;
-        r.is_ok().then_some(())
-    })
-    .await
-    .expect("devnet node answers");
+    wait_answering(&l2_url, Duration::from_secs(60)).await;
     assert_eq!(
         rpc(&l1_url, "eth_chainId", json!([])).await["result"],
         "0x7a69",
@@ -94,11 +85,5 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
         .unwrap()
         .unwrap();
     assert_eq!(status.code(), Some(0));
-    let l1_alive = reqwest::Client::new()
-        .post(&l1_url)
-        .json(&json!({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}))
-        .send()
-        .await
-        .is_ok();
-    assert!(!l1_alive, "anvil still running after Ctrl-C");
+    assert!(!answers(&l1_url).await, "anvil still running after Ctrl-C");
 }
