@@ -98,6 +98,11 @@ impl NodeConfig {
             "production.batch_max_txs must be positive"
         );
         anyhow::ensure!(
+            (2..=quire_prover::shapes::MAX_SLOTS as u64).contains(&p.batch_max_slots),
+            "production.batch_max_slots must be between 2 and {} (the largest batch circuit)",
+            quire_prover::shapes::MAX_SLOTS
+        );
+        anyhow::ensure!(
             p.batch_max_bytes as usize > self.mempool.max_tx_bytes + 64,
             "production.batch_max_bytes must exceed mempool.max_tx_bytes"
         );

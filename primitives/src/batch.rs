@@ -45,6 +45,9 @@ pub struct BatchHeader {
     pub last_block: u64,
     /// Transfers in the batch.
     pub tx_count: u64,
+    /// Slots the batch proof needs: one per transfer plus one per account a transfer
+    /// creates. Bounded by the largest batch circuit.
+    pub proof_slots: u64,
     /// Size of the batch's data-availability encoding.
     pub data_bytes: u64,
     /// State root before the batch's first block.

@@ -36,6 +36,31 @@ pub fn address_limbs(address: &Address) -> [F; ADDRESS_LIMBS] {
     ]
 }
 
+/// Inverse of [`address_limbs`]; `None` if a limb is out of range.
+pub fn address_from_limbs(limbs: &[F; ADDRESS_LIMBS]) -> Option<Address> {
+    let widths = [6usize, 7, 7];
+    let mut out = [0u8; 20];
+    let mut at = 0;
+    for (limb, width) in limbs.iter().zip(widths) {
+        let v = limb.to_canonical_u64();
+        if width < 8 && v >> (8 * width) != 0 {
+            return None;
+        }
+        out[at..at + width].copy_from_slice(&v.to_be_bytes()[8 - width..]);
+        at += width;
+    }
+    Some(Address::from(out))
+}
+
+/// Inverse of [`amount_limbs`]; `None` if a limb is 48 bits or wider.
+pub fn amount_from_limbs(limbs: &[F; 2]) -> Option<u128> {
+    let (lo, hi) = (limbs[0].to_canonical_u64(), limbs[1].to_canonical_u64());
+    if lo >> 48 != 0 || hi >> 48 != 0 {
+        return None;
+    }
+    Some(u128::from(lo) | (u128::from(hi) << 48))
+}
+
 /// Splits an amount below 2^96 into `[low 48 bits, high 48 bits]`.
 ///
 /// Two 48-bit limbs sum to less than 2^49, so circuit additions and borrows never wrap the

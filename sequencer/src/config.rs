@@ -81,9 +81,12 @@ pub struct ProductionConfig {
     pub max_block_txs: usize,
     /// Receiver of all fees.
     pub fee_recipient: Address,
-    /// A batch is sealed when it holds this many transfers (at most the largest proof
-    /// circuit's capacity).
+    /// A batch is sealed when it holds this many transfers.
     pub batch_max_txs: u64,
+    /// A batch is sealed before its proof could need more slots than this (one per
+    /// transfer, one more per account a transfer creates). At most the largest batch
+    /// circuit's slot count, which the node checks.
+    pub batch_max_slots: u64,
     /// A batch is sealed this long after its first block.
     pub batch_max_age_ms: u64,
     /// A batch is sealed before its data-availability encoding outgrows this many bytes
@@ -97,7 +100,8 @@ impl Default for ProductionConfig {
             block_time_ms: 200,
             max_block_txs: 256,
             fee_recipient: Address::ZERO,
-            batch_max_txs: 256,
+            batch_max_txs: 240,
+            batch_max_slots: 240,
             batch_max_age_ms: 10_000,
             batch_max_bytes: quire_da::USABLE_BYTES_PER_BLOB as u64,
         }

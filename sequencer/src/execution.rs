@@ -19,10 +19,17 @@ pub struct Executed {
     pub touched: Vec<Address>,
     /// Commitment to the included transfers, continuing the batch's running commitment.
     pub commitment: TxCommitment,
+    /// Receiver accounts the included transfers created (each costs the batch proof an
+    /// extra slot).
+    pub created: u64,
 }
 
 /// Applies `txs` in order: debit value + fee and bump the sender's nonce, credit the
 /// receiver (creating its account if needed), credit the fee to `fee_recipient`.
+///
+/// If `fee_recipient` has no account, it is created just before the first transfer that
+/// executes, so that in every batch it exists before any transfer runs (the batch circuit
+/// creates it in a slot of its own at the start of the batch).
 ///
 /// Every check happens before any write, so a transaction that fails leaves the tree as
 /// it was. The caller commits the tree (rehashing) once for the whole block.
@@ -70,6 +77,11 @@ pub fn execute(
             out.dropped.push((tx.clone(), "balance limit"));
             continue;
         }
+        if tree.index_of(&fee_recipient).is_none() {
+            tree.get_or_insert(fee_recipient)
+                .expect("state tree has room for 2^32 accounts");
+            touched.insert(fee_recipient);
+        }
         let apply = |tree: &mut StateTree, a: Address, f: &dyn Fn(u64, u128) -> (u64, u128)| {
             let (i, _) = tree
                 .get_or_insert(a)
@@ -79,6 +91,9 @@ pub fn execute(
             tree.set_account(i, nonce, balance)
                 .expect("balance bounds checked above");
         };
+        if tree.index_of(&t.to).is_none() {
+            out.created += 1;
+        }
         apply(tree, t.sender, &|nonce, _| (nonce + 1, after_debit));
         apply(tree, t.to, &|nonce, balance| (nonce, balance + t.value));
         apply(tree, fee_recipient, &|nonce, balance| {

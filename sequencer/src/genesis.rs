@@ -67,6 +67,7 @@ pub fn write_genesis(
         first_block: 0,
         last_block: 0,
         tx_count: 0,
+        proof_slots: 0,
         data_bytes: 0,
         prev_state_root: root,
         state_root: root,

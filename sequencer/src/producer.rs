@@ -143,6 +143,11 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
         let waiting = seq.pool.lock().waiting();
         let due = st.last_block_at.elapsed() >= block_time;
         let backoff_over = Instant::now() >= next_try;
+        if let Some(sealed) = seal_if_due(seq, st) {
+            if out.send(Persist::Seal(sealed)).is_err() {
+                return;
+            }
+        }
         if backoff_over && (waiting >= cfg.max_block_txs || (waiting > 0 && due)) {
             match build_block(seq, st) {
                 Built::Block(block) => {
@@ -159,7 +164,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
                 }
             }
         }
-        if let Some(sealed) = seal_if_old(seq, st) {
+        if let Some(sealed) = seal_if_due(seq, st) {
             if out.send(Persist::Seal(sealed)).is_err() {
                 return;
             }
@@ -183,11 +188,17 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
 /// Transfers and bytes the open batch can still take in one block.
 fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, usize) {
     let cfg = &seq.config.production;
-    let (txs, bytes) = match st.batch.status() {
-        BatchStatus::Open => (st.batch.tx_count, st.batch.data_bytes),
-        BatchStatus::Sealed => (0, BATCH_HEADER_BYTES as u64),
+    let (txs, slots, bytes) = match st.batch.status() {
+        BatchStatus::Open => (
+            st.batch.tx_count,
+            st.batch.proof_slots,
+            st.batch.data_bytes,
+        ),
+        BatchStatus::Sealed => (0, 0, BATCH_HEADER_BYTES as u64),
     };
-    let tx_room = cfg.batch_max_txs.saturating_sub(txs) as usize;
+    // A transfer needs two proof slots if it creates its receiver's account.
+    let slot_room = cfg.batch_max_slots.saturating_sub(slots) / 2;
+    let tx_room = cfg.batch_max_txs.saturating_sub(txs).min(slot_room) as usize;
     let byte_room = cfg
         .batch_max_bytes
         .saturating_sub(bytes + BLOCK_HEADER_BYTES as u64) as usize;
@@ -279,6 +290,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
             first_block: number,
             last_block: number,
             tx_count: 0,
+            proof_slots: 0,
             data_bytes: BATCH_HEADER_BYTES as u64,
             prev_state_root: prev_root,
             state_root: prev_root,
@@ -292,11 +304,13 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     };
     batch.last_block = number;
     batch.tx_count += header.tx_count;
+    batch.proof_slots += header.tx_count + executed.created;
     batch.data_bytes += block_bytes;
     batch.state_root = header.state_root;
     batch.tx_commitment = digest_to_b256(&executed.commitment.0);
     let max_tx = (seq.config.mempool.max_tx_bytes + TX_HEADER_BYTES + BLOCK_HEADER_BYTES) as u64;
     if batch.tx_count >= cfg.batch_max_txs
+        || batch.proof_slots + 2 > cfg.batch_max_slots
         || batch.data_bytes + max_tx > cfg.batch_max_bytes
         || now.saturating_sub(batch.opened_at_ms) >= cfg.batch_max_age_ms
     {
@@ -464,13 +478,17 @@ fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {
     seqs
 }
 
-/// The open batch, sealed, once it is older than the age limit (even with no new blocks).
-fn seal_if_old(seq: &Sequencer, st: &mut ProducerState) -> Option<BatchHeader> {
+/// The open batch, sealed, once it is older than the age limit (even with no new blocks),
+/// or when the configured fee recipient changed since its blocks were built (a restart
+/// with a new config): a batch proof has one fee recipient.
+fn seal_if_due(seq: &Sequencer, st: &mut ProducerState) -> Option<BatchHeader> {
     if st.batch.status() != BatchStatus::Open {
         return None;
     }
     let now = now_ms();
-    if now.saturating_sub(st.batch.opened_at_ms) < seq.config.production.batch_max_age_ms {
+    let old = now.saturating_sub(st.batch.opened_at_ms) >= seq.config.production.batch_max_age_ms;
+    let recipient_changed = st.head.fee_recipient != seq.config.production.fee_recipient;
+    if !old && !recipient_changed {
         return None;
     }
     st.batch.status = BatchStatus::Sealed.code();

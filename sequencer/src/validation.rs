@@ -5,7 +5,7 @@
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
-use alloy_primitives::{Bytes, B256, U256};
+use alloy_primitives::{Address, Bytes, B256, U256};
 use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::Transfer;
 
@@ -98,21 +98,12 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
     let sender = envelope
         .recover_signer()
         .map_err(|_| TxError::InvalidSignature)?;
+    let transfer = transfer_of(&envelope, tx_type, sender, to);
     let value = envelope.value();
     // Saturating: U256 arithmetic wraps, and a wrapped cost would pass the balance check.
     let upfront_cost = U256::from(gas_limit)
         .saturating_mul(U256::from(max_fee))
         .saturating_add(value);
-    let transfer = Transfer {
-        tx_type,
-        sender,
-        to,
-        value: value.saturating_to::<u128>(),
-        nonce: envelope.nonce(),
-        gas_limit,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: max_tip,
-    };
     Ok(ValidatedTx {
         hash: *envelope.tx_hash(),
         raw,
@@ -120,6 +111,36 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         transfer,
         upfront_cost,
     })
+}
+
+fn transfer_of(envelope: &TxEnvelope, tx_type: u8, sender: Address, to: Address) -> Transfer {
+    let max_fee = envelope.max_fee_per_gas();
+    Transfer {
+        tx_type,
+        sender,
+        to,
+        value: envelope.value().saturating_to::<u128>(),
+        nonce: envelope.nonce(),
+        gas_limit: envelope.gas_limit(),
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: envelope.max_priority_fee_per_gas().unwrap_or(max_fee),
+    }
+}
+
+/// The transfer a stored, already validated transaction performs, given the sender
+/// recovered when it was accepted: how the prover reads the sequencer's blocks without
+/// recovering every signature again (signatures are not yet proven; see the README).
+pub fn transfer_from_raw(raw: &[u8], sender: Address) -> Result<Transfer, TxError> {
+    let mut buf = raw;
+    let envelope = TxEnvelope::decode_2718(&mut buf).map_err(|e| TxError::Decode(e.to_string()))?;
+    let tx_type = match &envelope {
+        TxEnvelope::Legacy(_) => 0,
+        TxEnvelope::Eip2930(_) => 1,
+        TxEnvelope::Eip1559(_) => 2,
+        TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_) => return Err(TxError::UnsupportedType),
+    };
+    let to = envelope.to().ok_or(TxError::ContractCreation)?;
+    Ok(transfer_of(&envelope, tx_type, sender, to))
 }
 
 #[cfg(test)]

@@ -82,6 +82,14 @@ impl Store {
         Ok(Self { db })
     }
 
+    /// Opens an existing database read-only, beside a node that may be writing it (the
+    /// prover's view): it sees everything written before the call.
+    pub fn open_read_only(path: &Path) -> StoreResult<Self> {
+        let opts = Options::default();
+        let db = DB::open_cf_for_read_only(&opts, path, ALL_CFS, false)?;
+        Ok(Self { db })
+    }
+
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
         self.db
             .cf_handle(name)
@@ -171,6 +179,44 @@ impl Store {
                 AccountLeaf::from_bytes(&v)
                     .ok_or_else(|| StoreError::Corrupt("bad leaf".into()))?,
             );
+        }
+        Ok(leaves)
+    }
+
+    /// All leaves as they stood at the end of batch `batch`, in index order: the state a
+    /// batch proof for `batch + 1` starts from. One scan of the leaf history.
+    pub fn leaves_at(&self, batch: u64) -> StoreResult<Vec<AccountLeaf>> {
+        let mut leaves: Vec<AccountLeaf> = Vec::new();
+        let mut current: Option<(u64, AccountLeaf)> = None;
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_LEAF_HISTORY), IteratorMode::Start)
+        {
+            let (k, v) = item?;
+            if k.len() != 16 {
+                return Err(StoreError::Corrupt("bad leaf history key".into()));
+            }
+            let index = decode_u64(&k[..8])?;
+            let written_in = decode_u64(&k[8..])?;
+            if let Some((i, leaf)) = current {
+                if i != index {
+                    leaves.push(leaf);
+                    current = None;
+                }
+            }
+            if written_in <= batch {
+                let leaf = AccountLeaf::from_bytes(&v)
+                    .ok_or_else(|| StoreError::Corrupt("bad leaf".into()))?;
+                if current.is_none() && index != leaves.len() as u64 {
+                    return Err(StoreError::Corrupt(
+                        "leaf indices are not contiguous".into(),
+                    ));
+                }
+                current = Some((index, leaf));
+            }
+        }
+        if let Some((_, leaf)) = current {
+            leaves.push(leaf);
         }
         Ok(leaves)
     }

@@ -1,0 +1,294 @@
+//! The whole-batch circuit: the fee recipient's slot, `slots` ordinary slots, the final fee
+//! credit, and the public inputs.
+
+use anyhow::{anyhow, Context};
+use plonky2::field::types::Field;
+use plonky2::hash::hash_types::HashOutTarget;
+use plonky2::iop::target::Target;
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::plonk::circuit_data::{CircuitConfig, CircuitData};
+use plonky2::plonk::proof::ProofWithPublicInputs;
+use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
+use serde::{Deserialize, Serialize};
+
+use super::merkle::lift_root;
+use super::slot::{apply_flush, apply_slot, BatchContext, Registers, SlotInputs};
+use super::targets::{BatchTargets, UpdateTargets};
+use super::u96::{U96Target, LIMB_BITS};
+use crate::public_inputs::{BatchPublicInputs, PUBLIC_INPUTS};
+use crate::witness::{BatchWitness, SlotKind, UpdateWitness};
+use crate::{Builder, C, EXT, F};
+
+/// The size of a batch circuit: how many slots it has and the height of the subtree its
+/// paths cover (it proves batches over trees of at most 2^depth accounts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BatchShape {
+    /// Ordinary slots: one per transfer, plus one per account a transfer creates.
+    pub slots: usize,
+    /// Subtree height.
+    pub depth: usize,
+}
+
+impl std::fmt::Display for BatchShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} slots, depth {}", self.slots, self.depth)
+    }
+}
+
+/// A built batch circuit and its witness inputs.
+pub struct BatchCircuit {
+    /// Its shape.
+    pub shape: BatchShape,
+    /// Prover and verifier data.
+    pub data: CircuitData<F, C, EXT>,
+    targets: BatchTargets,
+}
+
+/// A batch proof.
+pub type BatchProof = ProofWithPublicInputs<F, C, EXT>;
+
+impl BatchCircuit {
+    /// The plonky2 configuration: the standard recursion-friendly one, so that batch proofs
+    /// can be folded by the aggregator.
+    pub fn config() -> CircuitConfig {
+        CircuitConfig::standard_recursion_config()
+    }
+
+    /// Builds the circuit (seconds to tens of seconds for large shapes; see the cache).
+    pub fn build(shape: BatchShape) -> Self {
+        assert!(
+            (1..=quire_primitives::TREE_DEPTH).contains(&shape.depth),
+            "depth out of range"
+        );
+        let mut b = Builder::new(Self::config());
+        let targets = BatchTargets::new(&mut b, shape.slots, shape.depth);
+
+        for limb in targets.base_fee {
+            b.range_check(limb, LIMB_BITS);
+        }
+        b.range_check(targets.fee_recipient[0], 48);
+        b.range_check(targets.fee_recipient[1], 56);
+        b.range_check(targets.fee_recipient[2], 56);
+        let ctx = BatchContext {
+            depth: shape.depth,
+            base_fee: U96Target::new(targets.base_fee[0], targets.base_fee[1]),
+            fee_recipient: targets.fee_recipient,
+        };
+
+        let zero = b.zero();
+        let _false = b._false();
+        let mut regs = Registers {
+            root: targets.prev_sub_root,
+            pending: U96Target::zero(&mut b),
+            commitment: HashOutTarget::from_vec(vec![zero; 4]),
+            tx_count: zero,
+            leaf_count: targets.leaf_count_before,
+            insert_pending: _false,
+            inserted: [zero; 3],
+        };
+
+        // The fee recipient's account, created before the first transfer if missing.
+        let fee_slot = &targets.fee_slot;
+        let mut fee_tx = [zero; quire_primitives::transfer::TRANSFER_ELEMENTS];
+        fee_tx[6..9].copy_from_slice(&targets.fee_recipient);
+        let not_create = b.not(fee_slot.create);
+        let after_fee = apply_slot(
+            &mut b,
+            &ctx,
+            regs,
+            &SlotInputs {
+                is_tx: _false,
+                is_insert: fee_slot.create,
+                is_noop: not_create,
+                tx: fee_tx,
+                first: &fee_slot.first,
+                second: &fee_slot.second,
+            },
+        );
+        regs = Registers {
+            insert_pending: _false,
+            ..after_fee
+        };
+
+        for slot in &targets.slots {
+            regs = apply_slot(&mut b, &ctx, regs, &SlotInputs::of(slot));
+        }
+        // The batch cannot end between an insert and its transfer.
+        b.assert_zero(regs.insert_pending.target);
+        let final_sub_root = apply_flush(&mut b, &ctx, regs, &targets.flush);
+
+        let prev_root = lift_root(&mut b, targets.prev_sub_root, shape.depth);
+        let new_root = lift_root(&mut b, final_sub_root, shape.depth);
+        let mut public: Vec<Target> = Vec::with_capacity(PUBLIC_INPUTS);
+        public.extend_from_slice(&prev_root.elements);
+        public.extend_from_slice(&new_root.elements);
+        public.push(targets.batch_number);
+        public.extend_from_slice(&regs.commitment.elements);
+        public.push(regs.tx_count);
+        public.extend_from_slice(&targets.base_fee);
+        public.extend_from_slice(&targets.fee_recipient);
+        public.push(targets.leaf_count_before);
+        public.push(regs.leaf_count);
+        b.register_public_inputs(&public);
+
+        let data = b.build::<C>();
+        Self {
+            shape,
+            data,
+            targets,
+        }
+    }
+
+    /// Rows of the circuit (a power of two).
+    pub fn rows(&self) -> usize {
+        self.data.common.degree()
+    }
+
+    /// Proves a batch. Fails if the witness does not fit the shape or breaks a rule the
+    /// circuit enforces in witness generation; other broken rules give a proof that does
+    /// not verify.
+    pub fn prove(&self, w: &BatchWitness) -> anyhow::Result<BatchProof> {
+        let pw = self.fill(w)?;
+        let data = &self.data;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| data.prove(pw))) {
+            Ok(result) => result.context("proving"),
+            Err(_) => Err(anyhow!("the prover panicked: witness inconsistent")),
+        }
+    }
+
+    /// Checks a proof against this circuit and decodes its public inputs.
+    pub fn verify(&self, proof: &BatchProof) -> anyhow::Result<BatchPublicInputs> {
+        self.data
+            .verify(proof.clone())
+            .context("batch proof does not verify")?;
+        Ok(BatchPublicInputs::from_elements(&proof.public_inputs)?)
+    }
+
+    fn fill(&self, w: &BatchWitness) -> anyhow::Result<PartialWitness<F>> {
+        let t = &self.targets;
+        if w.depth != self.shape.depth {
+            return Err(anyhow!(
+                "witness is for depth {}, circuit has {}",
+                w.depth,
+                self.shape.depth
+            ));
+        }
+        if w.slots.len() > self.shape.slots {
+            return Err(anyhow!(
+                "witness needs {} slots, circuit has {}",
+                w.slots.len(),
+                self.shape.slots
+            ));
+        }
+        let mut pw = PartialWitness::new();
+        pw.set_hash_target(t.prev_sub_root, w.prev_sub_root)?;
+        pw.set_target(
+            t.leaf_count_before,
+            F::from_canonical_u64(w.leaf_count_before),
+        )?;
+        pw.set_target(t.batch_number, F::from_canonical_u64(w.batch_number))?;
+        let fee = quire_primitives::field::amount_limbs(u128::from(w.base_fee));
+        pw.set_target(t.base_fee[0], fee[0])?;
+        pw.set_target(t.base_fee[1], fee[1])?;
+        let fr = quire_primitives::field::address_limbs(&w.fee_recipient);
+        for i in 0..3 {
+            pw.set_target(t.fee_recipient[i], fr[i])?;
+        }
+        pw.set_bool_target(t.fee_slot.create, w.fee_slot.kind == SlotKind::Insert)?;
+        set_update(&mut pw, &t.fee_slot.first, &w.fee_slot.first)?;
+        set_update(&mut pw, &t.fee_slot.second, &w.fee_slot.second)?;
+        let padding = crate::witness::SlotWitness::noop(w.depth);
+        for (i, slot_t) in t.slots.iter().enumerate() {
+            let s = w.slots.get(i).unwrap_or(&padding);
+            pw.set_bool_target(slot_t.is_tx, s.kind == SlotKind::Tx)?;
+            pw.set_bool_target(slot_t.is_insert, s.kind == SlotKind::Insert)?;
+            pw.set_bool_target(slot_t.is_noop, s.kind == SlotKind::Noop)?;
+            for (target, value) in slot_t.tx.iter().zip(s.tx) {
+                pw.set_target(*target, value)?;
+            }
+            set_update(&mut pw, &slot_t.first, &s.first)?;
+            set_update(&mut pw, &slot_t.second, &s.second)?;
+        }
+        set_update(&mut pw, &t.flush, &w.flush)?;
+        Ok(pw)
+    }
+
+    /// Serialises the circuit (prover and verifier data, and its witness inputs).
+    pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        let data = self
+            .data
+            .to_bytes(
+                &DefaultGateSerializer,
+                &DefaultGeneratorSerializer::<C, EXT>::default(),
+            )
+            .map_err(|e| anyhow!("serialising circuit data: {e:?}"))?;
+        let targets = self
+            .targets
+            .to_bytes()
+            .map_err(|e| anyhow!("serialising targets: {e:?}"))?;
+        let mut out = Vec::with_capacity(data.len() + targets.len() + 32);
+        out.extend_from_slice(&(self.shape.slots as u64).to_le_bytes());
+        out.extend_from_slice(&(self.shape.depth as u64).to_le_bytes());
+        out.extend_from_slice(&(targets.len() as u64).to_le_bytes());
+        out.extend_from_slice(&targets);
+        out.extend_from_slice(&data);
+        Ok(out)
+    }
+
+    /// Reads a circuit written by [`Self::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
+        let word = |at: usize| -> anyhow::Result<u64> {
+            let b = bytes
+                .get(at..at + 8)
+                .ok_or_else(|| anyhow!("truncated circuit file"))?;
+            Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        };
+        let shape = BatchShape {
+            slots: word(0)? as usize,
+            depth: word(8)? as usize,
+        };
+        let targets_len = word(16)? as usize;
+        let targets_end = 24usize
+            .checked_add(targets_len)
+            .filter(|end| *end <= bytes.len())
+            .ok_or_else(|| anyhow!("truncated circuit file"))?;
+        let targets = BatchTargets::from_bytes(&bytes[24..targets_end])
+            .map_err(|e| anyhow!("reading targets: {e:?}"))?;
+        let data = CircuitData::from_bytes(
+            &bytes[targets_end..],
+            &DefaultGateSerializer,
+            &DefaultGeneratorSerializer::<C, EXT>::default(),
+        )
+        .map_err(|e| anyhow!("reading circuit data: {e:?}"))?;
+        if targets.slots.len() != shape.slots || data.common.num_public_inputs != PUBLIC_INPUTS {
+            return Err(anyhow!("circuit file does not match its shape"));
+        }
+        Ok(Self {
+            shape,
+            data,
+            targets,
+        })
+    }
+}
+
+fn set_update(
+    pw: &mut PartialWitness<F>,
+    t: &UpdateTargets,
+    w: &UpdateWitness,
+) -> anyhow::Result<()> {
+    if w.siblings.len() != t.siblings.len() {
+        return Err(anyhow!(
+            "path has {} siblings, circuit wants {}",
+            w.siblings.len(),
+            t.siblings.len()
+        ));
+    }
+    for (target, value) in t.old_leaf.iter().zip(w.old_leaf) {
+        pw.set_target(*target, value)?;
+    }
+    pw.set_target(t.index, F::from_canonical_u64(w.index))?;
+    for (target, value) in t.siblings.iter().zip(&w.siblings) {
+        pw.set_hash_target(*target, *value)?;
+    }
+    Ok(())
+}

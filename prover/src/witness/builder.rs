@@ -1,0 +1,371 @@
+//! Replays a batch slot by slot, recording what the circuit needs.
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::Address;
+use plonky2::field::types::Field;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::plonk::config::Hasher;
+use quire_primitives::field::{address_limbs, amount_limbs};
+use quire_primitives::transfer::{TRANSFER_ELEMENTS, TRANSFER_GAS};
+use quire_primitives::tree::{empty_subtree, hash_children, TREE_DEPTH};
+use quire_primitives::{AccountLeaf, Digest, Transfer};
+
+use super::amounts::{self, Amount};
+use super::field_tree::{FieldTree, LeafFields};
+use super::{BatchWitness, SlotKind, SlotWitness, UpdateWitness};
+use crate::public_inputs::BatchPublicInputs;
+use crate::F;
+
+/// Why a batch cannot be replayed into a witness.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// The tree does not fit the subtree height.
+    #[error("{accounts} accounts do not fit a tree of height {depth}")]
+    TooManyAccounts {
+        /// Accounts needed.
+        accounts: u64,
+        /// Height.
+        depth: usize,
+    },
+    /// A transfer breaks a rule the circuit enforces.
+    #[error("transfer {index} is invalid: {reason}")]
+    InvalidTransfer {
+        /// Position in the batch.
+        index: usize,
+        /// Which rule.
+        reason: &'static str,
+    },
+    /// A leaf the replay needs is missing.
+    #[error("no leaf at index {0}")]
+    MissingLeaf(u64),
+    /// The fee recipient has no account at the end of the batch.
+    #[error("the fee recipient has no account")]
+    NoFeeRecipient,
+}
+
+fn key_of(leaf: &LeafFields) -> [F; 3] {
+    [leaf[0], leaf[1], leaf[2]]
+}
+
+fn next_of(leaf: &LeafFields) -> [F; 3] {
+    [leaf[3], leaf[4], leaf[5]]
+}
+
+fn balance_of(leaf: &LeafFields) -> Amount {
+    [leaf[7], leaf[8]]
+}
+
+/// The full depth-32 root from the root of the height-`depth` subtree.
+pub fn lift(sub_root: Digest, depth: usize) -> Digest {
+    (depth..TREE_DEPTH).fold(sub_root, |h, l| hash_children(&h, &empty_subtree(l)))
+}
+
+/// Builds a [`BatchWitness`] by executing slots natively, exactly as the circuit will.
+///
+/// [`Self::push_transfer`] is the honest path: it checks the transfer against every rule
+/// the circuit enforces (so a bad batch fails here with a reason rather than as an
+/// unverifiable proof) and adds the insert slot a new receiver needs. The raw
+/// `push_*` methods skip the checks; the negative tests use them to build cheating
+/// witnesses.
+#[derive(Clone, Debug)]
+pub struct WitnessBuilder {
+    depth: usize,
+    batch_number: u64,
+    base_fee: u64,
+    fee_recipient: Address,
+    tree: FieldTree,
+    index_of: BTreeMap<Address, u64>,
+    leaf_count_before: u64,
+    leaf_count: u64,
+    prev_sub_root: Digest,
+    pending: Amount,
+    commitment: Digest,
+    tx_count: u64,
+    fee_slot: SlotWitness,
+    slots: Vec<SlotWitness>,
+}
+
+impl WitnessBuilder {
+    /// Starts from `leaves` (the state after the previous batch). Creates the fee
+    /// recipient's account first if it has none, as the sequencer does.
+    pub fn new(
+        leaves: &[AccountLeaf],
+        depth: usize,
+        batch_number: u64,
+        base_fee: u64,
+        fee_recipient: Address,
+    ) -> Result<Self, WitnessError> {
+        let count = leaves.len() as u64;
+        if depth >= 64 || count > 1u64 << depth {
+            return Err(WitnessError::TooManyAccounts {
+                accounts: count,
+                depth,
+            });
+        }
+        let tree = FieldTree::new(depth, leaves.iter().map(AccountLeaf::to_fields));
+        let prev_sub_root = tree.root();
+        let mut b = Self {
+            depth,
+            batch_number,
+            base_fee,
+            fee_recipient,
+            tree,
+            index_of: leaves
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.key, i as u64))
+                .collect(),
+            leaf_count_before: count,
+            leaf_count: count,
+            prev_sub_root,
+            pending: amounts::zero(),
+            commitment: Digest::ZERO,
+            tx_count: 0,
+            fee_slot: SlotWitness::noop(depth),
+            slots: Vec::new(),
+        };
+        if !b.index_of.contains_key(&fee_recipient) {
+            b.check_room()?;
+            let low = b.low_leaf(&fee_recipient);
+            b.fee_slot = b.raw_insert(fee_recipient, low, b.leaf_count)?;
+        }
+        Ok(b)
+    }
+
+    /// Subtree height.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The field-level tree as replayed so far.
+    pub fn tree(&self) -> &FieldTree {
+        &self.tree
+    }
+
+    /// Index of an account, if it has one.
+    pub fn index_of(&self, address: &Address) -> Option<u64> {
+        self.index_of.get(address).copied()
+    }
+
+    /// Index of the account with the largest address below `address`.
+    pub fn low_leaf(&self, address: &Address) -> u64 {
+        self.index_of
+            .range(..*address)
+            .next_back()
+            .map_or(0, |(_, i)| *i)
+    }
+
+    /// Accounts so far: the index the next insert uses.
+    pub fn leaf_count(&self) -> u64 {
+        self.leaf_count
+    }
+
+    /// Slots so far.
+    pub fn slots(&self) -> &[SlotWitness] {
+        &self.slots
+    }
+
+    /// Slots so far, for tests that tamper with a recorded slot.
+    pub fn slots_mut(&mut self) -> &mut Vec<SlotWitness> {
+        &mut self.slots
+    }
+
+    fn check_room(&self) -> Result<(), WitnessError> {
+        if self.leaf_count >= 1u64 << self.depth {
+            return Err(WitnessError::TooManyAccounts {
+                accounts: self.leaf_count + 1,
+                depth: self.depth,
+            });
+        }
+        Ok(())
+    }
+
+    fn leaf(&self, index: u64) -> Result<LeafFields, WitnessError> {
+        self.tree
+            .leaf(index)
+            .copied()
+            .ok_or(WitnessError::MissingLeaf(index))
+    }
+
+    /// Writes a leaf and returns the update as the circuit sees it. `old` is what the
+    /// witness claims was there (the real leaf, or zeros for an empty slot).
+    pub fn raw_update(&mut self, index: u64, old: LeafFields, new: LeafFields) -> UpdateWitness {
+        self.tree.set(index, new);
+        UpdateWitness {
+            old_leaf: old,
+            index,
+            // A leaf's own write does not change its siblings.
+            siblings: self.tree.siblings(index),
+        }
+    }
+
+    /// Appends an insert slot creating `target` at `new_index`, linked from the leaf at
+    /// `low`. No checks.
+    pub fn push_insert(
+        &mut self,
+        target: Address,
+        low: u64,
+        new_index: u64,
+    ) -> Result<(), WitnessError> {
+        let slot = self.raw_insert(target, low, new_index)?;
+        self.slots.push(slot);
+        Ok(())
+    }
+
+    fn raw_insert(
+        &mut self,
+        target: Address,
+        low: u64,
+        new_index: u64,
+    ) -> Result<SlotWitness, WitnessError> {
+        let t = address_limbs(&target);
+        let old1 = self.leaf(low)?;
+        let mut new1 = old1;
+        new1[3..6].copy_from_slice(&t);
+        let first = self.raw_update(low, old1, new1);
+        let mut new2 = [F::ZERO; 9];
+        new2[0..3].copy_from_slice(&t);
+        new2[3..6].copy_from_slice(&next_of(&old1));
+        let second = self.raw_update(new_index, [F::ZERO; 9], new2);
+        self.index_of.insert(target, new_index);
+        self.leaf_count += 1;
+        let mut tx = [F::ZERO; TRANSFER_ELEMENTS];
+        tx[6..9].copy_from_slice(&t);
+        Ok(SlotWitness {
+            kind: SlotKind::Insert,
+            tx,
+            first,
+            second,
+        })
+    }
+
+    /// The fee of a transfer with these fields, as the circuit computes it.
+    fn fee(&self, tx: &[F; TRANSFER_ELEMENTS]) -> Amount {
+        let base = amount_limbs(u128::from(self.base_fee));
+        let price = amounts::min([tx[11], tx[12]], amounts::add(base, [tx[13], tx[14]]));
+        amounts::mul_small(price, TRANSFER_GAS)
+    }
+
+    /// Appends a transfer slot with these fields, debiting the leaf at `sender` and
+    /// crediting the leaf at `receiver`. No checks: the circuit's arithmetic is applied
+    /// as is.
+    pub fn push_tx(
+        &mut self,
+        tx: [F; TRANSFER_ELEMENTS],
+        sender: u64,
+        receiver: u64,
+    ) -> Result<(), WitnessError> {
+        let fr = address_limbs(&self.fee_recipient);
+        let value = [tx[9], tx[10]];
+        let fee = self.fee(&tx);
+
+        let old1 = self.leaf(sender)?;
+        let fr1 = key_of(&old1) == fr;
+        let owed1 = if fr1 { self.pending } else { amounts::zero() };
+        let gross1 = amounts::add(balance_of(&old1), owed1);
+        let balance1 = amounts::sub(gross1, amounts::add(value, fee));
+        let mut new1 = old1;
+        new1[6] += F::ONE;
+        new1[7..9].copy_from_slice(&balance1);
+        let first = self.raw_update(sender, old1, new1);
+        let kept = if fr1 { amounts::zero() } else { self.pending };
+        self.pending = amounts::add(kept, fee);
+
+        let old2 = self.leaf(receiver)?;
+        let fr2 = key_of(&old2) == fr;
+        let owed2 = if fr2 { self.pending } else { amounts::zero() };
+        let gross2 = amounts::add(amounts::add(balance_of(&old2), owed2), value);
+        let mut new2 = old2;
+        new2[7..9].copy_from_slice(&gross2);
+        let second = self.raw_update(receiver, old2, new2);
+        if fr2 {
+            self.pending = amounts::zero();
+        }
+
+        let mut input = self.commitment.elements.to_vec();
+        input.extend_from_slice(&tx);
+        self.commitment = PoseidonHash::hash_no_pad(&input);
+        self.tx_count += 1;
+        self.slots.push(SlotWitness {
+            kind: SlotKind::Tx,
+            tx,
+            first,
+            second,
+        });
+        Ok(())
+    }
+
+    /// Appends a slot exactly as given (tests).
+    pub fn push_slot(&mut self, slot: SlotWitness) {
+        self.slots.push(slot);
+    }
+
+    /// Appends a transfer the honest way: checks it against the circuit's rules, inserts
+    /// the receiver's account if it has none, then executes it.
+    pub fn push_transfer(&mut self, t: &Transfer) -> Result<(), WitnessError> {
+        let index = self.tx_count as usize;
+        let bad = |reason| WitnessError::InvalidTransfer { index, reason };
+        let sender = self
+            .index_of(&t.sender)
+            .ok_or_else(|| bad("sender has no account"))?;
+        let leaf = self.leaf(sender)?;
+        if leaf[6] != F::from_canonical_u64(t.nonce) {
+            return Err(bad("nonce does not match the sender's"));
+        }
+        if t.max_fee_per_gas < u128::from(self.base_fee) {
+            return Err(bad("fee cap below the base fee"));
+        }
+        let fields = t.to_fields();
+        let owed = if t.sender == self.fee_recipient {
+            self.pending
+        } else {
+            amounts::zero()
+        };
+        let cost = amounts::add([fields[9], fields[10]], self.fee(&fields));
+        if !amounts::ge(amounts::add(balance_of(&leaf), owed), cost) {
+            return Err(bad("value plus fee exceeds the balance"));
+        }
+        if self.index_of(&t.to).is_none() {
+            self.check_room()?;
+            let low = self.low_leaf(&t.to);
+            self.push_insert(t.to, low, self.leaf_count)?;
+        }
+        let receiver = self.index_of(&t.to).expect("inserted above");
+        self.push_tx(fields, sender, receiver)
+    }
+
+    /// Credits the pending fees to the fee recipient and returns the witness.
+    pub fn finish(mut self) -> Result<BatchWitness, WitnessError> {
+        let index = self
+            .index_of(&self.fee_recipient)
+            .ok_or(WitnessError::NoFeeRecipient)?;
+        let old = self.leaf(index)?;
+        let mut new = old;
+        new[7..9].copy_from_slice(&amounts::add(balance_of(&old), self.pending));
+        let flush = self.raw_update(index, old, new);
+        let expected = BatchPublicInputs {
+            prev_root: lift(self.prev_sub_root, self.depth),
+            new_root: lift(self.tree.root(), self.depth),
+            batch_number: self.batch_number,
+            tx_commitment: self.commitment,
+            tx_count: self.tx_count,
+            base_fee: self.base_fee,
+            fee_recipient: self.fee_recipient,
+            leaf_count_before: self.leaf_count_before,
+            leaf_count_after: self.leaf_count,
+        };
+        Ok(BatchWitness {
+            depth: self.depth,
+            batch_number: self.batch_number,
+            base_fee: self.base_fee,
+            fee_recipient: self.fee_recipient,
+            prev_sub_root: self.prev_sub_root,
+            leaf_count_before: self.leaf_count_before,
+            fee_slot: self.fee_slot,
+            slots: self.slots,
+            flush,
+            expected,
+        })
+    }
+}
