@@ -1,0 +1,338 @@
+//! One test per rule of the batch circuit: a witness that breaks exactly that rule (and is
+//! otherwise self-consistent, built by the same native replay) must fail to prove or fail
+//! to verify. Each starts from an honest batch that proves, so a failure is the rule's.
+
+mod common;
+
+use alloy_primitives::Address;
+use common::*;
+use plonky2::field::types::Field;
+use quire_primitives::field::amount_limbs;
+use quire_prover::witness::{BatchWitness, SlotKind, SlotWitness, WitnessBuilder};
+use quire_prover::F;
+
+fn idx(b: &WitnessBuilder, a: Address) -> u64 {
+    b.index_of(&a).expect("account exists")
+}
+
+fn fields_with(t: quire_primitives::Transfer, edit: impl FnOnce(&mut [F; 15])) -> [F; 15] {
+    let mut f = t.to_fields();
+    edit(&mut f);
+    f
+}
+
+/// The honest version of a scenario proves: the cheats below differ from it in one rule.
+fn proves(w: &BatchWitness) {
+    let proof = circuit().prove(w).expect("honest witness proves");
+    assert_eq!(circuit().verify(&proof).expect("verifies"), w.expected);
+}
+
+#[test]
+fn honest_baseline_proves() {
+    let t = tree();
+    proves(&honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]));
+}
+
+#[test]
+fn overdraw_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    // 10 ETH balance; 10 ETH value plus the fee is one fee too much.
+    let tr = transfer(addr(0x10), addr(0x20), 10 * ETH, 0);
+    assert!(b.clone().push_transfer(&tr).is_err(), "the honest builder refuses it");
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
+    b.push_tx(tr.to_fields(), s, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+    // Exactly the balance covers value + fee: accepted.
+    let fee = tr.fee(BASE_FEE);
+    proves(&honest(&t, &[transfer(addr(0x10), addr(0x20), 10 * ETH - fee, 0)]));
+}
+
+#[test]
+fn skipped_nonce_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 1);
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
+    b.push_tx(tr.to_fields(), s, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn repeated_nonce_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    b.push_transfer(&tr).unwrap();
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
+    b.push_tx(tr.to_fields(), s, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn debiting_another_account_than_the_sender_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    let (other, r) = (idx(&b, addr(0x30)), idx(&b, addr(0x20)));
+    b.push_tx(tr.to_fields(), other, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn crediting_another_account_than_the_receiver_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    let (s, other) = (idx(&b, addr(0x10)), idx(&b, addr(0x30)));
+    b.push_tx(tr.to_fields(), s, other).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn a_leaf_that_is_not_in_the_tree_is_rejected() {
+    // The prover claims the sender holds 1,000 ETH: the path no longer leads to the root.
+    let t = tree();
+    let mut b = builder(&t);
+    let s = idx(&b, addr(0x10));
+    let real = *b.tree().leaf(s).unwrap();
+    let mut fake = real;
+    fake[7..9].copy_from_slice(&amount_limbs(1_000 * ETH));
+    b.raw_update(s, real, fake);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), 500 * ETH, 0))
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn a_wrong_sibling_is_rejected() {
+    let t = tree();
+    let mut w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
+    w.slots[0].second.siblings[2].elements[0] += F::ONE;
+    assert!(rejected(&w));
+}
+
+#[test]
+fn crediting_the_wrong_amount_is_rejected() {
+    // The prover's state gives the receiver one wei more than the transfer's value.
+    let t = tree();
+    let mut b = builder(&t);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    let r = idx(&b, addr(0x20));
+    let real = *b.tree().leaf(r).unwrap();
+    let mut more = real;
+    more[7] += F::ONE;
+    b.raw_update(r, real, more);
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn undercharging_the_fee_is_rejected() {
+    // The prover replays with half the base fee but claims the real one.
+    let t = tree();
+    let mut b = WitnessBuilder::new(&leaves(&t), DEPTH, 7, BASE_FEE / 2, fee_recipient()).unwrap();
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    let mut w = b.finish().unwrap();
+    w.base_fee = BASE_FEE;
+    assert!(rejected(&w));
+}
+
+#[test]
+fn a_fee_cap_below_the_base_fee_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let tr = quire_primitives::Transfer {
+        max_fee_per_gas: BASE_FEE as u128 - 1,
+        max_priority_fee_per_gas: 0,
+        ..transfer(addr(0x10), addr(0x20), ETH, 0)
+    };
+    assert!(b.clone().push_transfer(&tr).is_err());
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
+    b.push_tx(tr.to_fields(), s, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn withheld_fees_cannot_be_proven() {
+    // A prover whose state skips the fee credit gets a proof only for the honest root.
+    let t = tree();
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    let w = honest(&t, &[tr]);
+    let proof = circuit().prove(&w).unwrap();
+    let public = circuit().verify(&proof).unwrap();
+    let mut cheat = t.clone();
+    let s = cheat.index_of(&tr.sender).unwrap();
+    cheat.set_account(s, 1, 10 * ETH - ETH - tr.fee(BASE_FEE)).unwrap();
+    let r = cheat.index_of(&tr.to).unwrap();
+    cheat.set_account(r, 0, 10 * ETH + ETH).unwrap();
+    cheat.commit();
+    assert_ne!(public.new_root, cheat.root());
+    assert_eq!(public.new_root, w.expected.new_root);
+}
+
+#[test]
+fn creating_an_account_that_exists_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let existing = addr(0x20);
+    let low = b.low_leaf(&existing);
+    let at = b.leaf_count();
+    b.push_insert(existing, low, at).unwrap();
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, existing));
+    b.push_tx(transfer(addr(0x10), existing, ETH, 0).to_fields(), s, r)
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn an_insert_with_a_predecessor_that_does_not_bracket_it_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let new = addr(0x45);
+    // The sentinel's next key (0x10…) is below 0x45…: it is not the predecessor.
+    let at = b.leaf_count();
+    b.push_insert(new, 0, at).unwrap();
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, new));
+    b.push_tx(transfer(addr(0x10), new, ETH, 0).to_fields(), s, r)
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn an_insert_that_skips_a_leaf_index_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    let new = addr(0x45);
+    let low = b.low_leaf(&new);
+    let at = b.leaf_count() + 1;
+    b.push_insert(new, low, at).unwrap();
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, new));
+    b.push_tx(transfer(addr(0x10), new, ETH, 0).to_fields(), s, r)
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn an_insert_not_followed_by_its_transfer_is_rejected() {
+    let t = tree();
+    // Followed by a transfer to another account.
+    let mut b = builder(&t);
+    let new = addr(0x45);
+    let (low, at) = (b.low_leaf(&new), b.leaf_count());
+    b.push_insert(new, low, at).unwrap();
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+    // Last in the batch.
+    let mut b = builder(&t);
+    b.push_insert(new, low, at).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+    // Followed by padding, then the transfer.
+    let mut b = builder(&t);
+    b.push_insert(new, low, at).unwrap();
+    b.push_slot(SlotWitness::noop(DEPTH));
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, new));
+    b.push_tx(transfer(addr(0x10), new, ETH, 0).to_fields(), s, r)
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn a_padding_slot_cannot_change_state() {
+    let t = tree();
+    // A padding slot carrying a real update (1 ETH to 0x30): the circuit keeps the root,
+    // so the prover's state no longer matches and the next update fails.
+    let mut b = builder(&t);
+    let r = idx(&b, addr(0x30));
+    let real = *b.tree().leaf(r).unwrap();
+    let mut richer = real;
+    richer[7..9].copy_from_slice(&amount_limbs(11 * ETH));
+    let second = b.raw_update(r, real, richer);
+    let mut slot = SlotWitness::noop(DEPTH);
+    slot.second = second;
+    b.push_slot(slot);
+    assert!(rejected(&b.finish().unwrap()));
+
+    // Garbage in padding slots changes nothing: same public inputs.
+    let mut w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
+    let mut junk = SlotWitness::noop(DEPTH);
+    // (Transfer fields must be well-formed limbs: the slot's arithmetic runs regardless.)
+    junk.tx = transfer(addr(0x77), addr(0x10), 5 * ETH, 9).to_fields();
+    junk.first.old_leaf = [F::from_canonical_u64(3); 9];
+    junk.second.siblings[0].elements[1] = F::from_canonical_u64(9);
+    w.slots.push(junk);
+    let proof = circuit().prove(&w).unwrap();
+    assert_eq!(circuit().verify(&proof).unwrap(), w.expected);
+}
+
+#[test]
+fn a_padding_slot_turned_into_a_transfer_changes_the_public_inputs() {
+    let t = tree();
+    let honest_w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
+    let mut b = builder(&t);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    let (s, r) = (idx(&b, addr(0x30)), idx(&b, addr(0x20)));
+    b.push_tx(transfer(addr(0x30), addr(0x20), ETH, 0).to_fields(), s, r)
+        .unwrap();
+    let w = b.finish().unwrap();
+    assert_eq!(w.slots[1].kind, SlotKind::Tx);
+    let proof = circuit().prove(&w).unwrap();
+    let public = circuit().verify(&proof).unwrap();
+    assert_ne!(public.tx_commitment, honest_w.expected.tx_commitment);
+    assert_ne!(public.tx_count, honest_w.expected.tx_count);
+}
+
+#[test]
+fn public_inputs_that_differ_from_the_transactions_fail_to_verify() {
+    let t = tree();
+    let w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
+    let proof = circuit().prove(&w).unwrap();
+    // Claim another commitment, root, batch number, fee recipient or base fee.
+    for i in [0, 4, 8, 9, 13, 14, 16, 20] {
+        let mut forged = proof.clone();
+        forged.public_inputs[i] += F::ONE;
+        assert!(circuit().verify(&forged).is_err(), "public input {i} forged");
+    }
+    // A transfer field changed in the commitment must also change what is credited: the
+    // fields that are hashed are the fields that are executed.
+    let mut b = builder(&t);
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
+    b.push_tx(fields_with(tr, |f| f[9] += F::ONE), s, r).unwrap();
+    let cheat = b.finish().unwrap();
+    let proof = circuit().prove(&cheat).unwrap();
+    let public = circuit().verify(&proof).unwrap();
+    assert_ne!(public.tx_commitment, w.expected.tx_commitment);
+}
+
+#[test]
+fn the_fee_recipient_is_created_when_missing_and_only_then() {
+    let t = tree_with(&[(addr(0x10), 10 * ETH), (addr(0x20), ETH)]);
+    let fr = addr(0x99);
+    let mut b = builder_for(&t, fr);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    let w = b.finish().unwrap();
+    assert_eq!(w.fee_slot.kind, SlotKind::Insert);
+    proves(&w);
+    // Claiming it exists when it does not: the final fee credit has no leaf to land in.
+    let mut w2 = w.clone();
+    w2.fee_slot = SlotWitness::noop(DEPTH);
+    assert!(rejected(&w2));
+    // Creating it when it exists.
+    let t = tree();
+    let mut b = builder(&t);
+    let low = b.low_leaf(&fee_recipient());
+    let at = b.leaf_count();
+    let mut cheat = b.clone();
+    cheat.push_insert(fee_recipient(), low, at).unwrap();
+    let mut w3 = cheat.finish().unwrap();
+    let slot = w3.slots.pop().unwrap();
+    w3.fee_slot = slot;
+    assert!(rejected(&w3));
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0)).unwrap();
+    proves(&b.finish().unwrap());
+}
