@@ -336,3 +336,17 @@ fn the_fee_recipient_is_created_when_missing_and_only_then() {
     b.push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0)).unwrap();
     proves(&b.finish().unwrap());
 }
+
+#[test]
+fn a_receiver_balance_above_2_pow_96_is_rejected() {
+    let max = quire_primitives::MAX_BALANCE;
+    let t = tree_with(&[(addr(0x10), 10 * ETH), (addr(0x20), max - 10), (fee_recipient(), 0)]);
+    let mut b = builder(&t);
+    let tr = transfer(addr(0x10), addr(0x20), 11, 0);
+    assert!(b.clone().push_transfer(&tr).is_err(), "the honest builder refuses it");
+    let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
+    b.push_tx(tr.to_fields(), s, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+    // Up to the limit is fine.
+    proves(&honest(&t, &[transfer(addr(0x10), addr(0x20), 10, 0)]));
+}

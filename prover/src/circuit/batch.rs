@@ -56,6 +56,22 @@ impl BatchCircuit {
 
     /// Builds the circuit (seconds to tens of seconds for large shapes; see the cache).
     pub fn build(shape: BatchShape) -> Self {
+        let (b, targets) = Self::layout(shape);
+        let data = b.build::<C>();
+        Self {
+            shape,
+            data,
+            targets,
+        }
+    }
+
+    /// Gates a shape needs before padding to a power of two: cheap (no commitments), used
+    /// to choose slot counts that fill their power of two.
+    pub fn gate_count(shape: BatchShape) -> usize {
+        Self::layout(shape).0.num_gates()
+    }
+
+    fn layout(shape: BatchShape) -> (Builder, BatchTargets) {
         assert!(
             (1..=quire_primitives::TREE_DEPTH).contains(&shape.depth),
             "depth out of range"
@@ -130,13 +146,7 @@ impl BatchCircuit {
         public.push(targets.leaf_count_before);
         public.push(regs.leaf_count);
         b.register_public_inputs(&public);
-
-        let data = b.build::<C>();
-        Self {
-            shape,
-            data,
-            targets,
-        }
+        (b, targets)
     }
 
     /// Rows of the circuit (a power of two).

@@ -173,11 +173,11 @@ pub fn apply_slot(
     let sender_is_fr = address::eq(b, &old1.key, &ctx.fee_recipient);
     let fr1 = b.and(sender_is_fr, s.is_tx);
     let flushed1 = u96::gate(b, fr1, regs.pending);
-    let gross1 = u96::add(b, old1.balance, flushed1);
-    let cost = u96::add(b, tx.value, fee);
-    let cost = u96::gate(b, s.is_tx, cost);
-    // Asserts balance (plus fees owed to it, if the sender is the fee recipient) ≥ cost.
-    let balance1 = u96::sub(b, gross1, cost);
+    let debit = u96::gate(b, s.is_tx, tx.value);
+    let fee_in = u96::gate(b, s.is_tx, fee);
+    // Asserts balance (plus fees owed to it, if the sender is the fee recipient) ≥
+    // value + fee.
+    let balance1 = u96::add_sub(b, old1.balance, flushed1, debit, fee_in);
 
     let below = address::lt(b, &old1.key, &tx.to);
     let above = address::lt(b, &tx.to, &old1.next);
@@ -196,7 +196,6 @@ pub fn apply_slot(
     let r1 = root_from_path(b, h_new1, &bits1, &s.first.siblings);
     let root1 = select_hash(b, s.is_noop, regs.root, r1);
     let kept = u96::select(b, fr1, zero96, regs.pending);
-    let fee_in = u96::gate(b, s.is_tx, fee);
     let pending1 = u96::add(b, kept, fee_in);
 
     // Second update: the receiver's credit, or the new account in the next empty leaf.
@@ -219,10 +218,9 @@ pub fn apply_slot(
     let receiver_is_fr = address::eq(b, &old2.key, &ctx.fee_recipient);
     let fr2 = b.and(receiver_is_fr, s.is_tx);
     let flushed2 = u96::gate(b, fr2, pending1);
-    let credit = u96::gate(b, s.is_tx, tx.value);
-    let with_fees = u96::add(b, old2.balance, flushed2);
-    // Asserts the receiver's balance stays below 2^96.
-    let gross2 = u96::add(b, with_fees, credit);
+    // Asserts the receiver's balance stays below 2^96 (and bounds the value's low limb,
+    // which the sender's debit relies on).
+    let gross2 = u96::add3(b, old2.balance, flushed2, debit);
     let pending2 = u96::select(b, fr2, zero96, pending1);
 
     let new2 = LeafTarget {

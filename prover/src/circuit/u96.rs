@@ -58,6 +58,55 @@ pub fn add(b: &mut Builder, x: U96Target, y: U96Target) -> U96Target {
     U96Target { lo, hi }
 }
 
+/// `Σ 2^i · bits[i]`, as arithmetic operations (`le_sum` would spend a gate row).
+fn small_sum(b: &mut Builder, bits: &[BoolTarget]) -> Target {
+    let mut acc = b.zero();
+    for (i, bit) in bits.iter().enumerate() {
+        acc = b.mul_const_add(F::from_canonical_u64(1 << i), bit.target, acc);
+    }
+    acc
+}
+
+/// `x + y + z`, asserting the sum stays below 2^96. One split and one range check, where
+/// two [`add`]s would take four rows. `z.lo` may be up to 2^50 (the split bounds it).
+pub fn add3(b: &mut Builder, x: U96Target, y: U96Target, z: U96Target) -> U96Target {
+    let s = b.add_many([x.lo, y.lo, z.lo]);
+    // s < 2^51: bits 48..51 are the carry.
+    let bits = b.split_le(s, LIMB_BITS + 3);
+    let carry = small_sum(b, &bits[LIMB_BITS..]);
+    let one = b.one();
+    let lo = b.arithmetic(-two_48(), F::ONE, carry, one, s);
+    let hi = b.add_many([x.hi, y.hi, z.hi, carry]);
+    b.range_check(hi, LIMB_BITS);
+    U96Target { lo, hi }
+}
+
+/// `x + y - v - w`, asserting the result lies in [0, 2^96): the sender's debit in one
+/// split and one range check. `x`, `y`, `w` are canonical; `v.lo` is below 2^51 (a
+/// transfer value, bounded by the receiver's [`add3`] in the same slot).
+///
+/// The low limbs' difference is offset by 2^52 so that it splits as a non-negative
+/// number; its bits above 48 are the (offset) carry into the high limb, and the high limb's
+/// range check fails exactly when the true result is negative or too large.
+pub fn add_sub(b: &mut Builder, x: U96Target, y: U96Target, v: U96Target, w: U96Target) -> U96Target {
+    const OFFSET_BITS: usize = 52;
+    let plus = b.add(x.lo, y.lo);
+    let minus = b.add(v.lo, w.lo);
+    let diff = b.sub(plus, minus);
+    let offset = b.constant(F::from_canonical_u64(1 << OFFSET_BITS));
+    let t = b.add(diff, offset);
+    let bits = b.split_le(t, OFFSET_BITS + 1);
+    let q = small_sum(b, &bits[LIMB_BITS..]);
+    let one = b.one();
+    let lo = b.arithmetic(-two_48(), F::ONE, q, one, t);
+    let hi_plus = b.add_many([x.hi, y.hi, q]);
+    let hi_minus = b.add_many([v.hi, w.hi]);
+    let hi_diff = b.sub(hi_plus, hi_minus);
+    let hi = b.add_const(hi_diff, -F::from_canonical_u64(1 << (OFFSET_BITS - LIMB_BITS)));
+    b.range_check(hi, LIMB_BITS);
+    U96Target { lo, hi }
+}
+
 /// `a ≥ b` for two limbs below 2^48: bit 48 of `a - b + 2^48`.
 fn limb_ge(b: &mut Builder, x: Target, y: Target) -> BoolTarget {
     let diff = b.sub(x, y);

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::Address;
-use plonky2::field::types::Field;
+use plonky2::field::types::{Field, PrimeField64};
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::config::Hasher;
 use quire_primitives::field::{address_limbs, amount_limbs};
@@ -325,6 +325,20 @@ impl WitnessBuilder {
         let cost = amounts::add([fields[9], fields[10]], self.fee(&fields));
         if !amounts::ge(amounts::add(balance_of(&leaf), owed), cost) {
             return Err(bad("value plus fee exceeds the balance"));
+        }
+        let credited = match self.index_of(&t.to) {
+            Some(r) if r == sender => amounts::sub(amounts::add(balance_of(&leaf), owed), cost),
+            Some(r) => balance_of(&self.leaf(r)?),
+            None => amounts::zero(),
+        };
+        let owed_to_receiver = if t.to == self.fee_recipient && t.sender != t.to {
+            amounts::add(self.pending, self.fee(&fields))
+        } else {
+            amounts::zero()
+        };
+        let after = amounts::add(amounts::add(credited, owed_to_receiver), [fields[9], fields[10]]);
+        if after[1].to_canonical_u64() >= 1 << 48 {
+            return Err(bad("the receiver's balance would exceed 2^96 - 1"));
         }
         if self.index_of(&t.to).is_none() {
             self.check_room()?;
