@@ -5,6 +5,7 @@ pub mod config;
 pub mod devnet;
 pub mod l1;
 pub mod node;
+pub mod prove;
 pub mod signals;
 pub mod tools;
 

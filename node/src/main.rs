@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use quire_node::config::NodeConfig;
 use quire_node::devnet::{self, DevnetArgs};
-use quire_node::{signals, NodeHandle};
+use quire_node::{prove, signals, NodeHandle};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -24,6 +24,11 @@ enum Command {
     Node(NodeArgs),
     /// Run the whole local stack: anvil (L1) and a node with prefunded accounts.
     Devnet(DevnetArgs),
+    /// Prove a sealed batch from a node's data directory (beside a running node or not),
+    /// verify it against the stored batch, and write the proof.
+    ProveBatch(prove::ProveBatchArgs),
+    /// Verify a batch proof file and check it against the batch the node stored.
+    VerifyBatch(prove::VerifyBatchArgs),
 }
 
 /// Flags override environment variables, which override the config file.
@@ -111,6 +116,12 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Proving is CPU-bound and needs no async runtime.
+    match cli.command {
+        Command::ProveBatch(args) => return prove::prove_batch(args),
+        Command::VerifyBatch(args) => return prove::verify_batch(args),
+        _ => {}
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -119,6 +130,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Node(args) => run_node(args).await,
             Command::Devnet(args) => devnet::run(args).await,
+            Command::ProveBatch(_) | Command::VerifyBatch(_) => unreachable!("handled above"),
         }
     })
 }

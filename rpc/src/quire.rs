@@ -25,6 +25,8 @@ pub struct BatchView {
     pub last_block: U64,
     /// Transfers in the batch.
     pub tx_count: U64,
+    /// Slots its batch proof needs (transfers plus accounts they create).
+    pub proof_slots: U64,
     /// Size of its data-availability encoding.
     pub data_bytes: U64,
     /// State root before the batch.
@@ -47,6 +49,7 @@ impl From<BatchHeader> for BatchView {
             first_block: U64::from(b.first_block),
             last_block: U64::from(b.last_block),
             tx_count: U64::from(b.tx_count),
+            proof_slots: U64::from(b.proof_slots),
             data_bytes: U64::from(b.data_bytes),
             prev_state_root: b.prev_state_root,
             state_root: b.state_root,

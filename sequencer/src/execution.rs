@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use alloy_primitives::{Address, U256};
-use quire_primitives::{StateTree, TxCommitment, MAX_BALANCE};
+use quire_primitives::{StateTree, Transfer, TxCommitment, MAX_BALANCE};
 
 use crate::mempool::PoolTx;
 
@@ -44,66 +44,77 @@ pub fn execute(
     let mut touched = std::collections::BTreeSet::new();
     for tx in txs {
         let t = &tx.tx.transfer;
-        let Some(sender_index) = tree.index_of(&t.sender) else {
-            out.dropped.push((tx.clone(), "sender has no account"));
-            continue;
-        };
-        let sender = *tree.leaf(sender_index).expect("indexed leaf exists");
-        if sender.nonce != t.nonce {
-            out.dropped.push((tx.clone(), "nonce mismatch"));
-            continue;
-        }
-        if tx.tx.upfront_cost > U256::from(sender.balance) {
-            out.dropped.push((tx.clone(), "insufficient funds"));
-            continue;
-        }
-        // Bounded by the upfront-cost check: value + fee ≤ balance ≤ MAX_BALANCE.
-        let fee = t.fee(base_fee);
-        let after_debit = sender.balance - t.value - fee;
-        let balance_of = |tree: &StateTree, a: &Address, own: u128| {
-            if *a == t.sender {
-                own
-            } else {
-                tree.get(a).map_or(0, |l| l.balance)
+        match apply_transfer(tree, t, tx.tx.upfront_cost, fee_recipient, base_fee) {
+            Ok(created) => {
+                if created {
+                    out.created += 1;
+                }
+                touched.extend([t.sender, t.to, fee_recipient]);
+                commitment.absorb(t);
+                out.included.push(tx.clone());
             }
-        };
-        let receiver_after = balance_of(tree, &t.to, after_debit) + t.value;
-        let recipient_before = if fee_recipient == t.to {
-            receiver_after
-        } else {
-            balance_of(tree, &fee_recipient, after_debit)
-        };
-        if receiver_after > MAX_BALANCE || recipient_before + fee > MAX_BALANCE {
-            out.dropped.push((tx.clone(), "balance limit"));
-            continue;
+            Err(reason) => out.dropped.push((tx.clone(), reason)),
         }
-        if tree.index_of(&fee_recipient).is_none() {
-            tree.get_or_insert(fee_recipient)
-                .expect("state tree has room for 2^32 accounts");
-            touched.insert(fee_recipient);
-        }
-        let apply = |tree: &mut StateTree, a: Address, f: &dyn Fn(u64, u128) -> (u64, u128)| {
-            let (i, _) = tree
-                .get_or_insert(a)
-                .expect("state tree has room for 2^32 accounts");
-            let leaf = *tree.leaf(i).expect("just inserted");
-            let (nonce, balance) = f(leaf.nonce, leaf.balance);
-            tree.set_account(i, nonce, balance)
-                .expect("balance bounds checked above");
-        };
-        if tree.index_of(&t.to).is_none() {
-            out.created += 1;
-        }
-        apply(tree, t.sender, &|nonce, _| (nonce + 1, after_debit));
-        apply(tree, t.to, &|nonce, balance| (nonce, balance + t.value));
-        apply(tree, fee_recipient, &|nonce, balance| {
-            (nonce, balance + fee)
-        });
-        touched.extend([t.sender, t.to, fee_recipient]);
-        commitment.absorb(t);
-        out.included.push(tx.clone());
     }
     out.touched = touched.into_iter().collect();
     out.commitment = commitment;
     out
 }
+
+/// Applies one transfer, or explains why it cannot run and leaves the tree as it was.
+/// `upfront_cost` is `gas_limit × max_fee_per_gas + value`, what the sender must hold.
+/// Returns whether the receiver's account was created.
+pub fn apply_transfer(
+    tree: &mut StateTree,
+    t: &Transfer,
+    upfront_cost: U256,
+    fee_recipient: Address,
+    base_fee: u64,
+) -> Result<bool, &'static str> {
+    let sender_index = tree.index_of(&t.sender).ok_or("sender has no account")?;
+    let sender = *tree.leaf(sender_index).expect("indexed leaf exists");
+    if sender.nonce != t.nonce {
+        return Err("nonce mismatch");
+    }
+    if upfront_cost > U256::from(sender.balance) {
+        return Err("insufficient funds");
+    }
+    // Bounded by the upfront-cost check: value + fee ≤ balance ≤ MAX_BALANCE.
+    let fee = t.fee(base_fee);
+    let after_debit = sender.balance - t.value - fee;
+    let balance_of = |tree: &StateTree, a: &Address, own: u128| {
+        if *a == t.sender {
+            own
+        } else {
+            tree.get(a).map_or(0, |l| l.balance)
+        }
+    };
+    let receiver_after = balance_of(tree, &t.to, after_debit) + t.value;
+    let recipient_before = if fee_recipient == t.to {
+        receiver_after
+    } else {
+        balance_of(tree, &fee_recipient, after_debit)
+    };
+    if receiver_after > MAX_BALANCE || recipient_before + fee > MAX_BALANCE {
+        return Err("balance limit");
+    }
+    if tree.index_of(&fee_recipient).is_none() {
+        tree.get_or_insert(fee_recipient)
+            .expect("state tree has room for 2^32 accounts");
+    }
+    let created = tree.index_of(&t.to).is_none();
+    let apply = |tree: &mut StateTree, a: Address, f: &dyn Fn(u64, u128) -> (u64, u128)| {
+        let (i, _) = tree
+            .get_or_insert(a)
+            .expect("state tree has room for 2^32 accounts");
+        let leaf = *tree.leaf(i).expect("just inserted");
+        let (nonce, balance) = f(leaf.nonce, leaf.balance);
+        tree.set_account(i, nonce, balance)
+            .expect("balance bounds checked above");
+    };
+    apply(tree, t.sender, &|nonce, _| (nonce + 1, after_debit));
+    apply(tree, t.to, &|nonce, balance| (nonce, balance + t.value));
+    apply(tree, fee_recipient, &|nonce, balance| (nonce, balance + fee));
+    Ok(created)
+}
+

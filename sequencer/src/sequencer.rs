@@ -100,7 +100,7 @@ impl Sequencer {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             SequencerError::Invalid(format!("creating {}: {e}", data_dir.display()))
         })?;
-        let store = Arc::new(Store::open(&data_dir.join("db"))?);
+        let store = Arc::new(Store::open(&crate::storage::db_path(data_dir))?);
         let fingerprint = genesis::fingerprint(&config.genesis);
         match store.genesis_fingerprint()? {
             None => genesis::write_genesis(&store, &config.genesis, config.production.fee_recipient).map_err(SequencerError::Invalid)?,

@@ -39,6 +39,9 @@ pub enum WitnessError {
     /// A leaf the replay needs is missing.
     #[error("no leaf at index {0}")]
     MissingLeaf(u64),
+    /// Batches hold at least one transfer (blocks are only built around transfers).
+    #[error("a batch holds at least one transfer")]
+    EmptyBatch,
     /// The fee recipient has no account at the end of the batch.
     #[error("the fee recipient has no account")]
     NoFeeRecipient,
@@ -350,7 +353,16 @@ impl WitnessBuilder {
     }
 
     /// Credits the pending fees to the fee recipient and returns the witness.
-    pub fn finish(mut self) -> Result<BatchWitness, WitnessError> {
+    pub fn finish(self) -> Result<BatchWitness, WitnessError> {
+        if self.tx_count == 0 {
+            return Err(WitnessError::EmptyBatch);
+        }
+        self.finish_any()
+    }
+
+    /// [`Self::finish`] without the at-least-one-transfer check: the circuit itself proves
+    /// a batch with no transfers (its public transfer count says so). For tests.
+    pub fn finish_any(mut self) -> Result<BatchWitness, WitnessError> {
         let index = self
             .index_of(&self.fee_recipient)
             .ok_or(WitnessError::NoFeeRecipient)?;

@@ -40,6 +40,11 @@ pub enum StoreError {
 /// Internal tree levels whose history is derived from the leaf history rather than stored.
 pub const UNSTORED_LEVELS: usize = 3;
 
+/// Where a node keeps its database inside its data directory.
+pub fn db_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("db")
+}
+
 /// Result alias for storage calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
