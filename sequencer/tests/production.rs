@@ -342,3 +342,88 @@ fn transfers_that_cannot_execute_leave_pool_and_journal_with_their_successors() 
     );
     seq.shutdown().unwrap();
 }
+
+#[test]
+fn batches_seal_before_their_proof_outgrows_the_largest_circuit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(3);
+    cfg.production.batch_max_slots = 5;
+    cfg.production.batch_max_age_ms = 200;
+    let seq = Sequencer::open(cfg, dir.path()).unwrap();
+    let mut txs = Vec::new();
+    for nonce in 0..3 {
+        for i in 0..3u8 {
+            // New receivers cost two slots, existing ones one.
+            let to = if i == 2 {
+                signer(0).address()
+            } else {
+                Address::repeat_byte(0x60 + nonce as u8 * 3 + i)
+            };
+            txs.push(raw(&signer(i), nonce, to, 7));
+        }
+    }
+    submit_all(&seq, txs);
+    wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
+    wait_until(&seq, "age seal", |s| {
+        s.latest_batch().unwrap().unwrap().status() == BatchStatus::Sealed
+    });
+    let latest = seq.latest_batch().unwrap().unwrap();
+    let store = seq.store();
+    let mut total = 0;
+    for n in 1..=latest.number {
+        let batch = seq.batch(n).unwrap().unwrap();
+        let created = store.leaves_at(n).unwrap().len() - store.leaves_at(n - 1).unwrap().len();
+        // The fee recipient's account (created in batch 1) has a slot of its own.
+        let fee_account = usize::from(n == 1);
+        assert_eq!(
+            batch.proof_slots as usize,
+            batch.tx_count as usize + created - fee_account,
+            "batch {n}"
+        );
+        assert!(batch.proof_slots <= 5, "batch {n} needs {} slots", batch.proof_slots);
+        total += batch.tx_count;
+    }
+    assert_eq!(total, 9);
+    // leaves_at agrees with per-index history reads.
+    for n in 0..=latest.number {
+        let mut leaves = Vec::new();
+        while let Some(leaf) = store.leaf_at(leaves.len() as u64, n).unwrap() {
+            leaves.push(leaf);
+        }
+        assert_eq!(store.leaves_at(n).unwrap(), leaves, "batch {n}");
+    }
+    seq.shutdown().unwrap();
+}
+
+#[test]
+fn the_fee_recipient_exists_before_the_first_transfer_and_a_new_one_seals_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(2);
+    cfg.production.batch_max_age_ms = 60_000;
+    let first = cfg.production.fee_recipient;
+    let seq = Sequencer::open(cfg.clone(), dir.path()).unwrap();
+    let receiver = Address::repeat_byte(0x70);
+    submit_all(&seq, vec![raw(&signer(0), 0, receiver, 5)]);
+    wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
+    // Genesis has two accounts and the sentinel; the fee recipient comes before the
+    // transfer's new receiver.
+    let leaves = seq.store().load_leaves().unwrap();
+    assert_eq!(leaves[3].key, first);
+    assert_eq!(leaves[4].key, receiver);
+    assert_eq!(seq.latest_batch().unwrap().unwrap().status(), BatchStatus::Open);
+
+    let mut cfg2 = cfg;
+    cfg2.production.fee_recipient = Address::repeat_byte(0xfd);
+    let seq = reopen(dir.path(), cfg2, seq);
+    wait_until(&seq, "the open batch sealed", |s| {
+        s.batch(1).unwrap().unwrap().status() == BatchStatus::Sealed
+    });
+    submit_all(&seq, vec![raw(&signer(1), 0, receiver, 5)]);
+    wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
+    let b2 = seq.batch(2).unwrap().unwrap();
+    assert_eq!(b2.tx_count, 1);
+    let head = seq.head();
+    assert_eq!(head.batch_number, 2);
+    assert_eq!(head.fee_recipient, Address::repeat_byte(0xfd));
+    seq.shutdown().unwrap();
+}
