@@ -47,7 +47,10 @@ impl DataArgs {
         }
         let store = Store::open_read_only(&db)
             .with_context(|| format!("opening {} read-only", db.display()))?;
-        let circuits = self.circuits.clone().unwrap_or_else(|| dir.join("circuits"));
+        let circuits = self
+            .circuits
+            .clone()
+            .unwrap_or_else(|| dir.join("circuits"));
         Ok((store, CircuitCache::new(Some(circuits)), dir))
     }
 }
@@ -105,8 +108,15 @@ pub fn prove_batch(args: ProveBatchArgs) -> anyhow::Result<()> {
     BatchProofFile::new(proven.shape, args.number, &proven.proof).write(&out)?;
     print_public(&proven.public_inputs);
     println!("circuit          {}", proven.shape);
-    println!("proof            {} ({} bytes)", out.display(), proven.proof.to_bytes().len());
-    println!("time             {:.2} s (circuit load or build included)", elapsed.as_secs_f64());
+    println!(
+        "proof            {} ({} bytes)",
+        out.display(),
+        proven.proof.to_bytes().len()
+    );
+    println!(
+        "time             {:.2} s (circuit load or build included)",
+        elapsed.as_secs_f64()
+    );
     println!("verified against the stored batch: ok");
     Ok(())
 }

@@ -6,7 +6,13 @@ fn main() {
     for g in &c.data.common.gates {
         println!("{}", g.0.id());
     }
-    println!("selectors: {}", c.data.common.selectors_info.num_selectors());
-    println!("quotient degree factor: {}", c.data.common.quotient_degree_factor);
+    println!(
+        "selectors: {}",
+        c.data.common.selectors_info.num_selectors()
+    );
+    println!(
+        "quotient degree factor: {}",
+        c.data.common.quotient_degree_factor
+    );
     println!("partial products: {}", c.data.common.num_partial_products);
 }

@@ -60,7 +60,11 @@ impl CircuitCache {
         Ok(circuit)
     }
 
-    fn build_and_store(&self, shape: BatchShape, path: Option<&Path>) -> anyhow::Result<BatchCircuit> {
+    fn build_and_store(
+        &self,
+        shape: BatchShape,
+        path: Option<&Path>,
+    ) -> anyhow::Result<BatchCircuit> {
         let started = Instant::now();
         let circuit = BatchCircuit::build(shape);
         tracing::info!(%shape, rows = circuit.rows(), seconds = started.elapsed().as_secs_f64(), "built batch circuit");

@@ -6,8 +6,8 @@ use anyhow::{anyhow, Context};
 use plonky2::plonk::proof::ProofWithPublicInputs;
 use serde::{Deserialize, Serialize};
 
-use crate::circuit::{BatchCircuit, BatchShape};
 use crate::circuit::BatchProof;
+use crate::circuit::{BatchCircuit, BatchShape};
 
 /// A batch proof as written by `quire prove-batch`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,6 +56,7 @@ impl BatchProofFile {
     /// Reads a file.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a proof file", path.display()))
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a proof file", path.display()))
     }
 }

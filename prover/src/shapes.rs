@@ -61,15 +61,24 @@ mod tests {
             // Leave room for the gates plonky2 adds when building (public-input hashing,
             // constants), and waste at most 15 % of the rows.
             let spill = shape.depth == 32 && shape.slots == MAX_SLOTS;
-            assert!(gates + 64 <= rows, "{shape}: {gates} gates too close to {rows}");
-            assert!(spill || gates * 100 >= rows * 85, "{shape}: {gates} gates waste {rows} rows");
+            assert!(
+                gates + 64 <= rows,
+                "{shape}: {gates} gates too close to {rows}"
+            );
+            assert!(
+                spill || gates * 100 >= rows * 85,
+                "{shape}: {gates} gates waste {rows} rows"
+            );
         }
     }
 
     #[test]
     fn every_height_takes_the_largest_batch() {
         for (depth, _) in STANDARD {
-            assert_eq!(shape_for(MAX_SLOTS, depth).map(|s| s.slots >= MAX_SLOTS), Some(true));
+            assert_eq!(
+                shape_for(MAX_SLOTS, depth).map(|s| s.slots >= MAX_SLOTS),
+                Some(true)
+            );
         }
         assert_eq!(depth_for(1 << 16), Some(16));
         assert_eq!(depth_for((1 << 16) + 1), Some(24));

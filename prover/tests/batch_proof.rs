@@ -27,13 +27,19 @@ fn transfers_to_existing_and_new_accounts_prove_and_match_native_roots() {
         let fee = tr.fee(BASE_FEE);
         let s = native.index_of(&tr.sender).unwrap();
         let leaf = *native.leaf(s).unwrap();
-        native.set_account(s, leaf.nonce + 1, leaf.balance - tr.value - fee).unwrap();
+        native
+            .set_account(s, leaf.nonce + 1, leaf.balance - tr.value - fee)
+            .unwrap();
         let (r, _) = native.get_or_insert(tr.to).unwrap();
         let leaf = *native.leaf(r).unwrap();
-        native.set_account(r, leaf.nonce, leaf.balance + tr.value).unwrap();
+        native
+            .set_account(r, leaf.nonce, leaf.balance + tr.value)
+            .unwrap();
         let f = native.index_of(&fee_recipient()).unwrap();
         let leaf = *native.leaf(f).unwrap();
-        native.set_account(f, leaf.nonce, leaf.balance + fee).unwrap();
+        native
+            .set_account(f, leaf.nonce, leaf.balance + fee)
+            .unwrap();
         fees += fee;
     }
     native.commit();

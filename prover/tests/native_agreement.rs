@@ -15,7 +15,12 @@ use quire_sequencer::execution::apply_transfer;
 
 fn big_circuit() -> &'static BatchCircuit {
     static C: OnceLock<BatchCircuit> = OnceLock::new();
-    C.get_or_init(|| BatchCircuit::build(BatchShape { slots: 12, depth: DEPTH }))
+    C.get_or_init(|| {
+        BatchCircuit::build(BatchShape {
+            slots: 12,
+            depth: DEPTH,
+        })
+    })
 }
 
 /// Addresses the random batches draw from: 0..4 have accounts, 4..7 do not.
@@ -34,8 +39,24 @@ struct Candidate {
 }
 
 fn candidate() -> impl Strategy<Value = Candidate> {
-    (0..4usize, 0..7usize, 0u128..6 * ETH, prop_oneof![8 => Just(0i8), 1 => Just(1), 1 => Just(-1)], 0u128..3_000, 0u128..5_000)
-        .prop_map(|(from, to, value, nonce_skew, tip, max_fee_extra)| Candidate { from, to, value, nonce_skew, tip, max_fee_extra })
+    (
+        0..4usize,
+        0..7usize,
+        0u128..6 * ETH,
+        prop_oneof![8 => Just(0i8), 1 => Just(1), 1 => Just(-1)],
+        0u128..3_000,
+        0u128..5_000,
+    )
+        .prop_map(
+            |(from, to, value, nonce_skew, tip, max_fee_extra)| Candidate {
+                from,
+                to,
+                value,
+                nonce_skew,
+                tip,
+                max_fee_extra,
+            },
+        )
 }
 
 struct Outcome {
@@ -75,12 +96,21 @@ fn native(start: &StateTree, cands: &[Candidate], fr: Address, max_slots: usize)
         }
     }
     tree.commit();
-    Outcome { tree, included, created }
+    Outcome {
+        tree,
+        included,
+        created,
+    }
 }
 
 fn start_tree(fr_exists: bool) -> (StateTree, Address) {
     let fr = addr(0xfe);
-    let mut accounts = vec![(pool(0), 10 * ETH), (pool(1), 10 * ETH), (pool(2), 3 * ETH), (pool(3), ETH / 2)];
+    let mut accounts = vec![
+        (pool(0), 10 * ETH),
+        (pool(1), 10 * ETH),
+        (pool(2), 3 * ETH),
+        (pool(3), ETH / 2),
+    ];
     if fr_exists {
         accounts.push((fr, ETH));
     }
@@ -91,7 +121,8 @@ fn start_tree(fr_exists: bool) -> (StateTree, Address) {
 fn replay(start: &StateTree, fr: Address, included: &[Transfer]) -> Option<BatchWitness> {
     let mut b = WitnessBuilder::new(&leaves(start), DEPTH, 3, BASE_FEE, fr).unwrap();
     for t in included {
-        b.push_transfer(t).expect("the sequencer included it, so the circuit's rules hold");
+        b.push_transfer(t)
+            .expect("the sequencer included it, so the circuit's rules hold");
     }
     match b.finish() {
         Ok(w) => Some(w),

@@ -39,13 +39,19 @@ fn overdraw_is_rejected() {
     let mut b = builder(&t);
     // 10 ETH balance; 10 ETH value plus the fee is one fee too much.
     let tr = transfer(addr(0x10), addr(0x20), 10 * ETH, 0);
-    assert!(b.clone().push_transfer(&tr).is_err(), "the honest builder refuses it");
+    assert!(
+        b.clone().push_transfer(&tr).is_err(),
+        "the honest builder refuses it"
+    );
     let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
     b.push_tx(tr.to_fields(), s, r).unwrap();
     assert!(rejected(&b.finish().unwrap()));
     // Exactly the balance covers value + fee: accepted.
     let fee = tr.fee(BASE_FEE);
-    proves(&honest(&t, &[transfer(addr(0x10), addr(0x20), 10 * ETH - fee, 0)]));
+    proves(&honest(
+        &t,
+        &[transfer(addr(0x10), addr(0x20), 10 * ETH - fee, 0)],
+    ));
 }
 
 #[test]
@@ -164,7 +170,9 @@ fn withheld_fees_cannot_be_proven() {
     let public = circuit().verify(&proof).unwrap();
     let mut cheat = t.clone();
     let s = cheat.index_of(&tr.sender).unwrap();
-    cheat.set_account(s, 1, 10 * ETH - ETH - tr.fee(BASE_FEE)).unwrap();
+    cheat
+        .set_account(s, 1, 10 * ETH - ETH - tr.fee(BASE_FEE))
+        .unwrap();
     let r = cheat.index_of(&tr.to).unwrap();
     cheat.set_account(r, 0, 10 * ETH + ETH).unwrap();
     cheat.commit();
@@ -294,14 +302,18 @@ fn public_inputs_that_differ_from_the_transactions_fail_to_verify() {
     for i in [0, 4, 8, 9, 13, 14, 16, 20] {
         let mut forged = proof.clone();
         forged.public_inputs[i] += F::ONE;
-        assert!(circuit().verify(&forged).is_err(), "public input {i} forged");
+        assert!(
+            circuit().verify(&forged).is_err(),
+            "public input {i} forged"
+        );
     }
     // A transfer field changed in the commitment must also change what is credited: the
     // fields that are hashed are the fields that are executed.
     let mut b = builder(&t);
     let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
     let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
-    b.push_tx(fields_with(tr, |f| f[9] += F::ONE), s, r).unwrap();
+    b.push_tx(fields_with(tr, |f| f[9] += F::ONE), s, r)
+        .unwrap();
     let cheat = b.finish().unwrap();
     let proof = circuit().prove(&cheat).unwrap();
     let public = circuit().verify(&proof).unwrap();
@@ -333,17 +345,25 @@ fn the_fee_recipient_is_created_when_missing_and_only_then() {
     let slot = w3.slots.pop().unwrap();
     w3.fee_slot = slot;
     assert!(rejected(&w3));
-    b.push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0)).unwrap();
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0))
+        .unwrap();
     proves(&b.finish().unwrap());
 }
 
 #[test]
 fn a_receiver_balance_above_2_pow_96_is_rejected() {
     let max = quire_primitives::MAX_BALANCE;
-    let t = tree_with(&[(addr(0x10), 10 * ETH), (addr(0x20), max - 10), (fee_recipient(), 0)]);
+    let t = tree_with(&[
+        (addr(0x10), 10 * ETH),
+        (addr(0x20), max - 10),
+        (fee_recipient(), 0),
+    ]);
     let mut b = builder(&t);
     let tr = transfer(addr(0x10), addr(0x20), 11, 0);
-    assert!(b.clone().push_transfer(&tr).is_err(), "the honest builder refuses it");
+    assert!(
+        b.clone().push_transfer(&tr).is_err(),
+        "the honest builder refuses it"
+    );
     let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
     b.push_tx(tr.to_fields(), s, r).unwrap();
     assert!(rejected(&b.finish().unwrap()));

@@ -114,7 +114,8 @@ pub fn apply_transfer(
     };
     apply(tree, t.sender, &|nonce, _| (nonce + 1, after_debit));
     apply(tree, t.to, &|nonce, balance| (nonce, balance + t.value));
-    apply(tree, fee_recipient, &|nonce, balance| (nonce, balance + fee));
+    apply(tree, fee_recipient, &|nonce, balance| {
+        (nonce, balance + fee)
+    });
     Ok(created)
 }
-

@@ -189,11 +189,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
 fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, usize) {
     let cfg = &seq.config.production;
     let (txs, slots, bytes) = match st.batch.status() {
-        BatchStatus::Open => (
-            st.batch.tx_count,
-            st.batch.proof_slots,
-            st.batch.data_bytes,
-        ),
+        BatchStatus::Open => (st.batch.tx_count, st.batch.proof_slots, st.batch.data_bytes),
         BatchStatus::Sealed => (0, 0, BATCH_HEADER_BYTES as u64),
     };
     // A transfer needs two proof slots if it creates its receiver's account.

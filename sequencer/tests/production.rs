@@ -380,7 +380,11 @@ fn batches_seal_before_their_proof_outgrows_the_largest_circuit() {
             batch.tx_count as usize + created - fee_account,
             "batch {n}"
         );
-        assert!(batch.proof_slots <= 5, "batch {n} needs {} slots", batch.proof_slots);
+        assert!(
+            batch.proof_slots <= 5,
+            "batch {n} needs {} slots",
+            batch.proof_slots
+        );
         total += batch.tx_count;
     }
     assert_eq!(total, 9);
@@ -410,7 +414,10 @@ fn the_fee_recipient_exists_before_the_first_transfer_and_a_new_one_seals_the_ba
     let leaves = seq.store().load_leaves().unwrap();
     assert_eq!(leaves[3].key, first);
     assert_eq!(leaves[4].key, receiver);
-    assert_eq!(seq.latest_batch().unwrap().unwrap().status(), BatchStatus::Open);
+    assert_eq!(
+        seq.latest_batch().unwrap().unwrap().status(),
+        BatchStatus::Open
+    );
 
     let mut cfg2 = cfg;
     cfg2.production.fee_recipient = Address::repeat_byte(0xfd);

@@ -47,7 +47,10 @@ async fn a_sequencer_batch_proves_and_verifies_against_the_stored_batch() {
     // Several transfers per sender, to existing and new accounts, and from the fee
     // recipient's future balance holder back: eight transfers fill batch 1.
     let txs = [
-        sign(&k[0], transfer(0, k[1].address(), U256::from(10u64.pow(18)))),
+        sign(
+            &k[0],
+            transfer(0, k[1].address(), U256::from(10u64.pow(18))),
+        ),
         sign(&k[0], transfer(1, fresh[0], U256::from(5u64))),
         sign(&k[0], transfer(2, k[2].address(), U256::from(7u64))),
         sign(&k[1], transfer(0, fresh[1], U256::from(10u64.pow(17)))),
@@ -80,20 +83,39 @@ async fn a_sequencer_batch_proves_and_verifies_against_the_stored_batch() {
     );
     assert!(out.status.success(), "prove-batch failed: {}", text(&out));
     let printed = text(&out);
-    assert!(printed.contains("verified against the stored batch: ok"), "{printed}");
+    assert!(
+        printed.contains("verified against the stored batch: ok"),
+        "{printed}"
+    );
     let root = sealed["stateRoot"].as_str().unwrap();
     let prev = sealed["prevStateRoot"].as_str().unwrap();
     let commitment = sealed["txCommitment"].as_str().unwrap();
-    assert!(printed.contains(&format!("new state root   {root}")), "{printed}");
-    assert!(printed.contains(&format!("prev state root  {prev}")), "{printed}");
-    assert!(printed.contains(&format!("tx commitment    {commitment}")), "{printed}");
+    assert!(
+        printed.contains(&format!("new state root   {root}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("prev state root  {prev}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!("tx commitment    {commitment}")),
+        "{printed}"
+    );
     assert!(printed.contains("transfers        8"), "{printed}");
-    assert!(printed.contains(&format!("fee recipient    {fee_recipient}")), "{printed}");
+    assert!(
+        printed.contains(&format!("fee recipient    {fee_recipient}")),
+        "{printed}"
+    );
 
     // Verify in another process: the circuit comes from the on-disk cache.
     let out = quire(&["verify-batch", proof_path.to_str().unwrap()], &data);
     assert!(out.status.success(), "verify-batch failed: {}", text(&out));
-    assert!(text(&out).contains("loaded cached batch circuit"), "{}", text(&out));
+    assert!(
+        text(&out).contains("loaded cached batch circuit"),
+        "{}",
+        text(&out)
+    );
     assert!(text(&out).contains("matches the stored batch: ok"));
 
     // A flipped byte in the proof fails.
@@ -105,7 +127,11 @@ async fn a_sequencer_batch_proves_and_verifies_against_the_stored_batch() {
     let bad = dir.path().join("tampered.json");
     std::fs::write(&bad, serde_json::to_vec(&file).unwrap()).unwrap();
     let out = quire(&["verify-batch", bad.to_str().unwrap()], &data);
-    assert!(!out.status.success(), "a tampered proof verified: {}", text(&out));
+    assert!(
+        !out.status.success(),
+        "a tampered proof verified: {}",
+        text(&out)
+    );
 
     // A proof relabelled as another batch fails.
     file["proof"] = json!(hex);

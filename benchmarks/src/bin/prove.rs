@@ -67,10 +67,10 @@ fn main() -> anyhow::Result<()> {
     let fee_recipient = account(1);
     tree.commit();
     println!(
-        "| shape | rows | build s | prove s (median of {}) | transfers | ms / transfer | verify ms | proof KiB | peak RSS MiB |",
+        "| shape | rows | build s | cached circuit MiB | prove s (median of {}) | transfers | ms / transfer | verify ms | proof KiB | peak RSS MiB |",
         args.runs
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for slots in &args.slots {
         let shape = BatchShape {
             slots: *slots,
@@ -79,6 +79,7 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let circuit = BatchCircuit::build(shape);
         let build = started.elapsed();
+        let circuit_mib = circuit.to_bytes()?.len() as f64 / (1024.0 * 1024.0);
 
         let mut b = WitnessBuilder::new(tree.leaves(), args.depth, 1, BASE_FEE, fee_recipient)?;
         let mut nonces = vec![0u64; args.accounts as usize + 1];
@@ -128,11 +129,12 @@ fn main() -> anyhow::Result<()> {
         }
         let prove = median(prove_times);
         println!(
-            "| {} slots, depth {} | 2^{} | {:.1} | {:.2} | {} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            "| {} slots, depth {} | 2^{} | {:.1} | {:.0} | {:.2} | {} | {:.1} | {:.1} | {:.0} | {:.0} |",
             shape.slots,
             shape.depth,
             circuit.rows().trailing_zeros(),
             build.as_secs_f64(),
+            circuit_mib,
             prove.as_secs_f64(),
             transfers,
             prove.as_secs_f64() * 1000.0 / transfers as f64,

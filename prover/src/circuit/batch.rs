@@ -201,8 +201,8 @@ impl BatchCircuit {
         pw.set_target(t.base_fee[0], fee[0])?;
         pw.set_target(t.base_fee[1], fee[1])?;
         let fr = quire_primitives::field::address_limbs(&w.fee_recipient);
-        for i in 0..3 {
-            pw.set_target(t.fee_recipient[i], fr[i])?;
+        for (target, limb) in t.fee_recipient.iter().zip(fr) {
+            pw.set_target(*target, limb)?;
         }
         pw.set_bool_target(t.fee_slot.create, w.fee_slot.kind == SlotKind::Insert)?;
         set_update(&mut pw, &t.fee_slot.first, &w.fee_slot.first)?;

@@ -88,7 +88,13 @@ pub fn add3(b: &mut Builder, x: U96Target, y: U96Target, z: U96Target) -> U96Tar
 /// The low limbs' difference is offset by 2^52 so that it splits as a non-negative
 /// number; its bits above 48 are the (offset) carry into the high limb, and the high limb's
 /// range check fails exactly when the true result is negative or too large.
-pub fn add_sub(b: &mut Builder, x: U96Target, y: U96Target, v: U96Target, w: U96Target) -> U96Target {
+pub fn add_sub(
+    b: &mut Builder,
+    x: U96Target,
+    y: U96Target,
+    v: U96Target,
+    w: U96Target,
+) -> U96Target {
     const OFFSET_BITS: usize = 52;
     let plus = b.add(x.lo, y.lo);
     let minus = b.add(v.lo, w.lo);
@@ -102,7 +108,10 @@ pub fn add_sub(b: &mut Builder, x: U96Target, y: U96Target, v: U96Target, w: U96
     let hi_plus = b.add_many([x.hi, y.hi, q]);
     let hi_minus = b.add_many([v.hi, w.hi]);
     let hi_diff = b.sub(hi_plus, hi_minus);
-    let hi = b.add_const(hi_diff, -F::from_canonical_u64(1 << (OFFSET_BITS - LIMB_BITS)));
+    let hi = b.add_const(
+        hi_diff,
+        -F::from_canonical_u64(1 << (OFFSET_BITS - LIMB_BITS)),
+    );
     b.range_check(hi, LIMB_BITS);
     U96Target { lo, hi }
 }

@@ -12,7 +12,9 @@ const LIMB: u64 = 1 << 48;
 pub type Amount = [F; 2];
 
 pub fn add(x: Amount, y: Amount) -> Amount {
-    let s = x[0].to_canonical_u64().wrapping_add(y[0].to_canonical_u64());
+    let s = x[0]
+        .to_canonical_u64()
+        .wrapping_add(y[0].to_canonical_u64());
     let carry = s / LIMB;
     [
         F::from_canonical_u64(s % LIMB),

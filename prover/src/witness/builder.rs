@@ -339,7 +339,10 @@ impl WitnessBuilder {
         } else {
             amounts::zero()
         };
-        let after = amounts::add(amounts::add(credited, owed_to_receiver), [fields[9], fields[10]]);
+        let after = amounts::add(
+            amounts::add(credited, owed_to_receiver),
+            [fields[9], fields[10]],
+        );
         if after[1].to_canonical_u64() >= 1 << 48 {
             return Err(bad("the receiver's balance would exceed 2^96 - 1"));
         }

@@ -36,7 +36,12 @@ pub fn fee_recipient() -> Address {
 
 /// Accounts 0x10, 0x20, 0x30 with 10 ETH each, and the fee recipient with 1 ETH.
 pub fn tree() -> StateTree {
-    tree_with(&[(addr(0x10), 10 * ETH), (addr(0x20), 10 * ETH), (addr(0x30), 10 * ETH), (fee_recipient(), ETH)])
+    tree_with(&[
+        (addr(0x10), 10 * ETH),
+        (addr(0x20), 10 * ETH),
+        (addr(0x30), 10 * ETH),
+        (fee_recipient(), ETH),
+    ])
 }
 
 pub fn tree_with(accounts: &[(Address, u128)]) -> StateTree {
