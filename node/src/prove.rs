@@ -124,6 +124,12 @@ pub fn prove_batch(args: ProveBatchArgs) -> anyhow::Result<()> {
 /// Verifies a proof file and checks its public inputs against the stored batch.
 pub fn verify_batch(args: VerifyBatchArgs) -> anyhow::Result<()> {
     let file = BatchProofFile::read(&args.proof)?;
+    if !quire_prover::shapes::is_standard(file.shape) {
+        bail!(
+            "proof file names a circuit shape ({}) that is not a standard one",
+            file.shape
+        );
+    }
     let (store, cache, _) = args.data.open()?;
     let circuit = cache.get(file.shape)?;
     let proof = file.proof(&circuit)?;

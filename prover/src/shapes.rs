@@ -38,6 +38,12 @@ pub fn shape_for(slots: usize, depth: usize) -> Option<BatchShape> {
         })
 }
 
+/// Whether `shape` is one of the standard shapes (a proof file naming any other shape is
+/// refused before a circuit is built for it).
+pub fn is_standard(shape: BatchShape) -> bool {
+    all().any(|s| s == shape)
+}
+
 /// Every standard shape.
 pub fn all() -> impl Iterator<Item = BatchShape> {
     STANDARD.iter().flat_map(|(depth, counts)| {

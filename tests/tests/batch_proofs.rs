@@ -141,6 +141,14 @@ async fn a_sequencer_batch_proves_and_verifies_against_the_stored_batch() {
     assert!(!out.status.success());
     assert!(text(&out).contains("public inputs say 1"), "{}", text(&out));
 
+    // A proof file naming a made-up circuit shape is refused before anything is built.
+    file["batch_number"] = json!(1);
+    file["shape"] = json!({"slots": 1_000_000_000u64, "depth": 32});
+    std::fs::write(&bad, serde_json::to_vec(&file).unwrap()).unwrap();
+    let out = quire(&["verify-batch", bad.to_str().unwrap()], &data);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not a standard one"), "{}", text(&out));
+
     // Batches that cannot be proven say why.
     let out = quire(&["prove-batch", "0"], &data);
     assert!(!out.status.success());
