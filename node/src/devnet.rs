@@ -183,7 +183,13 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     cfg.l1.rpc_url = Some(l1_url.clone());
     cfg.production.block_time_ms = args.block_time_ms;
     let node = NodeHandle::start(cfg).await?;
-    print_banner(&node, &l1_url, &paths[1], args.metrics_addr)?;
+    print_banner(
+        &node,
+        &l1_url,
+        &paths[1],
+        args.metrics_addr,
+        &data_dir.join("node"),
+    )?;
     let outcome = tokio::select! {
         r = crate::signals::shutdown_signal() => r,
         why = node.failed() => Err(anyhow::anyhow!("node failed: {why}")),
@@ -199,6 +205,7 @@ fn print_banner(
     l1_url: &str,
     cast: &std::path::Path,
     metrics: SocketAddr,
+    data_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let signers = dev_signers()?;
     let url = node.http_url();
@@ -224,8 +231,12 @@ fn print_banner(
     let key = format!("0x{}", alloy::hex::encode(signers[0].to_bytes()));
     let cast = cast.display();
     out.push_str(&format!(
-        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nCtrl-C stops everything.\n",
-        signers[0].address()
+        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCtrl-C stops everything.\n",
+        signers[0].address(),
+        quire = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "quire".into()),
+        dir = data_dir.display(),
     ));
     println!("{out}");
     Ok(())
