@@ -10,8 +10,30 @@ use parking_lot::Mutex;
 
 use crate::circuit::{BatchCircuit, BatchShape};
 
-/// Bump whenever the batch circuit changes: cached files of other versions are ignored.
-pub const CIRCUIT_VERSION: u32 = 1;
+/// Version of the batch circuit, recorded in proof files. Cached circuits are also keyed
+/// by [`circuit_fingerprint`], so a changed circuit never loads a stale cache file even if
+/// this is not bumped.
+pub const CIRCUIT_VERSION: u32 = 2;
+
+/// The source code that defines the batch circuit.
+const CIRCUIT_SOURCES: [&str; 7] = [
+    include_str!("circuit/u96.rs"),
+    include_str!("circuit/address.rs"),
+    include_str!("circuit/merkle.rs"),
+    include_str!("circuit/slot.rs"),
+    include_str!("circuit/targets.rs"),
+    include_str!("circuit/batch.rs"),
+    include_str!("public_inputs.rs"),
+];
+
+/// A short hash of the circuit's source: part of every cache file's name.
+pub fn circuit_fingerprint() -> String {
+    let mut all = Vec::new();
+    for src in CIRCUIT_SOURCES {
+        all.extend_from_slice(src.as_bytes());
+    }
+    hex::encode(&alloy_primitives::keccak256(&all)[..6])
+}
 
 /// Circuits by shape.
 pub struct CircuitCache {
@@ -32,8 +54,10 @@ impl CircuitCache {
     pub fn path(&self, shape: BatchShape) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| {
             d.join(format!(
-                "batch-v{CIRCUIT_VERSION}-{}slots-depth{}.bin",
-                shape.slots, shape.depth
+                "batch-v{CIRCUIT_VERSION}-{}-{}slots-depth{}.bin",
+                circuit_fingerprint(),
+                shape.slots,
+                shape.depth
             ))
         })
     }

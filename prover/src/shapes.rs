@@ -9,14 +9,14 @@ use crate::circuit::BatchShape;
 
 /// Subtree heights with standard circuits, and their slot counts (smallest first).
 pub const STANDARD: [(usize, &[usize]); 3] = [
-    (16, &[16, 71, 291]),
-    (24, &[12, 55, MAX_SLOTS]),
-    (32, &[9, 44, 184, MAX_SLOTS]),
+    (16, &[15, 70, 289]),
+    (24, &[11, 54, MAX_SLOTS]),
+    (32, &[9, 44, 183, MAX_SLOTS]),
 ];
 
 /// The most slots a batch may need: every height has a circuit this large (at height 32
 /// it spills into 2^16 rows), and the sequencer seals batches before they need more.
-pub const MAX_SLOTS: usize = 226;
+pub const MAX_SLOTS: usize = 224;
 
 /// The smallest standard height that holds `accounts` leaves.
 pub fn depth_for(accounts: u64) -> Option<usize> {

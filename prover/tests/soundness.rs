@@ -235,8 +235,10 @@ fn an_insert_not_followed_by_its_transfer_is_rejected() {
     assert!(rejected(&b.finish().unwrap()));
     // Last in the batch.
     let mut b = builder(&t);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
     b.push_insert(new, low, at).unwrap();
-    assert!(rejected(&b.finish_any().unwrap()));
+    assert!(rejected(&b.finish().unwrap()));
     // Followed by padding, then the transfer.
     let mut b = builder(&t);
     b.push_insert(new, low, at).unwrap();
@@ -257,11 +259,13 @@ fn a_padding_slot_cannot_change_state() {
     let real = *b.tree().leaf(r).unwrap();
     let mut richer = real;
     richer[7..9].copy_from_slice(&amount_limbs(11 * ETH));
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
     let second = b.raw_update(r, real, richer);
     let mut slot = SlotWitness::noop(DEPTH);
     slot.second = second;
     b.push_slot(slot);
-    assert!(rejected(&b.finish_any().unwrap()));
+    assert!(rejected(&b.finish().unwrap()));
 
     // Garbage in padding slots changes nothing: same public inputs.
     let mut w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
@@ -341,9 +345,11 @@ fn the_fee_recipient_is_created_when_missing_and_only_then() {
     let at = b.leaf_count();
     let mut cheat = b.clone();
     cheat.push_insert(fee_recipient(), low, at).unwrap();
-    let mut w3 = cheat.finish_any().unwrap();
-    let slot = w3.slots.pop().unwrap();
-    w3.fee_slot = slot;
+    cheat
+        .push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0))
+        .unwrap();
+    let mut w3 = cheat.finish().unwrap();
+    w3.fee_slot = w3.slots.remove(0);
     assert!(rejected(&w3));
     b.push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0))
         .unwrap();
@@ -369,4 +375,53 @@ fn a_receiver_balance_above_2_pow_96_is_rejected() {
     assert!(rejected(&b.finish().unwrap()));
     // Up to the limit is fine.
     proves(&honest(&t, &[transfer(addr(0x10), addr(0x20), 10, 0)]));
+}
+
+#[test]
+fn the_fee_recipient_account_cannot_be_created_later_than_the_first_slot() {
+    // Created by an ordinary insert, paid by a transfer to it: balances would be right,
+    // but the account would sit at another index than the sequencer gives it.
+    let t = tree_with(&[(addr(0x10), 10 * ETH), (addr(0x20), ETH)]);
+    let fr = addr(0x99);
+    let mut b =
+        WitnessBuilder::with_fee_account(&leaves(&t), DEPTH, 7, BASE_FEE, fr, false).unwrap();
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    b.push_transfer(&transfer(addr(0x10), fr, ETH, 1)).unwrap();
+    let w = b.finish().unwrap();
+    assert_eq!(w.fee_slot.kind, SlotKind::Noop);
+    assert!(rejected(&w));
+}
+
+#[test]
+fn a_wrong_account_count_is_rejected() {
+    let t = tree();
+    let honest_w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
+    proves(&honest_w);
+    let b = builder(&t);
+    let count = honest_w.leaf_count_before;
+    for claimed in [count - 1, count + 1] {
+        let mut w = honest_w.clone();
+        w.leaf_count_before = claimed;
+        w.expected.leaf_count_before = claimed;
+        w.expected.leaf_count_after = claimed;
+        w.last_leaf.index = claimed - 1;
+        w.last_leaf.siblings = b.tree().siblings(claimed - 1);
+        w.last_leaf.old_leaf = b.tree().leaf(claimed - 1).copied().unwrap_or([F::ZERO; 9]);
+        w.first_empty.index = claimed;
+        w.first_empty.siblings = b.tree().siblings(claimed);
+        assert!(
+            rejected(&w),
+            "claimed {claimed} accounts, the tree has {count}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_without_transfers_is_rejected() {
+    let t = tree_with(&[(addr(0x10), 10 * ETH)]);
+    // Even one that only creates the fee recipient's (missing) account.
+    let b = builder_for(&t, addr(0x99));
+    assert!(b.clone().finish().is_err(), "the honest builder refuses it");
+    assert!(rejected(&b.finish_any().unwrap()));
 }

@@ -2,7 +2,7 @@
 //! capacity, and reports rows, build time, proving time (median of `--runs`), time per
 //! transfer, verification time, proof size and peak memory.
 //!
-//! `cargo run --release -p quire-benchmarks --bin quire-prove-bench -- --depth 24 --slots 215`
+//! `cargo run --release -p quire-benchmarks --bin quire-prove-bench -- --depth 24 --slots 224`
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ struct Args {
     #[arg(long, default_value_t = 24)]
     depth: usize,
     /// Slots (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "11,52,215")]
+    #[arg(long, value_delimiter = ',', default_value = "11,54,224")]
     slots: Vec<usize>,
     /// Proofs per shape.
     #[arg(long, default_value_t = 3)]

@@ -11,7 +11,7 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 use plonky2::util::serialization::{DefaultGateSerializer, DefaultGeneratorSerializer};
 use serde::{Deserialize, Serialize};
 
-use super::merkle::lift_root;
+use super::merkle::{empty_leaf_hash, lift_root, root_from_path, LeafTarget};
 use super::slot::{apply_flush, apply_slot, BatchContext, Registers, SlotInputs};
 use super::targets::{BatchTargets, UpdateTargets};
 use super::u96::{U96Target, LIMB_BITS};
@@ -91,6 +91,21 @@ impl BatchCircuit {
             fee_recipient: targets.fee_recipient,
         };
 
+        // The account count is the tree's: the leaf before it exists and the slot at it is
+        // empty (the tree fills indices densely from 0, so only the true count passes).
+        let one = b.one();
+        let last_index = b.add(targets.last_leaf.index, one);
+        b.connect(last_index, targets.leaf_count_before);
+        b.connect(targets.first_empty.index, targets.leaf_count_before);
+        let last = LeafTarget::from_fields(&targets.last_leaf.old_leaf).hash(&mut b);
+        let last_bits = b.split_le(targets.last_leaf.index, shape.depth);
+        let last_root = root_from_path(&mut b, last, &last_bits, &targets.last_leaf.siblings);
+        b.connect_hashes(last_root, targets.prev_sub_root);
+        let empty = b.constant_hash(empty_leaf_hash());
+        let empty_bits = b.split_le(targets.first_empty.index, shape.depth);
+        let empty_root = root_from_path(&mut b, empty, &empty_bits, &targets.first_empty.siblings);
+        b.connect_hashes(empty_root, targets.prev_sub_root);
+
         let zero = b.zero();
         let _false = b._false();
         let mut regs = Registers {
@@ -119,6 +134,7 @@ impl BatchCircuit {
                 tx: fee_tx,
                 first: &fee_slot.first,
                 second: &fee_slot.second,
+                may_insert_fee_recipient: true,
             },
         );
         regs = Registers {
@@ -129,8 +145,10 @@ impl BatchCircuit {
         for slot in &targets.slots {
             regs = apply_slot(&mut b, &ctx, regs, &SlotInputs::of(slot));
         }
-        // The batch cannot end between an insert and its transfer.
+        // The batch cannot end between an insert and its transfer, and holds a transfer.
         b.assert_zero(regs.insert_pending.target);
+        let no_transfers = b.is_equal(regs.tx_count, zero);
+        b.assert_zero(no_transfers.target);
         let final_sub_root = apply_flush(&mut b, &ctx, regs, &targets.flush);
 
         let prev_root = lift_root(&mut b, targets.prev_sub_root, shape.depth);
@@ -205,6 +223,8 @@ impl BatchCircuit {
             pw.set_target(*target, limb)?;
         }
         pw.set_bool_target(t.fee_slot.create, w.fee_slot.kind == SlotKind::Insert)?;
+        set_update(&mut pw, &t.last_leaf, &w.last_leaf)?;
+        set_update(&mut pw, &t.first_empty, &w.first_empty)?;
         set_update(&mut pw, &t.fee_slot.first, &w.fee_slot.first)?;
         set_update(&mut pw, &t.fee_slot.second, &w.fee_slot.second)?;
         let padding = crate::witness::SlotWitness::noop(w.depth);

@@ -92,6 +92,9 @@ pub struct SlotInputs<'a> {
     pub first: &'a UpdateTargets,
     /// Receiver credit, or the new leaf of an insert.
     pub second: &'a UpdateTargets,
+    /// Whether this slot may insert the fee recipient's account: only the batch's first
+    /// slot may, so that the account's index is the one the sequencer gives it.
+    pub may_insert_fee_recipient: bool,
 }
 
 impl<'a> SlotInputs<'a> {
@@ -104,6 +107,7 @@ impl<'a> SlotInputs<'a> {
             tx: t.tx,
             first: &t.first,
             second: &t.second,
+            may_insert_fee_recipient: false,
         }
     }
 }
@@ -179,6 +183,11 @@ pub fn apply_slot(
     // value + fee.
     let balance1 = u96::add_sub(b, old1.balance, flushed1, debit, fee_in);
 
+    if !s.may_insert_fee_recipient {
+        let creates_fee_recipient = address::eq(b, &tx.to, &ctx.fee_recipient);
+        let forbidden = b.and(s.is_insert, creates_fee_recipient);
+        b.assert_zero(forbidden.target);
+    }
     let below = address::lt(b, &old1.key, &tx.to);
     let above = address::lt(b, &tx.to, &old1.next);
     let last = address::is_zero(b, &old1.next);

@@ -146,6 +146,10 @@ pub struct BatchTargets {
     pub base_fee: [Target; 2],
     /// Fee recipient limbs (public).
     pub fee_recipient: [Target; 3],
+    /// The last leaf before the batch (index `leaf_count_before - 1`), which must exist.
+    pub last_leaf: UpdateTargets,
+    /// The first empty slot before the batch (index `leaf_count_before`).
+    pub first_empty: UpdateTargets,
     /// The fee recipient's slot.
     pub fee_slot: FeeSlotTargets,
     /// Ordinary slots.
@@ -163,6 +167,8 @@ impl BatchTargets {
             batch_number: b.add_virtual_target(),
             base_fee: b.add_virtual_target_arr(),
             fee_recipient: b.add_virtual_target_arr(),
+            last_leaf: UpdateTargets::new(b, depth),
+            first_empty: UpdateTargets::new(b, depth),
             fee_slot: FeeSlotTargets::new(b, depth),
             slots: (0..slots).map(|_| SlotTargets::new(b, depth)).collect(),
             flush: UpdateTargets::new(b, depth),
@@ -177,6 +183,8 @@ impl BatchTargets {
         w.write_target(self.batch_number)?;
         w.write_target_array(&self.base_fee)?;
         w.write_target_array(&self.fee_recipient)?;
+        self.last_leaf.write(&mut w)?;
+        self.first_empty.write(&mut w)?;
         w.write_target_bool(self.fee_slot.create)?;
         self.fee_slot.first.write(&mut w)?;
         self.fee_slot.second.write(&mut w)?;
@@ -196,6 +204,8 @@ impl BatchTargets {
         let batch_number = r.read_target()?;
         let base_fee = r.read_target_array()?;
         let fee_recipient = r.read_target_array()?;
+        let last_leaf = UpdateTargets::read(&mut r)?;
+        let first_empty = UpdateTargets::read(&mut r)?;
         let fee_slot = FeeSlotTargets {
             create: r.read_target_bool()?,
             first: UpdateTargets::read(&mut r)?,
@@ -212,6 +222,8 @@ impl BatchTargets {
             batch_number,
             base_fee,
             fee_recipient,
+            last_leaf,
+            first_empty,
             fee_slot,
             slots,
             flush,

@@ -82,6 +82,8 @@ pub struct WitnessBuilder {
     leaf_count_before: u64,
     leaf_count: u64,
     prev_sub_root: Digest,
+    last_leaf: UpdateWitness,
+    first_empty: UpdateWitness,
     pending: Amount,
     commitment: Digest,
     tx_count: u64,
@@ -99,6 +101,19 @@ impl WitnessBuilder {
         base_fee: u64,
         fee_recipient: Address,
     ) -> Result<Self, WitnessError> {
+        Self::with_fee_account(leaves, depth, batch_number, base_fee, fee_recipient, true)
+    }
+
+    /// [`Self::new`], choosing whether a missing fee-recipient account is created in the
+    /// batch's first slot (tests build witnesses that postpone it).
+    pub fn with_fee_account(
+        leaves: &[AccountLeaf],
+        depth: usize,
+        batch_number: u64,
+        base_fee: u64,
+        fee_recipient: Address,
+        create_fee_account: bool,
+    ) -> Result<Self, WitnessError> {
         let count = leaves.len() as u64;
         if depth >= 64 || count > 1u64 << depth {
             return Err(WitnessError::TooManyAccounts {
@@ -106,8 +121,24 @@ impl WitnessBuilder {
                 depth,
             });
         }
+        if count == 0 || count >= 1u64 << depth {
+            return Err(WitnessError::TooManyAccounts {
+                accounts: count + 1,
+                depth,
+            });
+        }
         let tree = FieldTree::new(depth, leaves.iter().map(AccountLeaf::to_fields));
         let prev_sub_root = tree.root();
+        let last_leaf = UpdateWitness {
+            old_leaf: leaves[count as usize - 1].to_fields(),
+            index: count - 1,
+            siblings: tree.siblings(count - 1),
+        };
+        let first_empty = UpdateWitness {
+            old_leaf: [F::ZERO; 9],
+            index: count,
+            siblings: tree.siblings(count),
+        };
         let mut b = Self {
             depth,
             batch_number,
@@ -122,13 +153,15 @@ impl WitnessBuilder {
             leaf_count_before: count,
             leaf_count: count,
             prev_sub_root,
+            last_leaf,
+            first_empty,
             pending: amounts::zero(),
             commitment: Digest::ZERO,
             tx_count: 0,
             fee_slot: SlotWitness::noop(depth),
             slots: Vec::new(),
         };
-        if !b.index_of.contains_key(&fee_recipient) {
+        if create_fee_account && !b.index_of.contains_key(&fee_recipient) {
             b.check_room()?;
             let low = b.low_leaf(&fee_recipient);
             b.fee_slot = b.raw_insert(fee_recipient, low, b.leaf_count)?;
@@ -363,8 +396,8 @@ impl WitnessBuilder {
         self.finish_any()
     }
 
-    /// [`Self::finish`] without the at-least-one-transfer check: the circuit itself proves
-    /// a batch with no transfers (its public transfer count says so). For tests.
+    /// [`Self::finish`] without the at-least-one-transfer check, for tests of witnesses the
+    /// circuit must refuse.
     pub fn finish_any(mut self) -> Result<BatchWitness, WitnessError> {
         let index = self
             .index_of(&self.fee_recipient)
@@ -391,6 +424,8 @@ impl WitnessBuilder {
             fee_recipient: self.fee_recipient,
             prev_sub_root: self.prev_sub_root,
             leaf_count_before: self.leaf_count_before,
+            last_leaf: self.last_leaf,
+            first_empty: self.first_empty,
             fee_slot: self.fee_slot,
             slots: self.slots,
             flush,

@@ -95,6 +95,10 @@ pub struct BatchWitness {
     pub prev_sub_root: Digest,
     /// Accounts before the batch.
     pub leaf_count_before: u64,
+    /// Path of the last leaf before the batch (proves the account count).
+    pub last_leaf: UpdateWitness,
+    /// Path of the first empty slot before the batch.
+    pub first_empty: UpdateWitness,
     /// The fee recipient's slot (insert or noop).
     pub fee_slot: SlotWitness,
     /// Ordinary slots, without padding.
