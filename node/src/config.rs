@@ -106,6 +106,9 @@ impl NodeConfig {
             p.batch_max_bytes as usize > self.mempool.max_tx_bytes + 64,
             "production.batch_max_bytes must exceed mempool.max_tx_bytes"
         );
+        // A zero base fee would let a batch proof spend from an account created in the same
+        // slot pair with nothing in it (see prover/README.md); every transfer pays something.
+        anyhow::ensure!(self.genesis.base_fee > 0, "genesis.base_fee must be positive");
         anyhow::ensure!(
             self.genesis.block_gas_limit >= 21_000,
             "genesis.block_gas_limit must fit one transfer"
@@ -149,6 +152,19 @@ mod tests {
             MempoolConfig::default().max_nonce_gap
         );
         cfg.validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_settings_the_batch_circuit_cannot_prove() {
+        let mut cfg = NodeConfig::default();
+        cfg.validate().unwrap();
+        cfg.genesis.base_fee = 0;
+        assert!(cfg.validate().is_err());
+        let mut cfg = NodeConfig::default();
+        cfg.production.batch_max_slots = quire_prover::shapes::MAX_SLOTS as u64 + 1;
+        assert!(cfg.validate().is_err());
+        cfg.production.batch_max_slots = 1;
+        assert!(cfg.validate().is_err());
     }
 
     #[test]
