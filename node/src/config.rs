@@ -108,7 +108,10 @@ impl NodeConfig {
         );
         // A zero base fee would let a batch proof spend from an account created in the same
         // slot pair with nothing in it (see prover/README.md); every transfer pays something.
-        anyhow::ensure!(self.genesis.base_fee > 0, "genesis.base_fee must be positive");
+        anyhow::ensure!(
+            self.genesis.base_fee > 0,
+            "genesis.base_fee must be positive"
+        );
         anyhow::ensure!(
             self.genesis.block_gas_limit >= 21_000,
             "genesis.block_gas_limit must fit one transfer"

@@ -1,0 +1,76 @@
+//! Leaf circuits: one per batch-circuit shape. A leaf verifies a batch proof and restates
+//! its public inputs as an aggregate of one batch, in the common aggregation shape.
+
+use anyhow::{ensure, Context};
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData};
+use plonky2::plonk::proof::{ProofWithPublicInputs, ProofWithPublicInputsTarget};
+use quire_prover::{BatchCircuit, BatchProof, BatchShape};
+
+use crate::common::{num_public_inputs, pad_to_common};
+use crate::public_inputs::AGGREGATE_INPUTS;
+use crate::{AggregateProof, Builder, C, EXT, F};
+
+/// A leaf circuit for one batch shape.
+pub struct LeafCircuit {
+    /// The batch shape it accepts.
+    pub shape: BatchShape,
+    /// Circuit data (common data equals the aggregation common data).
+    pub data: CircuitData<F, C, EXT>,
+    batch_proof: ProofWithPublicInputsTarget<EXT>,
+}
+
+impl LeafCircuit {
+    /// Builds the leaf for `batch`'s shape.
+    pub fn build(batch: &BatchCircuit, common: &CommonCircuitData<F, EXT>) -> anyhow::Result<Self> {
+        let mut b = Builder::new(crate::common::config());
+        let proof = b.add_virtual_proof_with_pis(&batch.data.common);
+        let vd = b.constant_verifier_data(&batch.data.verifier_only);
+        b.verify_proof::<C>(&proof, &vd, &batch.data.common);
+        // Batch public inputs: prev_root 0..4, new_root 4..8, batch_number 8,
+        // tx_commitment 9..13, tx_count 13, base_fee 14..16, fee_recipient 16..19,
+        // leaf counts 19, 20.
+        let pi = &proof.public_inputs;
+        let mut digest_input = vec![pi[8]];
+        digest_input.extend_from_slice(&pi[9..13]);
+        digest_input.push(pi[13]);
+        digest_input.extend_from_slice(&pi[14..19]);
+        let digest = b.hash_n_to_hash_no_pad::<PoseidonHash>(digest_input);
+        let mut out = vec![pi[8], pi[8]];
+        out.extend_from_slice(&pi[0..8]);
+        out.push(pi[19]);
+        out.push(pi[20]);
+        out.extend_from_slice(&digest.elements);
+        out.push(pi[13]);
+        debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
+        b.register_public_inputs(&out);
+        // A leaf has no verifier data of its own to pass on: zeros fill the slots a fold
+        // uses for it.
+        let zero = b.zero();
+        for _ in AGGREGATE_INPUTS..num_public_inputs() {
+            b.register_public_input(zero);
+        }
+        pad_to_common(&mut b, common);
+        let data = b.build::<C>();
+        ensure!(
+            &data.common == common,
+            "leaf circuit for {} does not match the aggregation shape",
+            batch.shape
+        );
+        Ok(Self {
+            shape: batch.shape,
+            data,
+            batch_proof: proof,
+        })
+    }
+
+    /// Wraps a batch proof (which must verify against the batch circuit).
+    pub fn prove(&self, proof: &BatchProof) -> anyhow::Result<AggregateProof> {
+        let mut pw = PartialWitness::new();
+        pw.set_proof_with_pis_target(&self.batch_proof, proof)?;
+        let p: ProofWithPublicInputs<F, C, EXT> =
+            self.data.prove(pw).context("wrapping a batch proof")?;
+        Ok(p)
+    }
+}

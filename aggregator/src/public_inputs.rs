@@ -1,0 +1,152 @@
+//! What an aggregate proof attests, and the digest that folds batch commitments.
+
+use plonky2::field::types::{Field, PrimeField64};
+use plonky2::hash::hash_types::HashOut;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::plonk::config::Hasher;
+use quire_primitives::field::{address_limbs, amount_limbs};
+use quire_primitives::Digest;
+use quire_prover::BatchPublicInputs;
+
+use crate::F;
+
+/// Field elements of an aggregate's own public inputs (the circuit's verifier data follows
+/// them in a fold proof).
+pub const AGGREGATE_INPUTS: usize = 17;
+
+/// An aggregate proof covers batches `first_batch..=last_batch`: applied in order, their
+/// transfers take the state from `prev_root` to `new_root`. `batches_digest` commits to
+/// each batch's number, transaction commitment and count, base fee and fee recipient
+/// ([`batch_digest`]), folded along the canonical tree ([`range_digest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AggregatePublicInputs {
+    /// First batch covered.
+    pub first_batch: u64,
+    /// Last batch covered.
+    pub last_batch: u64,
+    /// State root before the first batch.
+    pub prev_root: Digest,
+    /// State root after the last batch.
+    pub new_root: Digest,
+    /// Accounts before the first batch.
+    pub leaf_count_before: u64,
+    /// Accounts after the last batch.
+    pub leaf_count_after: u64,
+    /// Commitment to the covered batches.
+    pub batches_digest: Digest,
+    /// Transfers in all covered batches.
+    pub tx_count: u64,
+}
+
+/// Public inputs that do not decode.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed aggregate public inputs")]
+pub struct MalformedAggregate;
+
+impl AggregatePublicInputs {
+    /// Elements in circuit order.
+    pub fn to_elements(&self) -> Vec<F> {
+        let mut v = Vec::with_capacity(AGGREGATE_INPUTS);
+        v.push(F::from_canonical_u64(self.first_batch));
+        v.push(F::from_canonical_u64(self.last_batch));
+        v.extend_from_slice(&self.prev_root.elements);
+        v.extend_from_slice(&self.new_root.elements);
+        v.push(F::from_canonical_u64(self.leaf_count_before));
+        v.push(F::from_canonical_u64(self.leaf_count_after));
+        v.extend_from_slice(&self.batches_digest.elements);
+        v.push(F::from_canonical_u64(self.tx_count));
+        v
+    }
+
+    /// Decodes the first [`AGGREGATE_INPUTS`] elements of a proof's public inputs.
+    pub fn from_elements(e: &[F]) -> Result<Self, MalformedAggregate> {
+        if e.len() < AGGREGATE_INPUTS {
+            return Err(MalformedAggregate);
+        }
+        let digest = |at: usize| HashOut {
+            elements: [e[at], e[at + 1], e[at + 2], e[at + 3]],
+        };
+        Ok(Self {
+            first_batch: e[0].to_canonical_u64(),
+            last_batch: e[1].to_canonical_u64(),
+            prev_root: digest(2),
+            new_root: digest(6),
+            leaf_count_before: e[10].to_canonical_u64(),
+            leaf_count_after: e[11].to_canonical_u64(),
+            batches_digest: digest(12),
+            tx_count: e[16].to_canonical_u64(),
+        })
+    }
+
+    /// The aggregate form of one batch proof's public inputs.
+    pub fn of_batch(b: &BatchPublicInputs) -> Self {
+        Self {
+            first_batch: b.batch_number,
+            last_batch: b.batch_number,
+            prev_root: b.prev_root,
+            new_root: b.new_root,
+            leaf_count_before: b.leaf_count_before,
+            leaf_count_after: b.leaf_count_after,
+            batches_digest: batch_digest(b),
+            tx_count: b.tx_count,
+        }
+    }
+}
+
+/// The elements of a batch that its digest covers, in circuit order: number, transaction
+/// commitment, transfer count, base fee limbs, fee recipient limbs.
+pub fn batch_digest_input(b: &BatchPublicInputs) -> Vec<F> {
+    let mut v = vec![F::from_canonical_u64(b.batch_number)];
+    v.extend_from_slice(&b.tx_commitment.elements);
+    v.push(F::from_canonical_u64(b.tx_count));
+    v.extend_from_slice(&amount_limbs(u128::from(b.base_fee)));
+    v.extend_from_slice(&address_limbs(&b.fee_recipient));
+    v
+}
+
+/// One batch's digest.
+pub fn batch_digest(b: &BatchPublicInputs) -> Digest {
+    PoseidonHash::hash_no_pad(&batch_digest_input(b))
+}
+
+/// Two adjacent ranges' digest.
+pub fn fold_digest(left: &Digest, right: &Digest) -> Digest {
+    PoseidonHash::two_to_one(*left, *right)
+}
+
+/// Where a range of `n ≥ 2` batches splits: the left part is the largest power of two
+/// below `n`. Folding along this tree is what [`range_digest`] expects.
+pub fn split_point(n: usize) -> usize {
+    debug_assert!(n >= 2);
+    1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// The digest of consecutive batches, folded along the canonical tree.
+pub fn range_digest(batch_digests: &[Digest]) -> Digest {
+    match batch_digests.len() {
+        0 => Digest::ZERO,
+        1 => batch_digests[0],
+        n => {
+            let m = split_point(n);
+            fold_digest(
+                &range_digest(&batch_digests[..m]),
+                &range_digest(&batch_digests[m..]),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_points_are_the_largest_power_of_two_below() {
+        assert_eq!(split_point(2), 1);
+        assert_eq!(split_point(3), 2);
+        assert_eq!(split_point(4), 2);
+        assert_eq!(split_point(5), 4);
+        assert_eq!(split_point(8), 4);
+        assert_eq!(split_point(9), 8);
+    }
+}

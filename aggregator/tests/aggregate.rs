@@ -1,0 +1,250 @@
+//! Folding batch proofs: consecutive, chaining batches aggregate into one proof whose public
+//! inputs cover the range; anything else is refused.
+
+use std::sync::OnceLock;
+
+use alloy_primitives::{Address, U256};
+use quire_aggregator::aggregator::AggregateKind;
+use quire_aggregator::fold::Child;
+use quire_aggregator::public_inputs::{batch_digest, range_digest};
+use quire_aggregator::{Aggregate, Aggregator};
+use quire_primitives::{StateTree, Transfer};
+use quire_prover::witness::WitnessBuilder;
+use quire_prover::{BatchCircuit, BatchProof, BatchPublicInputs, BatchShape};
+use quire_sequencer::execution::apply_transfer;
+
+const DEPTH: usize = 5;
+const BASE_FEE: u64 = 1_000;
+const ETH: u128 = 1_000_000_000_000_000_000;
+
+struct Fixture {
+    batch: BatchCircuit,
+    aggregator: Aggregator,
+    /// Batches 1..=4 of one chain, then a batch 2 of another chain.
+    proofs: Vec<(BatchProof, BatchPublicInputs)>,
+    leaves: Vec<Aggregate>,
+}
+
+fn addr(i: u8) -> Address {
+    Address::repeat_byte(i)
+}
+
+fn transfer(from: Address, to: Address, value: u128, nonce: u64) -> Transfer {
+    Transfer {
+        tx_type: 2,
+        sender: from,
+        to,
+        value,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2 * BASE_FEE as u128,
+        max_priority_fee_per_gas: 10,
+    }
+}
+
+/// Proves batch `number` from `tree`, applying the transfers to `tree` as the sequencer does.
+fn prove_batch(
+    batch: &BatchCircuit,
+    tree: &mut StateTree,
+    number: u64,
+    transfers: &[Transfer],
+) -> (BatchProof, BatchPublicInputs) {
+    let mut b = WitnessBuilder::new(tree.leaves(), DEPTH, number, BASE_FEE, addr(0xfe)).unwrap();
+    for t in transfers {
+        b.push_transfer(t).unwrap();
+        let upfront = U256::from(t.gas_limit) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
+        apply_transfer(tree, t, upfront, addr(0xfe), BASE_FEE).unwrap();
+    }
+    tree.commit();
+    let w = b.finish().unwrap();
+    let proof = batch.prove(&w).unwrap();
+    let pi = batch.verify(&proof).unwrap();
+    assert_eq!(pi.new_root, tree.root());
+    (proof, pi)
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let batch = BatchCircuit::build(BatchShape {
+            slots: 4,
+            depth: DEPTH,
+        });
+        let aggregator = Aggregator::build(&[&batch]).unwrap();
+        let mut tree = StateTree::new();
+        for (i, a) in [addr(0x10), addr(0x20), addr(0xfe)].iter().enumerate() {
+            let (idx, _) = tree.get_or_insert(*a).unwrap();
+            tree.set_account(idx, 0, (10 - i as u128) * ETH).unwrap();
+        }
+        tree.commit();
+        let genesis = tree.clone();
+        let mut proofs = vec![
+            prove_batch(
+                &batch,
+                &mut tree,
+                1,
+                &[transfer(addr(0x10), addr(0x20), ETH, 0)],
+            ),
+            prove_batch(
+                &batch,
+                &mut tree,
+                2,
+                &[transfer(addr(0x20), addr(0x30), ETH / 2, 0)],
+            ),
+            prove_batch(
+                &batch,
+                &mut tree,
+                3,
+                &[
+                    transfer(addr(0x10), addr(0x30), 7, 1),
+                    transfer(addr(0x30), addr(0x10), 1, 0),
+                ],
+            ),
+            prove_batch(
+                &batch,
+                &mut tree,
+                4,
+                &[transfer(addr(0xfe), addr(0x20), 9, 0)],
+            ),
+        ];
+        // Batch "2" of a fork that skipped batch 1.
+        let mut fork = genesis;
+        proofs.push(prove_batch(
+            &batch,
+            &mut fork,
+            2,
+            &[transfer(addr(0x20), addr(0x10), 3, 0)],
+        ));
+        let leaves = proofs
+            .iter()
+            .map(|(p, _)| aggregator.wrap(batch.shape, p).unwrap())
+            .collect();
+        Fixture {
+            batch,
+            aggregator,
+            proofs,
+            leaves,
+        }
+    })
+}
+
+#[test]
+fn consecutive_batches_fold_into_one_proof_covering_the_range() {
+    let f = fixture();
+    let agg = &f.aggregator;
+    for (leaf, (_, pi)) in f.leaves.iter().zip(&f.proofs) {
+        let a = agg.verify(leaf).unwrap();
+        assert_eq!(
+            (a.first_batch, a.last_batch),
+            (pi.batch_number, pi.batch_number)
+        );
+        assert_eq!(a.batches_digest, batch_digest(pi));
+    }
+    for n in [2, 3, 4] {
+        let top = agg.aggregate(&f.leaves[..n]).unwrap();
+        assert_eq!(top.kind, AggregateKind::Fold);
+        let pi = agg.verify(&top).unwrap();
+        let batches: Vec<_> = f.proofs[..n].iter().map(|(_, p)| *p).collect();
+        assert_eq!(pi.first_batch, 1);
+        assert_eq!(pi.last_batch, n as u64);
+        assert_eq!(pi.prev_root, batches[0].prev_root);
+        assert_eq!(pi.new_root, batches[n - 1].new_root);
+        assert_eq!(pi.leaf_count_before, batches[0].leaf_count_before);
+        assert_eq!(pi.leaf_count_after, batches[n - 1].leaf_count_after);
+        assert_eq!(pi.tx_count, batches.iter().map(|b| b.tx_count).sum::<u64>());
+        let digests: Vec<_> = batches.iter().map(batch_digest).collect();
+        assert_eq!(pi.batches_digest, range_digest(&digests));
+    }
+}
+
+fn refused(r: anyhow::Result<quire_aggregator::AggregateProof>, f: &Fixture) -> bool {
+    match r {
+        Err(_) => true,
+        Ok(p) => f.aggregator.fold.data.verify(p).is_err(),
+    }
+}
+
+#[test]
+fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
+    let f = fixture();
+    let agg = &f.aggregator;
+    let vd = leaf_vd(f);
+    let leaf = |_: usize| Child::Leaf(0, &vd);
+    // 1 then 3: the wrapper refuses, and so does the circuit.
+    assert!(agg.fold(&f.leaves[0], &f.leaves[2]).is_err());
+    assert!(refused(
+        agg.fold
+            .prove((&f.leaves[0].proof, leaf(0)), (&f.leaves[2].proof, leaf(2))),
+        f
+    ));
+    // 2 then 1 (wrong order).
+    assert!(refused(
+        agg.fold
+            .prove((&f.leaves[1].proof, leaf(1)), (&f.leaves[0].proof, leaf(0))),
+        f
+    ));
+    // 1 then a batch 2 that does not start where batch 1 ends.
+    assert!(agg.fold(&f.leaves[0], &f.leaves[4]).is_err());
+    assert!(refused(
+        agg.fold
+            .prove((&f.leaves[0].proof, leaf(0)), (&f.leaves[4].proof, leaf(4))),
+        f
+    ));
+}
+
+fn leaf_vd(
+    f: &Fixture,
+) -> plonky2::plonk::circuit_data::VerifierOnlyCircuitData<quire_aggregator::C, 2> {
+    f.aggregator
+        .leaf_verifier_data(f.batch.shape)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn tampered_or_foreign_proofs_do_not_fold() {
+    let f = fixture();
+    let agg = &f.aggregator;
+    let vd = leaf_vd(f);
+    // A leaf whose public inputs were edited (another new root).
+    let mut forged = f.leaves[1].proof.clone();
+    forged.public_inputs[6] += plonky2::field::types::Field::ONE;
+    assert!(refused(
+        agg.fold.prove(
+            (&f.leaves[0].proof, Child::Leaf(0, &vd)),
+            (&forged, Child::Leaf(0, &vd))
+        ),
+        f
+    ));
+    // A fold passed off as a leaf: its verifier data is not an accepted leaf's.
+    let f12 = agg.fold(&f.leaves[0], &f.leaves[1]).unwrap();
+    let fold_vd = agg.fold.data.verifier_only.clone();
+    assert!(refused(
+        agg.fold.prove(
+            (&f12.proof, Child::Leaf(0, &fold_vd)),
+            (&f.leaves[2].proof, Child::Leaf(0, &vd))
+        ),
+        f
+    ));
+    // A leaf passed off as a fold.
+    assert!(refused(
+        agg.fold.prove(
+            (&f.leaves[0].proof, Child::Fold),
+            (&f.leaves[1].proof, Child::Leaf(0, &vd))
+        ),
+        f
+    ));
+    // A top proof whose verifier-data inputs were replaced fails verification.
+    let mut top = agg.fold(&f12, &f.leaves[2]).unwrap();
+    agg.verify(&top).unwrap();
+    let last = top.proof.public_inputs.len() - 1;
+    top.proof.public_inputs[last] += plonky2::field::types::Field::ONE;
+    assert!(agg.verify(&top).is_err());
+    // The leaf circuit refuses a batch proof that does not verify.
+    let mut bad = f.proofs[0].0.clone();
+    bad.public_inputs[4] += plonky2::field::types::Field::ONE;
+    assert!(agg
+        .wrap(f.batch.shape, &bad)
+        .map(|a| agg.verify(&a))
+        .map_or(true, |v| v.is_err()));
+}
