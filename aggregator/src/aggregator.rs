@@ -80,6 +80,22 @@ impl Aggregator {
         Ok(&self.leaf(shape)?.1.data.verifier_only)
     }
 
+    /// Index and verifier data of the leaf circuit for `shape`.
+    pub fn leaf_index(
+        &self,
+        shape: BatchShape,
+    ) -> anyhow::Result<(usize, &plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>)> {
+        let (i, leaf) = self.leaf(shape)?;
+        Ok((i, &leaf.data.verifier_only))
+    }
+
+    /// Verifier data of every leaf circuit, in index order.
+    pub fn leaf_verifier_data_all(
+        &self,
+    ) -> Vec<&plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>> {
+        self.leaves.iter().map(|l| &l.data.verifier_only).collect()
+    }
+
     /// Wraps a batch proof of `shape` as an aggregate of one batch.
     pub fn wrap(&self, shape: BatchShape, proof: &BatchProof) -> anyhow::Result<Aggregate> {
         let (_, leaf) = self.leaf(shape)?;

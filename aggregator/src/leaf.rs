@@ -53,6 +53,19 @@ impl LeafCircuit {
         }
         pad_to_common(&mut b, common);
         let data = b.build::<C>();
+        if &data.common != common {
+            tracing::error!(
+                leaf_degree = data.common.degree_bits(),
+                common_degree = common.degree_bits(),
+                leaf_gates = ?data.common.gates.iter().map(|g| g.0.id()).collect::<Vec<_>>(),
+                common_gates = ?common.gates.iter().map(|g| g.0.id()).collect::<Vec<_>>(),
+                leaf_constants = data.common.num_constants,
+                common_constants = common.num_constants,
+                leaf_selectors = ?data.common.selectors_info,
+                common_selectors = ?common.selectors_info,
+                "leaf common data differs"
+            );
+        }
         ensure!(
             &data.common == common,
             "leaf circuit for {} does not match the aggregation shape",

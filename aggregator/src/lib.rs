@@ -6,6 +6,7 @@ pub mod common;
 pub mod fold;
 pub mod leaf;
 pub mod public_inputs;
+pub mod wrap;
 
 use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::plonk::circuit_builder::CircuitBuilder;
