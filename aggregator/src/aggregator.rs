@@ -84,7 +84,10 @@ impl Aggregator {
     pub fn leaf_index(
         &self,
         shape: BatchShape,
-    ) -> anyhow::Result<(usize, &plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>)> {
+    ) -> anyhow::Result<(
+        usize,
+        &plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>,
+    )> {
         let (i, leaf) = self.leaf(shape)?;
         Ok((i, &leaf.data.verifier_only))
     }

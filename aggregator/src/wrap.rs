@@ -100,7 +100,12 @@ impl WrapCircuit {
         for (k, want) in fold_elements.iter().enumerate() {
             let want = b.constant(*want);
             assert_equal_if(&mut b, is_fold, elements[k], want);
-            assert_equal_if(&mut b, is_fold, inner.public_inputs[AGGREGATE_INPUTS + k], want);
+            assert_equal_if(
+                &mut b,
+                is_fold,
+                inner.public_inputs[AGGREGATE_INPUTS + k],
+                want,
+            );
         }
         // A leaf: one of the accepted leaf circuits.
         let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(elements);

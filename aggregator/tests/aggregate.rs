@@ -248,3 +248,36 @@ fn tampered_or_foreign_proofs_do_not_fold() {
         .map(|a| agg.verify(&a))
         .map_or(true, |v| v.is_err()));
 }
+
+#[test]
+fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
+    use quire_aggregator::wrap::{WrapCircuit, WRAP_RATE_BITS};
+    let f = fixture();
+    let agg = &f.aggregator;
+    let wrap = WrapCircuit::build(agg, WRAP_RATE_BITS).unwrap();
+    let top = agg.aggregate(&f.leaves[..3]).unwrap();
+    let expected = agg.verify(&top).unwrap();
+    let proof = wrap.prove(agg, &top).unwrap();
+    assert_eq!(wrap.verify(&proof).unwrap(), expected);
+    // One batch: the wrap takes a leaf too.
+    let single = wrap.prove(agg, &f.leaves[3]).unwrap();
+    assert_eq!(
+        wrap.verify(&single).unwrap(),
+        agg.verify(&f.leaves[3]).unwrap()
+    );
+    // Edited public inputs do not verify.
+    for i in [0, 1, 2, 6, 12, 16] {
+        let mut forged = proof.clone();
+        forged.public_inputs[i] += plonky2::field::types::Field::ONE;
+        assert!(wrap.verify(&forged).is_err(), "public input {i}");
+    }
+    // A leaf passed off as a fold.
+    let fake = Aggregate {
+        proof: f.leaves[0].proof.clone(),
+        kind: AggregateKind::Fold,
+    };
+    assert!(wrap
+        .prove(agg, &fake)
+        .map(|p| wrap.verify(&p))
+        .map_or(true, |v| v.is_err()));
+}

@@ -38,12 +38,21 @@ fn ms(d: Duration) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt().with_writer(std::io::stderr).init();
-    let shape = BatchShape { slots: 15, depth: 16 };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let shape = BatchShape {
+        slots: 15,
+        depth: 16,
+    };
     let batch = BatchCircuit::build(shape);
     let started = Instant::now();
     let agg = Aggregator::build(&[&batch])?;
-    println!("aggregation circuits (common data, leaf, fold) built in {:.1} s; rows 2^{}", started.elapsed().as_secs_f64(), agg.common.degree_bits());
+    println!(
+        "aggregation circuits (common data, leaf, fold) built in {:.1} s; rows 2^{}",
+        started.elapsed().as_secs_f64(),
+        agg.common.degree_bits()
+    );
 
     let fr = Address::repeat_byte(0xfe);
     let mut tree = StateTree::new();
@@ -68,7 +77,8 @@ fn main() -> anyhow::Result<()> {
                 max_priority_fee_per_gas: 1,
             };
             b.push_transfer(&t)?;
-            let upfront = U256::from(21_000u64) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
+            let upfront =
+                U256::from(21_000u64) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
             apply_transfer(&mut tree, &t, upfront, fr, BASE_FEE).map_err(anyhow::Error::msg)?;
         }
         tree.commit();
@@ -134,7 +144,10 @@ fn main() -> anyhow::Result<()> {
             latency += fold.as_secs_f64() * (n / 2).div_ceil(w) as f64;
             n = n.div_ceil(2);
         }
-        println!("model: {} batches, {} workers: leaves + folds {:.1} s", args.batches, w, latency);
+        println!(
+            "model: {} batches, {} workers: leaves + folds {:.1} s",
+            args.batches, w, latency
+        );
     }
     for rate_bits in &args.wrap_rate_bits {
         let t = Instant::now();
