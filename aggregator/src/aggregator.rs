@@ -151,13 +151,26 @@ impl Aggregator {
     /// Folds consecutive aggregates of one batch each into one, along the canonical tree
     /// ([`crate::public_inputs::range_digest`]).
     pub fn aggregate(&self, parts: &[Aggregate]) -> anyhow::Result<Aggregate> {
+        for p in parts {
+            let pi = p.public_inputs()?;
+            ensure!(
+                pi.first_batch == pi.last_batch,
+                "aggregate takes single batches (got {}..={})",
+                pi.first_batch,
+                pi.last_batch
+            );
+        }
+        self.aggregate_tree(parts)
+    }
+
+    fn aggregate_tree(&self, parts: &[Aggregate]) -> anyhow::Result<Aggregate> {
         match parts.len() {
             0 => bail!("nothing to aggregate"),
             1 => Ok(parts[0].clone()),
             n => {
                 let m = split_point(n);
-                let left = self.aggregate(&parts[..m])?;
-                let right = self.aggregate(&parts[m..])?;
+                let left = self.aggregate_tree(&parts[..m])?;
+                let right = self.aggregate_tree(&parts[m..])?;
                 self.fold(&left, &right)
             }
         }
@@ -166,6 +179,11 @@ impl Aggregator {
     /// Verifies an aggregate and returns what it proves. A fold must carry the fold
     /// circuit's own verifier data in its public inputs (the check the circuit leaves to
     /// its verifier).
+    ///
+    /// The caller must still compare `batches_digest` with
+    /// [`crate::public_inputs::range_digest`] of the batches it expects (their numbers,
+    /// transaction commitments, base fees and fee recipients): that digest, with the
+    /// roots, is what ties the proof to a chain's batches.
     pub fn verify(&self, a: &Aggregate) -> anyhow::Result<AggregatePublicInputs> {
         match a.kind {
             AggregateKind::Leaf(shape) => {

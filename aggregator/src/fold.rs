@@ -73,6 +73,24 @@ pub fn verifier_hash(v: &VerifierOnlyCircuitData<C, EXT>) -> HashOut<F> {
     PoseidonHash::hash_no_pad(&verifier_elements(v))
 }
 
+/// Most leaf circuits a fold or wrap accepts.
+pub const MAX_LEAVES: usize = 16;
+
+/// The accepted leaves' hashes as a lookup table of exactly [`MAX_LEAVES`] entries (the
+/// last repeated): plonky2's `random_access` picks its gate by table size, and the
+/// aggregation shape contains the gate for 16 entries only (the recursive verifier's).
+pub fn leaf_table(hashes: &[HashOut<F>]) -> anyhow::Result<Vec<HashOut<F>>> {
+    ensure!(!hashes.is_empty(), "at least one leaf circuit is needed");
+    ensure!(
+        hashes.len() <= MAX_LEAVES,
+        "at most {MAX_LEAVES} leaf circuits, got {}",
+        hashes.len()
+    );
+    let mut table = hashes.to_vec();
+    table.resize(MAX_LEAVES, hashes[hashes.len() - 1]);
+    Ok(table)
+}
+
 fn assert_equal_if(b: &mut Builder, cond: BoolTarget, x: Target, y: Target) {
     let d = b.sub(x, y);
     let p = b.mul(cond.target, d);
@@ -85,7 +103,16 @@ impl FoldCircuit {
         common: &CommonCircuitData<F, EXT>,
         leaves: &[&VerifierOnlyCircuitData<C, EXT>],
     ) -> anyhow::Result<Self> {
-        ensure!(!leaves.is_empty(), "a fold needs at least one leaf circuit");
+        let hashes: Vec<HashOut<F>> = leaves.iter().map(|v| verifier_hash(v)).collect();
+        Self::build_for_hashes(common, &hashes)
+    }
+
+    /// Builds the fold accepting leaves whose verifier data hash to `leaf_hashes`.
+    pub fn build_for_hashes(
+        common: &CommonCircuitData<F, EXT>,
+        leaf_hashes: &[HashOut<F>],
+    ) -> anyhow::Result<Self> {
+        let hashes = leaf_table(leaf_hashes)?;
         let mut b = Builder::new(crate::common::config());
         let cap_height = common.config.fri_config.cap_height;
         let child = |b: &mut Builder| ChildTargets {
@@ -124,7 +151,6 @@ impl FoldCircuit {
         let own = b.add_verifier_data_public_inputs();
         let own_elements = verifier_targets(&own);
 
-        let hashes: Vec<HashOut<F>> = leaves.iter().map(|v| verifier_hash(v)).collect();
         for c in &children {
             b.verify_proof::<C>(&c.proof, &c.verifier, common);
             let elements = verifier_targets(&c.verifier);

@@ -32,6 +32,8 @@ impl LeafCircuit {
         // tx_commitment 9..13, tx_count 13, base_fee 14..16, fee_recipient 16..19,
         // leaf counts 19, 20.
         let pi = &proof.public_inputs;
+        // Batch numbers below 2^32: a fold's `last + 1 == first` cannot wrap the field.
+        b.range_check(pi[8], 32);
         let mut digest_input = vec![pi[8]];
         digest_input.extend_from_slice(&pi[9..13]);
         digest_input.push(pi[13]);

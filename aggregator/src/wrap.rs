@@ -83,7 +83,12 @@ impl WrapCircuit {
     pub fn build(aggregator: &Aggregator, rate_bits: usize) -> anyhow::Result<Self> {
         let common: &CommonCircuitData<F, EXT> = &aggregator.common;
         let fold_vd = &aggregator.fold.data.verifier_only;
-        let leaves = aggregator.leaf_verifier_data_all();
+        let leaf_hashes: Vec<_> = aggregator
+            .leaf_verifier_data_all()
+            .iter()
+            .map(|v| verifier_hash(v))
+            .collect();
+        let table = crate::fold::leaf_table(&leaf_hashes)?;
         let mut b = Builder::new(wrap_config(rate_bits));
         let inner = b.add_virtual_proof_with_pis(common);
         let verifier = b.add_virtual_verifier_data(common.config.fri_config.cap_height);
@@ -111,10 +116,7 @@ impl WrapCircuit {
         let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(elements);
         let is_leaf = b.not(is_fold);
         for e in 0..4 {
-            let table = leaves
-                .iter()
-                .map(|v| b.constant(verifier_hash(v).elements[e]))
-                .collect();
+            let table = table.iter().map(|h| b.constant(h.elements[e])).collect();
             let want = b.random_access(leaf_index, table);
             assert_equal_if(&mut b, is_leaf, h.elements[e], want);
         }

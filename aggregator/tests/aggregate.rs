@@ -19,6 +19,8 @@ const ETH: u128 = 1_000_000_000_000_000_000;
 
 struct Fixture {
     batch: BatchCircuit,
+    /// A second batch shape: batch 2 is proven with it.
+    other: BatchCircuit,
     aggregator: Aggregator,
     /// Batches 1..=4 of one chain, then a batch 2 of another chain.
     proofs: Vec<(BatchProof, BatchPublicInputs)>,
@@ -70,7 +72,11 @@ fn fixture() -> &'static Fixture {
             slots: 4,
             depth: DEPTH,
         });
-        let aggregator = Aggregator::build(&[&batch]).unwrap();
+        let other = BatchCircuit::build(BatchShape {
+            slots: 5,
+            depth: DEPTH,
+        });
+        let aggregator = Aggregator::build(&[&batch, &other]).unwrap();
         let mut tree = StateTree::new();
         for (i, a) in [addr(0x10), addr(0x20), addr(0xfe)].iter().enumerate() {
             let (idx, _) = tree.get_or_insert(*a).unwrap();
@@ -86,7 +92,7 @@ fn fixture() -> &'static Fixture {
                 &[transfer(addr(0x10), addr(0x20), ETH, 0)],
             ),
             prove_batch(
-                &batch,
+                &other,
                 &mut tree,
                 2,
                 &[transfer(addr(0x20), addr(0x30), ETH / 2, 0)],
@@ -117,10 +123,15 @@ fn fixture() -> &'static Fixture {
         ));
         let leaves = proofs
             .iter()
-            .map(|(p, _)| aggregator.wrap(batch.shape, p).unwrap())
+            .enumerate()
+            .map(|(i, (p, _))| {
+                let shape = if i == 1 { other.shape } else { batch.shape };
+                aggregator.wrap(shape, p).unwrap()
+            })
             .collect();
         Fixture {
             batch,
+            other,
             aggregator,
             proofs,
             leaves,
@@ -169,7 +180,18 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
     let f = fixture();
     let agg = &f.aggregator;
     let vd = leaf_vd(f);
-    let leaf = |_: usize| Child::Leaf(0, &vd);
+    let other_vd = f
+        .aggregator
+        .leaf_verifier_data(f.other.shape)
+        .unwrap()
+        .clone();
+    let leaf = |i: usize| {
+        if i == 1 {
+            Child::Leaf(1, &other_vd)
+        } else {
+            Child::Leaf(0, &vd)
+        }
+    };
     // 1 then 3: the wrapper refuses, and so does the circuit.
     assert!(agg.fold(&f.leaves[0], &f.leaves[2]).is_err());
     assert!(refused(
@@ -280,4 +302,32 @@ fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
         .prove(agg, &fake)
         .map(|p| wrap.verify(&p))
         .map_or(true, |v| v.is_err()));
+}
+
+#[test]
+fn the_fold_takes_up_to_sixteen_leaf_circuits_and_batch_numbers_stay_below_2_pow_32() {
+    use plonky2::field::types::{Field, Sample};
+    use quire_aggregator::fold::FoldCircuit;
+    let f = fixture();
+    let hashes: Vec<_> = (0..16)
+        .map(|_| plonky2::hash::hash_types::HashOut::<quire_aggregator::F>::rand())
+        .collect();
+    FoldCircuit::build_for_hashes(&f.aggregator.common, &hashes)
+        .expect("16 leaf circuits fit the shape");
+    let mut more = hashes.clone();
+    more.push(hashes[0]);
+    assert!(FoldCircuit::build_for_hashes(&f.aggregator.common, &more).is_err());
+    // A batch numbered 2^32 proves, but no leaf wraps it.
+    let mut tree = StateTree::new();
+    let (i, _) = tree.get_or_insert(addr(0x10)).unwrap();
+    tree.set_account(i, 0, ETH).unwrap();
+    tree.commit();
+    let (proof, _) = prove_batch(
+        &f.batch,
+        &mut tree,
+        1 << 32,
+        &[transfer(addr(0x10), addr(0x11), 1, 0)],
+    );
+    assert!(f.aggregator.wrap(f.batch.shape, &proof).is_err());
+    let _ = quire_aggregator::F::ONE;
 }
