@@ -26,6 +26,40 @@ pub struct NodeConfig {
     pub metrics: MetricsConfig,
     /// L1 connection.
     pub l1: L1Config,
+    /// Batch proving.
+    pub proving: ProvingConfig,
+}
+
+/// Batch proving in the node.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvingConfig {
+    /// In-process prover threads; none sizes it to the machine (half its cores, at least
+    /// one: the sequencer needs the rest), 0 turns in-process proving off.
+    pub workers: Option<usize>,
+    /// Seconds a worker may hold a job before it is handed to another.
+    pub lease_secs: u64,
+    /// Circuit cache directory (default `<data_dir>/circuits`).
+    pub circuits_dir: Option<PathBuf>,
+}
+
+impl Default for ProvingConfig {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            lease_secs: 600,
+            circuits_dir: None,
+        }
+    }
+}
+
+impl ProvingConfig {
+    /// In-process workers to start.
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+        })
+    }
 }
 
 impl Default for NodeConfig {
@@ -38,6 +72,7 @@ impl Default for NodeConfig {
             rpc: RpcConfig::default(),
             metrics: MetricsConfig::default(),
             l1: L1Config::default(),
+            proving: ProvingConfig::default(),
         }
     }
 }
@@ -117,6 +152,10 @@ impl NodeConfig {
             "genesis.block_gas_limit must fit one transfer"
         );
         anyhow::ensure!(self.mempool.max_txs > 0, "mempool.max_txs must be positive");
+        anyhow::ensure!(
+            self.proving.lease_secs > 0,
+            "proving.lease_secs must be positive"
+        );
         Ok(())
     }
 }

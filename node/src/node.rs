@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use quire_prover::cache::CircuitCache;
+use quire_prover::pool::{PoolConfig, ProverPool};
 use quire_rpc::ServerHandle;
 use quire_sequencer::Sequencer;
 use tokio::task::JoinHandle;
@@ -18,6 +20,8 @@ pub struct NodeHandle {
     pub sequencer: Arc<Sequencer>,
     /// Where JSON-RPC (HTTP and WebSocket) listens.
     pub rpc_addr: SocketAddr,
+    /// The prover pool (its in-process workers prove sealed batches).
+    pub pool: Arc<ProverPool>,
     rpc: ServerHandle,
     l1: Option<JoinHandle<()>>,
 }
@@ -54,9 +58,30 @@ impl NodeHandle {
             .await
             .context("sequencer start-up panicked")?
             .with_context(|| format!("opening the chain in {}", config.data_dir.display()))?;
+        let circuits = config
+            .proving
+            .circuits_dir
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("circuits"));
+        let pool = match ProverPool::new(
+            sequencer.store().clone(),
+            Arc::new(CircuitCache::new(Some(circuits))),
+            PoolConfig {
+                lease: Duration::from_secs(config.proving.lease_secs),
+                poll: Duration::from_millis(200),
+            },
+        ) {
+            Ok(pool) => pool,
+            Err(e) => {
+                let _ = sequencer.shutdown();
+                return Err(e).context("starting the prover pool");
+            }
+        };
+        pool.start_workers(config.proving.worker_count());
         let (rpc_addr, rpc) = match quire_rpc::start(sequencer.clone(), &config.rpc).await {
             Ok(started) => started,
             Err(e) => {
+                pool.stop();
                 let _ = sequencer.shutdown();
                 return Err(e).with_context(|| format!("starting JSON-RPC on {}", config.rpc.addr));
             }
@@ -68,6 +93,7 @@ impl NodeHandle {
         tracing::info!(%rpc_addr, chain_id = sequencer.chain_id(), "node running");
         Ok(Self {
             sequencer,
+            pool,
             rpc_addr,
             rpc,
             l1,
@@ -101,6 +127,10 @@ impl NodeHandle {
         if let Some(l1) = self.l1 {
             l1.abort();
         }
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || pool.stop())
+            .await
+            .context("stopping provers panicked")?;
         let seq = self.sequencer.clone();
         tokio::task::spawn_blocking(move || seq.shutdown())
             .await

@@ -11,6 +11,7 @@
 
 pub mod cache;
 pub mod circuit;
+pub mod pool;
 pub mod proof_file;
 pub mod public_inputs;
 pub mod shapes;

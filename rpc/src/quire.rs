@@ -6,10 +6,37 @@ use alloy_primitives::{B256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use quire_primitives::{BatchHeader, BatchStatus};
+use quire_prover::pool::{status_in, ProvingStatus};
 use quire_sequencer::Sequencer;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{server_error, store_error};
+
+/// Where a batch is in its life: `open` (taking blocks), `sealed` (waiting for a prover),
+/// `proving` (a prover holds the job), `proven` (its proof is accepted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchState {
+    /// Taking blocks.
+    Open,
+    /// Sealed, not yet proven.
+    Sealed,
+    /// A prover holds the job.
+    Proving,
+    /// Its proof is accepted.
+    Proven,
+}
+
+impl From<ProvingStatus> for BatchState {
+    fn from(s: ProvingStatus) -> Self {
+        match s {
+            ProvingStatus::Open => Self::Open,
+            ProvingStatus::Sealed => Self::Sealed,
+            ProvingStatus::Proving => Self::Proving,
+            ProvingStatus::Proven => Self::Proven,
+        }
+    }
+}
 
 /// A batch as served over RPC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,8 +44,8 @@ use crate::errors::{server_error, store_error};
 pub struct BatchView {
     /// Batch number.
     pub number: U64,
-    /// `open` or `sealed` (proving and L1 states arrive with later components).
-    pub status: BatchStatus,
+    /// `open`, `sealed`, `proving` or `proven` (L1 states arrive with later components).
+    pub status: BatchState,
     /// First block.
     pub first_block: U64,
     /// Last block.
@@ -45,7 +72,10 @@ impl From<BatchHeader> for BatchView {
     fn from(b: BatchHeader) -> Self {
         Self {
             number: U64::from(b.number),
-            status: b.status(),
+            status: match b.status() {
+                BatchStatus::Open => BatchState::Open,
+                BatchStatus::Sealed => BatchState::Sealed,
+            },
             first_block: U64::from(b.first_block),
             last_block: U64::from(b.last_block),
             tx_count: U64::from(b.tx_count),
@@ -94,10 +124,14 @@ impl QuireApiServer for QuireRpc {
     }
 
     fn batch_by_number(&self, number: U64) -> RpcResult<Option<BatchView>> {
-        Ok(self
-            .seq
-            .batch(number.to())
-            .map_err(store_error)?
-            .map(BatchView::from))
+        let n: u64 = number.to();
+        let Some(header) = self.seq.batch(n).map_err(store_error)? else {
+            return Ok(None);
+        };
+        let mut view = BatchView::from(header);
+        if let Some(s) = status_in(self.seq.store(), n).map_err(store_error)? {
+            view.status = s.into();
+        }
+        Ok(Some(view))
     }
 }

@@ -73,6 +73,8 @@ pub fn test_config(dir: &Path) -> NodeConfig {
     )
     .expect("devnet config");
     cfg.production.block_time_ms = 50;
+    // Tests that prove turn workers on themselves.
+    cfg.proving.workers = Some(0);
     cfg
 }
 

@@ -15,8 +15,10 @@ pub const CF_BLOCK_HASHES: &str = "block_hashes";
 pub const CF_TXS: &str = "txs";
 pub const CF_BATCHES: &str = "batches";
 pub const CF_JOURNAL: &str = "journal";
+pub const CF_BATCH_PROOFS: &str = "batch_proofs";
+pub const CF_PROVING: &str = "proving";
 
-pub const ALL_CFS: [&str; 10] = [
+pub const ALL_CFS: [&str; 12] = [
     CF_META,
     CF_LEAVES,
     CF_LEAF_HISTORY,
@@ -27,6 +29,8 @@ pub const ALL_CFS: [&str; 10] = [
     CF_TXS,
     CF_BATCHES,
     CF_JOURNAL,
+    CF_BATCH_PROOFS,
+    CF_PROVING,
 ];
 
 pub const META_HEAD: &[u8] = b"head";

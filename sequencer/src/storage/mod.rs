@@ -10,7 +10,7 @@ mod keys;
 mod records;
 
 pub use journal::{JournalOp, JournalWriter};
-pub use records::{StoredBlock, TxRecord};
+pub use records::{ProvingLease, StoredBlock, TxRecord};
 
 use std::path::Path;
 use std::time::Instant;
@@ -296,6 +296,55 @@ impl Store {
                 Ok(None)
             }
         }
+    }
+
+    /// The accepted proof of batch `number` (a prover's proof file), if any.
+    pub fn batch_proof(&self, number: u64) -> StoreResult<Option<Vec<u8>>> {
+        self.get(CF_BATCH_PROOFS, &number.to_be_bytes())
+    }
+
+    /// The lease on batch `number`'s proving job, if any.
+    pub fn proving_lease(&self, number: u64) -> StoreResult<Option<ProvingLease>> {
+        self.get(CF_PROVING, &number.to_be_bytes())?
+            .map(|v| records::decode(&v, "proving lease"))
+            .transpose()
+    }
+
+    /// Every proving lease, by batch number.
+    pub fn proving_leases(&self) -> StoreResult<Vec<(u64, ProvingLease)>> {
+        self.db
+            .iterator_cf(self.cf(CF_PROVING), IteratorMode::Start)
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((decode_u64(&k)?, records::decode(&v, "proving lease")?))
+            })
+            .collect()
+    }
+
+    /// Records a lease (fsynced: a restarted node still knows who works on what).
+    pub fn put_proving_lease(&self, number: u64, lease: &ProvingLease) -> StoreResult<()> {
+        let mut b = WriteBatch::default();
+        b.put_cf(
+            self.cf(CF_PROVING),
+            number.to_be_bytes(),
+            alloy_rlp::encode(lease),
+        );
+        self.write(b, true, "proving")
+    }
+
+    /// Drops a lease.
+    pub fn delete_proving_lease(&self, number: u64) -> StoreResult<()> {
+        let mut b = WriteBatch::default();
+        b.delete_cf(self.cf(CF_PROVING), number.to_be_bytes());
+        self.write(b, true, "proving")
+    }
+
+    /// Stores batch `number`'s accepted proof and drops its lease, atomically.
+    pub fn put_batch_proof(&self, number: u64, proof: &[u8]) -> StoreResult<()> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(CF_BATCH_PROOFS), number.to_be_bytes(), proof);
+        b.delete_cf(self.cf(CF_PROVING), number.to_be_bytes());
+        self.write(b, true, "proving")
     }
 
     /// Journaled transactions not yet known to be included, in arrival order.

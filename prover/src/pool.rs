@@ -1,0 +1,311 @@
+//! The prover pool: hands out batch-proving jobs to workers (threads in the node, or other
+//! processes), takes their proofs back, and accepts only proofs that verify and match the
+//! stored batch.
+//!
+//! The job list is the sealed batches without an accepted proof, so it survives restarts
+//! by construction; leases are stored too (fsynced), so a remote worker that keeps working
+//! while the node restarts can still hand its proof in. A lease runs out after the
+//! configured time: a worker that died or stalled loses the job to the next one.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use quire_primitives::BatchStatus;
+use quire_sequencer::storage::{ProvingLease, Store, StoreError};
+
+use crate::cache::CircuitCache;
+use crate::proof_file::BatchProofFile;
+use crate::{shapes, witness};
+
+/// Worker ids of in-process workers start with this; their leases die with the process.
+pub const LOCAL_WORKER_PREFIX: &str = "local-";
+
+/// Pool settings.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolConfig {
+    /// How long a worker may hold a job.
+    pub lease: Duration,
+    /// How often an idle in-process worker looks for work.
+    pub poll: Duration,
+}
+
+/// What became of a submitted proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// Verified and stored.
+    Accepted,
+    /// The batch already had an accepted proof; nothing changed.
+    Duplicate,
+}
+
+/// Why a submitted proof was refused (nothing is stored).
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The proof is malformed, does not verify, or proves something else.
+    #[error("proof refused: {0:#}")]
+    Invalid(anyhow::Error),
+}
+
+/// Proving state of a batch, as RPC shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProvingStatus {
+    /// Still open.
+    Open,
+    /// Sealed, waiting for a worker.
+    Sealed,
+    /// A worker holds it.
+    Proving,
+    /// Its proof is accepted.
+    Proven,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The pool.
+pub struct ProverPool {
+    store: Arc<Store>,
+    cache: Arc<CircuitCache>,
+    config: PoolConfig,
+    /// Serialises lease decisions.
+    lock: Mutex<()>,
+    /// Every batch below this has an accepted proof.
+    proven_below: AtomicU64,
+    stopping: AtomicBool,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl ProverPool {
+    /// A pool over `store`. Leases of in-process workers from before a restart are dropped:
+    /// those workers are gone.
+    pub fn new(
+        store: Arc<Store>,
+        cache: Arc<CircuitCache>,
+        config: PoolConfig,
+    ) -> Result<Arc<Self>, StoreError> {
+        for (n, lease) in store.proving_leases()? {
+            if lease.worker.starts_with(LOCAL_WORKER_PREFIX) {
+                store.delete_proving_lease(n)?;
+            }
+        }
+        Ok(Arc::new(Self {
+            store,
+            cache,
+            config,
+            lock: Mutex::new(()),
+            proven_below: AtomicU64::new(1),
+            stopping: AtomicBool::new(false),
+            workers: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// The circuit cache the pool verifies with.
+    pub fn cache(&self) -> &Arc<CircuitCache> {
+        &self.cache
+    }
+
+    /// Proving status of batch `number` (`None` if it does not exist).
+    pub fn status(&self, number: u64) -> Result<Option<ProvingStatus>, StoreError> {
+        status_in(&self.store, number)
+    }
+
+    /// Sealed batches without an accepted proof.
+    pub fn queue_depth(&self) -> Result<u64, StoreError> {
+        let mut depth = 0;
+        let mut n = self.proven_below.load(Ordering::SeqCst);
+        while let Some(b) = self.store.batch(n)? {
+            if b.status() != BatchStatus::Sealed {
+                break;
+            }
+            if self.store.batch_proof(n)?.is_none() {
+                depth += 1;
+            }
+            n += 1;
+        }
+        Ok(depth)
+    }
+
+    /// Leases the oldest sealed batch that has no accepted proof and no live lease.
+    pub fn lease(&self, worker: &str) -> Result<Option<u64>, StoreError> {
+        let _guard = self.lock.lock();
+        let now = now_ms();
+        let mut n = self.proven_below.load(Ordering::SeqCst);
+        let mut contiguous = true;
+        while let Some(b) = self.store.batch(n)? {
+            if b.status() != BatchStatus::Sealed {
+                break;
+            }
+            if self.store.batch_proof(n)?.is_some() {
+                if contiguous {
+                    self.proven_below.store(n + 1, Ordering::SeqCst);
+                }
+                n += 1;
+                continue;
+            }
+            contiguous = false;
+            match self.store.proving_lease(n)? {
+                Some(l) if l.deadline_ms > now => n += 1,
+                _ => {
+                    self.store.put_proving_lease(
+                        n,
+                        &ProvingLease {
+                            worker: worker.to_string(),
+                            deadline_ms: now + self.config.lease.as_millis() as u64,
+                        },
+                    )?;
+                    metrics::counter!("quire_proving_jobs_leased_total").increment(1);
+                    return Ok(Some(n));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Gives a job back (a worker that cannot finish it).
+    pub fn release(&self, worker: &str, number: u64) -> Result<(), StoreError> {
+        let _guard = self.lock.lock();
+        if let Some(l) = self.store.proving_lease(number)? {
+            if l.worker == worker {
+                self.store.delete_proving_lease(number)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a submitted proof and stores it if it verifies and its public inputs match
+    /// the stored batch. A refused proof changes nothing except releasing the submitter's
+    /// lease, so another worker gets the job at once.
+    pub fn submit(&self, worker: &str, file: &BatchProofFile) -> Result<Submitted, SubmitError> {
+        let number = file.batch_number;
+        if self.store.batch_proof(number)?.is_some() {
+            return Ok(Submitted::Duplicate);
+        }
+        match self.check(file) {
+            Ok(()) => {}
+            Err(e) => {
+                metrics::counter!("quire_proofs_rejected_total").increment(1);
+                tracing::warn!(worker, batch = number, error = %format!("{e:#}"), "refused a batch proof");
+                self.release(worker, number)?;
+                return Err(SubmitError::Invalid(e));
+            }
+        }
+        let bytes = serde_json::to_vec(file).map_err(|e| SubmitError::Invalid(e.into()))?;
+        let _guard = self.lock.lock();
+        if self.store.batch_proof(number)?.is_some() {
+            return Ok(Submitted::Duplicate);
+        }
+        self.store.put_batch_proof(number, &bytes)?;
+        metrics::counter!("quire_batches_proven_total").increment(1);
+        tracing::info!(worker, batch = number, "batch proof accepted");
+        Ok(Submitted::Accepted)
+    }
+
+    fn check(&self, file: &BatchProofFile) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            shapes::is_standard(file.shape),
+            "not a standard circuit shape: {}",
+            file.shape
+        );
+        let circuit = self.cache.get(file.shape)?;
+        let proof = file.proof(&circuit)?;
+        let pi = circuit.verify(&proof)?;
+        anyhow::ensure!(
+            pi.batch_number == file.batch_number,
+            "proof is for batch {}, submitted as {}",
+            pi.batch_number,
+            file.batch_number
+        );
+        crate::check_against_store(&pi, &self.store)
+    }
+
+    /// Proves one leased batch from the store: what a worker does.
+    pub fn prove(&self, number: u64) -> anyhow::Result<BatchProofFile> {
+        let started = Instant::now();
+        let w = witness::batch_witness(&self.store, number)?;
+        let shape = shapes::shape_for(w.slots.len(), w.depth)
+            .ok_or_else(|| anyhow::anyhow!("batch {number} is larger than every circuit"))?;
+        let circuit = self.cache.get(shape)?;
+        let proof = circuit.prove(&w)?;
+        metrics::histogram!("quire_batch_proving_seconds").record(started.elapsed().as_secs_f64());
+        Ok(BatchProofFile::new(shape, number, &proof))
+    }
+
+    /// Starts `count` in-process workers.
+    pub fn start_workers(self: &Arc<Self>, count: usize) {
+        metrics::gauge!("quire_prover_workers", "kind" => "local").set(count as f64);
+        let mut workers = self.workers.lock();
+        for i in 0..count {
+            let pool = self.clone();
+            let name = format!("{LOCAL_WORKER_PREFIX}{i}");
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("prover-{i}"))
+                    .spawn(move || pool.work(&name))
+                    .expect("spawning a prover thread"),
+            );
+        }
+    }
+
+    fn work(&self, name: &str) {
+        while !self.stopping.load(Ordering::SeqCst) {
+            if let Ok(depth) = self.queue_depth() {
+                metrics::gauge!("quire_proving_queue_depth").set(depth as f64);
+            }
+            let job = match self.lease(name) {
+                Ok(Some(n)) => n,
+                Ok(None) => {
+                    std::thread::sleep(self.config.poll);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "prover pool storage failure");
+                    std::thread::sleep(self.config.poll);
+                    continue;
+                }
+            };
+            let outcome = self
+                .prove(job)
+                .map_err(|e| format!("{e:#}"))
+                .and_then(|file| self.submit(name, &file).map_err(|e| e.to_string()));
+            if let Err(e) = outcome {
+                tracing::error!(batch = job, error = %e, "proving failed");
+                let _ = self.release(name, job);
+                std::thread::sleep(self.config.poll);
+            }
+        }
+    }
+
+    /// Stops the in-process workers (each finishes the proof it is making).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        for w in self.workers.lock().drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Proving status of batch `number` from the store alone (what RPC serves).
+pub fn status_in(store: &Store, number: u64) -> Result<Option<ProvingStatus>, StoreError> {
+    let Some(b) = store.batch(number)? else {
+        return Ok(None);
+    };
+    if b.status() == BatchStatus::Open {
+        return Ok(Some(ProvingStatus::Open));
+    }
+    if number == 0 || store.batch_proof(number)?.is_some() {
+        return Ok(Some(ProvingStatus::Proven));
+    }
+    Ok(Some(match store.proving_lease(number)? {
+        Some(l) if l.deadline_ms > now_ms() => ProvingStatus::Proving,
+        _ => ProvingStatus::Sealed,
+    }))
+}

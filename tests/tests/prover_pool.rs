@@ -1,0 +1,132 @@
+//! The prover pool in a running node: in-process workers prove sealed batches on their
+//! own; jobs are leased, a refused proof (garbage, or a proof of another batch) changes
+//! nothing and frees the job for another worker, duplicates are harmless, an expired lease
+//! is handed out again, and a restarted node finishes what was left.
+
+use std::time::Duration;
+
+use alloy::primitives::{Address, U256};
+use quire_prover::pool::Submitted;
+use quire_prover::proof_file::BatchProofFile;
+use quire_tests::*;
+use serde_json::{json, Value};
+
+async fn status(url: &str, n: u64) -> Value {
+    rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"]["status"]
+        .clone()
+}
+
+async fn fill_batch(url: &str, nonce: u64) {
+    let k = keys();
+    for (i, key) in k.iter().take(2).enumerate() {
+        let raw = sign(
+            key,
+            transfer(
+                nonce,
+                Address::repeat_byte(0x60 + i as u8),
+                U256::from(5u64),
+            ),
+        );
+        let r = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
+        assert!(r["result"].is_string(), "{r}");
+    }
+}
+
+async fn wait_status(url: &str, n: u64, want: &str, timeout: Duration) {
+    wait_for(timeout, || async {
+        (status(url, n).await == want).then_some(())
+    })
+    .await
+    .unwrap_or_else(|_| {
+        panic!(
+            "batch {n} never became {want} (is {})",
+            futures::executor::block_on(status(url, n))
+        )
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_process_workers_prove_sealed_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 2;
+    cfg.proving.workers = Some(1);
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+    fill_batch(&url, 0).await;
+    wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    let stored = node
+        .sequencer
+        .store()
+        .batch_proof(1)
+        .unwrap()
+        .expect("proof stored");
+    let file: BatchProofFile = serde_json::from_slice(&stored).unwrap();
+    assert_eq!(file.batch_number, 1);
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leases_refusals_duplicates_expiry_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut cfg = test_config(&data);
+    cfg.production.batch_max_txs = 2;
+    cfg.proving.lease_secs = 1;
+    let node = start_node(cfg.clone()).await;
+    let url = node.http_url();
+    let pool = node.pool.clone();
+    fill_batch(&url, 0).await;
+    wait_status(&url, 1, "sealed", Duration::from_secs(20)).await;
+
+    // One worker holds the job; nobody else gets it.
+    assert_eq!(pool.lease("remote-a").unwrap(), Some(1));
+    assert_eq!(status(&url, 1).await, "proving");
+    assert_eq!(pool.lease("remote-b").unwrap(), None);
+
+    // remote-a hands in garbage: refused, nothing stored, the job is free again.
+    let good = pool.prove(1).unwrap();
+    let mut garbage = good.clone();
+    let mid = garbage.proof.len() / 2;
+    let flipped = if &garbage.proof[mid..mid + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    garbage.proof.replace_range(mid..mid + 1, flipped);
+    assert!(pool.submit("remote-a", &garbage).is_err());
+    assert!(node.sequencer.store().batch_proof(1).unwrap().is_none());
+    assert_eq!(status(&url, 1).await, "sealed");
+
+    // A proof of batch 1 handed in as batch 2's is refused too.
+    let mut relabelled = good.clone();
+    relabelled.batch_number = 2;
+    assert!(pool.submit("remote-a", &relabelled).is_err());
+
+    // Another worker takes the job and its proof is accepted; a duplicate changes nothing.
+    assert_eq!(pool.lease("remote-b").unwrap(), Some(1));
+    assert_eq!(pool.submit("remote-b", &good).unwrap(), Submitted::Accepted);
+    assert_eq!(
+        pool.submit("remote-a", &good).unwrap(),
+        Submitted::Duplicate
+    );
+    assert_eq!(status(&url, 1).await, "proven");
+
+    // A worker that stalls loses its job when the lease runs out.
+    fill_batch(&url, 1).await;
+    wait_status(&url, 2, "sealed", Duration::from_secs(20)).await;
+    assert_eq!(pool.lease("remote-c").unwrap(), Some(2));
+    assert_eq!(pool.lease("remote-d").unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(pool.lease("remote-d").unwrap(), Some(2));
+    drop(pool);
+    node.shutdown().await.unwrap();
+
+    // After a restart with an in-process worker, batch 2 is proven once the lease is gone.
+    cfg.proving.workers = Some(1);
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+    wait_status(&url, 2, "proven", Duration::from_secs(60)).await;
+    assert_eq!(status(&url, 1).await, "proven");
+    node.shutdown().await.unwrap();
+}
