@@ -41,6 +41,9 @@ pub struct ProvingConfig {
     pub lease_secs: u64,
     /// Circuit cache directory (default `<data_dir>/circuits`).
     pub circuits_dir: Option<PathBuf>,
+    /// Token remote provers (`quire prover`) present; without one the `prover_*` RPC
+    /// methods are off.
+    pub token: Option<String>,
 }
 
 impl Default for ProvingConfig {
@@ -49,6 +52,7 @@ impl Default for ProvingConfig {
             workers: None,
             lease_secs: 600,
             circuits_dir: None,
+            token: None,
         }
     }
 }
@@ -152,6 +156,12 @@ impl NodeConfig {
             "genesis.block_gas_limit must fit one transfer"
         );
         anyhow::ensure!(self.mempool.max_txs > 0, "mempool.max_txs must be positive");
+        if let Some(t) = &self.proving.token {
+            anyhow::ensure!(
+                t.len() >= 16,
+                "proving.token must be at least 16 characters"
+            );
+        }
         anyhow::ensure!(
             self.proving.lease_secs > 0,
             "proving.lease_secs must be positive"

@@ -6,6 +6,7 @@ pub mod devnet;
 pub mod l1;
 pub mod node;
 pub mod prove;
+pub mod remote_prover;
 pub mod signals;
 pub mod tools;
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use quire_node::config::NodeConfig;
 use quire_node::devnet::{self, DevnetArgs};
-use quire_node::{prove, signals, NodeHandle};
+use quire_node::{prove, remote_prover, signals, NodeHandle};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -29,6 +29,8 @@ enum Command {
     ProveBatch(prove::ProveBatchArgs),
     /// Verify a batch proof file and check it against the batch the node stored.
     VerifyBatch(prove::VerifyBatchArgs),
+    /// Run a prover that leases batch jobs from a node over RPC (this or another machine).
+    Prover(remote_prover::ProverArgs),
 }
 
 /// Flags override environment variables, which override the config file.
@@ -61,6 +63,12 @@ struct NodeArgs {
     /// Receiver of transaction fees.
     #[arg(long, env = "QUIRE_FEE_RECIPIENT")]
     fee_recipient: Option<Address>,
+    /// In-process prover threads (0: none).
+    #[arg(long, env = "QUIRE_PROVER_WORKERS")]
+    prover_workers: Option<usize>,
+    /// Token remote provers must present (enables the prover_* RPC methods).
+    #[arg(long, env = "QUIRE_PROVER_TOKEN")]
+    prover_token: Option<String>,
 }
 
 impl NodeArgs {
@@ -92,6 +100,12 @@ impl NodeArgs {
         }
         if let Some(v) = self.fee_recipient {
             cfg.production.fee_recipient = v;
+        }
+        if let Some(v) = self.prover_workers {
+            cfg.proving.workers = Some(v);
+        }
+        if let Some(v) = self.prover_token {
+            cfg.proving.token = Some(v);
         }
         Ok(cfg)
     }
@@ -130,6 +144,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Node(args) => run_node(args).await,
             Command::Devnet(args) => devnet::run(args).await,
+            Command::Prover(args) => remote_prover::run(args).await,
             Command::ProveBatch(_) | Command::VerifyBatch(_) => unreachable!("handled above"),
         }
     })

@@ -78,7 +78,14 @@ impl NodeHandle {
             }
         };
         pool.start_workers(config.proving.worker_count());
-        let (rpc_addr, rpc) = match quire_rpc::start(sequencer.clone(), &config.rpc).await {
+        let prover_access = config
+            .proving
+            .token
+            .clone()
+            .map(|token| (pool.clone(), token));
+        let (rpc_addr, rpc) = match quire_rpc::start(sequencer.clone(), &config.rpc, prover_access)
+            .await
+        {
             Ok(started) => started,
             Err(e) => {
                 pool.stop();

@@ -52,6 +52,15 @@ pub enum SubmitError {
     Invalid(anyhow::Error),
 }
 
+/// An accepted proof as stored: the proof file and the worker that made it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct AcceptedProof {
+    /// Worker id.
+    pub worker: String,
+    /// The proof.
+    pub file: BatchProofFile,
+}
+
 /// Proving state of a batch, as RPC shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProvingStatus {
@@ -116,6 +125,14 @@ impl ProverPool {
     /// Proving status of batch `number` (`None` if it does not exist).
     pub fn status(&self, number: u64) -> Result<Option<ProvingStatus>, StoreError> {
         status_in(&self.store, number)
+    }
+
+    /// The accepted proof of batch `number`.
+    pub fn accepted(&self, number: u64) -> anyhow::Result<Option<AcceptedProof>> {
+        match self.store.batch_proof(number)? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
     }
 
     /// Sealed batches without an accepted proof.
@@ -198,7 +215,11 @@ impl ProverPool {
                 return Err(SubmitError::Invalid(e));
             }
         }
-        let bytes = serde_json::to_vec(file).map_err(|e| SubmitError::Invalid(e.into()))?;
+        let record = AcceptedProof {
+            worker: worker.to_string(),
+            file: file.clone(),
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| SubmitError::Invalid(e.into()))?;
         let _guard = self.lock.lock();
         if self.store.batch_proof(number)?.is_some() {
             return Ok(Submitted::Duplicate);
@@ -227,16 +248,15 @@ impl ProverPool {
         crate::check_against_store(&pi, &self.store)
     }
 
-    /// Proves one leased batch from the store: what a worker does.
+    /// The witness of batch `number`, replayed from the store (what a remote worker is
+    /// sent with its lease).
+    pub fn witness(&self, number: u64) -> anyhow::Result<witness::BatchWitness> {
+        Ok(witness::batch_witness(&self.store, number)?)
+    }
+
+    /// Proves one leased batch from the store: what an in-process worker does.
     pub fn prove(&self, number: u64) -> anyhow::Result<BatchProofFile> {
-        let started = Instant::now();
-        let w = witness::batch_witness(&self.store, number)?;
-        let shape = shapes::shape_for(w.slots.len(), w.depth)
-            .ok_or_else(|| anyhow::anyhow!("batch {number} is larger than every circuit"))?;
-        let circuit = self.cache.get(shape)?;
-        let proof = circuit.prove(&w)?;
-        metrics::histogram!("quire_batch_proving_seconds").record(started.elapsed().as_secs_f64());
-        Ok(BatchProofFile::new(shape, number, &proof))
+        prove_witness(&self.cache, &self.witness(number)?)
     }
 
     /// Starts `count` in-process workers.
@@ -291,6 +311,21 @@ impl ProverPool {
             let _ = w.join();
         }
     }
+}
+
+/// Proves a witness with the smallest standard circuit that fits it: what every worker
+/// does, in the node or in `quire prover`.
+pub fn prove_witness(
+    cache: &CircuitCache,
+    w: &witness::BatchWitness,
+) -> anyhow::Result<BatchProofFile> {
+    let started = Instant::now();
+    let shape = shapes::shape_for(w.slots.len(), w.depth)
+        .ok_or_else(|| anyhow::anyhow!("batch {} is larger than every circuit", w.batch_number))?;
+    let circuit = cache.get(shape)?;
+    let proof = circuit.prove(w)?;
+    metrics::histogram!("quire_batch_proving_seconds").record(started.elapsed().as_secs_f64());
+    Ok(BatchProofFile::new(shape, w.batch_number, &proof))
 }
 
 /// Proving status of batch `number` from the store alone (what RPC serves).

@@ -14,7 +14,7 @@ pub const PUBLIC_INPUTS: usize = 21;
 /// What a batch proof attests: applying the transfers committed to by `tx_commitment`, in
 /// order, under `base_fee` with fees to `fee_recipient`, takes the state tree from
 /// `prev_root` (with `leaf_count_before` accounts) to `new_root` (`leaf_count_after`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchPublicInputs {
     /// State root before the batch.
     pub prev_root: Digest,

@@ -6,6 +6,7 @@ mod convert;
 mod errors;
 mod eth;
 mod misc;
+pub mod prover;
 mod quire;
 
 pub use eth::{EthApiServer, EthRpc};
@@ -52,8 +53,12 @@ impl Default for RpcConfig {
     }
 }
 
+/// The prover pool and the token remote provers must present; without it the `prover_*`
+/// methods are not served.
+pub type ProverAccess = Option<(Arc<quire_prover::pool::ProverPool>, String)>;
+
 /// Every method quire serves, in one module.
-pub fn module(seq: Arc<Sequencer>, config: &RpcConfig) -> RpcModule<()> {
+pub fn module(seq: Arc<Sequencer>, config: &RpcConfig, prover: ProverAccess) -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
         .merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks).into_rpc())
@@ -67,6 +72,12 @@ pub fn module(seq: Arc<Sequencer>, config: &RpcConfig) -> RpcModule<()> {
     module
         .merge(QuireRpc::new(seq).into_rpc())
         .expect("no duplicate quire methods");
+    if let Some((pool, token)) = prover {
+        use prover::ProverApiServer;
+        module
+            .merge(prover::ProverRpc::new(pool, token).into_rpc())
+            .expect("no duplicate prover methods");
+    }
     module
 }
 
@@ -74,6 +85,7 @@ pub fn module(seq: Arc<Sequencer>, config: &RpcConfig) -> RpcModule<()> {
 pub async fn start(
     seq: Arc<Sequencer>,
     config: &RpcConfig,
+    prover: ProverAccess,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let cors = tower_http::cors::CorsLayer::new()
         .allow_methods([
@@ -99,6 +111,6 @@ pub async fn start(
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
-    let handle = server.start(module(seq, config));
+    let handle = server.start(module(seq, config, prover));
     Ok((addr, handle))
 }

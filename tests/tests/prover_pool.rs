@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use quire_prover::pool::Submitted;
-use quire_prover::proof_file::BatchProofFile;
 use quire_tests::*;
 use serde_json::{json, Value};
 
@@ -55,14 +54,9 @@ async fn in_process_workers_prove_sealed_batches() {
     let url = node.http_url();
     fill_batch(&url, 0).await;
     wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
-    let stored = node
-        .sequencer
-        .store()
-        .batch_proof(1)
-        .unwrap()
-        .expect("proof stored");
-    let file: BatchProofFile = serde_json::from_slice(&stored).unwrap();
-    assert_eq!(file.batch_number, 1);
+    let accepted = node.pool.accepted(1).unwrap().expect("proof stored");
+    assert_eq!(accepted.file.batch_number, 1);
+    assert_eq!(accepted.worker, "local-0");
     node.shutdown().await.unwrap();
 }
 
@@ -128,5 +122,71 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
     let url = node.http_url();
     wait_status(&url, 2, "proven", Duration::from_secs(60)).await;
     assert_eq!(status(&url, 1).await, "proven");
+    node.shutdown().await.unwrap();
+}
+
+const TOKEN: &str = "test-prover-token-0123456789";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 2;
+    cfg.proving.workers = Some(1);
+    cfg.proving.token = Some(TOKEN.into());
+    cfg.proving.lease_secs = 2;
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+
+    // A wrong token is refused, by the API and by the prover command.
+    let r = rpc(&url, "prover_lease", json!(["wrong-token-0123456789", "x"])).await;
+    assert_eq!(r["error"]["code"], json!(-32001), "{r}");
+    let out = std::process::Command::new(quire_binary())
+        .args([
+            "prover",
+            "--node",
+            &url,
+            "--token",
+            "wrong-token-0123456789",
+        ])
+        .arg("--circuits")
+        .arg(dir.path().join("remote-circuits"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused the prover token"));
+
+    let mut remote = std::process::Command::new(quire_binary())
+        .args([
+            "prover",
+            "--node",
+            &url,
+            "--token",
+            TOKEN,
+            "--name",
+            "remote-1",
+            "--poll-ms",
+            "20",
+        ])
+        .arg("--circuits")
+        .arg(dir.path().join("remote-circuits"))
+        .env("QUIRE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    for nonce in 0..6u64 {
+        fill_batch(&url, nonce).await;
+    }
+    for n in 1..=6 {
+        wait_status(&url, n, "proven", Duration::from_secs(120)).await;
+    }
+    let _ = remote.kill();
+    let _ = remote.wait();
+    let workers: Vec<String> = (1..=6)
+        .map(|n| node.pool.accepted(n).unwrap().unwrap().worker)
+        .collect();
+    assert!(workers.iter().any(|w| w == "remote-1"), "{workers:?}");
+    assert!(workers.iter().any(|w| w == "local-0"), "{workers:?}");
     node.shutdown().await.unwrap();
 }

@@ -19,11 +19,13 @@ use quire_primitives::account::LEAF_ELEMENTS;
 use quire_primitives::transfer::TRANSFER_ELEMENTS;
 use quire_primitives::Digest;
 
+use serde::{Deserialize, Serialize};
+
 use crate::public_inputs::BatchPublicInputs;
 use crate::F;
 
 /// What a slot does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SlotKind {
     /// Executes a transfer.
     Tx,
@@ -34,7 +36,7 @@ pub enum SlotKind {
 }
 
 /// One Merkle update as the circuit consumes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateWitness {
     /// Leaf fields before the update (zero for an empty slot).
     pub old_leaf: [F; LEAF_ELEMENTS],
@@ -56,7 +58,7 @@ impl UpdateWitness {
 }
 
 /// One slot's witness.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotWitness {
     /// Kind.
     pub kind: SlotKind,
@@ -80,8 +82,9 @@ impl SlotWitness {
     }
 }
 
-/// A whole batch's witness plus the public inputs the native replay expects.
-#[derive(Clone, Debug)]
+/// A whole batch's witness plus the public inputs the native replay expects. Serialisable:
+/// the node sends it to remote provers, which have no access to its store.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchWitness {
     /// Subtree height.
     pub depth: usize,
