@@ -1,0 +1,136 @@
+//! Faults while proving: kill -9 of a remote prover in the middle of a job (its lease runs
+//! out and another prover finishes the job), and kill -9 of the node while its in-process
+//! worker proves (the restarted node drops the dead worker's lease and proves the batch).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use alloy::primitives::U256;
+use quire_tests::*;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "fault-test-prover-token-42";
+
+async fn status(url: &str, n: u64) -> Value {
+    rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"]["status"]
+        .clone()
+}
+
+async fn wait_status(url: &str, n: u64, want: &str, timeout: Duration) {
+    if wait_for(timeout, || async {
+        (status(url, n).await == want).then_some(())
+    })
+    .await
+    .is_err()
+    {
+        panic!(
+            "batch {n} never became {want} (is {})",
+            status(url, n).await
+        );
+    }
+}
+
+/// Twenty transfers to existing accounts: one batch of 20 slots (a 2^13-row circuit, whose
+/// first build plus proof takes a few seconds: time to kill a prover in the middle).
+async fn fill_batch(url: &str) {
+    let k = keys();
+    for nonce in 0..5u64 {
+        for (i, key) in k.iter().take(4).enumerate() {
+            let to = k[(i + 1) % 4].address();
+            let raw = sign(key, transfer(nonce, to, U256::from(7u64)));
+            let r = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
+            assert!(r["result"].is_string(), "{r}");
+        }
+    }
+}
+
+fn remote(url: &str, name: &str, circuits: &std::path::Path) -> Child {
+    Command::new(quire_binary())
+        .args([
+            "prover",
+            "--node",
+            url,
+            "--token",
+            TOKEN,
+            "--name",
+            name,
+            "--poll-ms",
+            "50",
+        ])
+        .arg("--circuits")
+        .arg(circuits)
+        .env("QUIRE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawning quire prover")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_prover_killed_mid_job_loses_it_to_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 20;
+    cfg.production.batch_max_age_ms = 60_000;
+    cfg.proving.token = Some(TOKEN.into());
+    cfg.proving.lease_secs = 3;
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+    fill_batch(&url).await;
+    wait_status(&url, 1, "sealed", Duration::from_secs(20)).await;
+
+    let mut first = remote(&url, "remote-1", &dir.path().join("c1"));
+    wait_status(&url, 1, "proving", Duration::from_secs(20)).await;
+    let lease = node.sequencer.store().proving_lease(1).unwrap().unwrap();
+    assert_eq!(lease.worker, "remote-1");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    first.kill().expect("SIGKILL");
+    first.wait().unwrap();
+    assert!(
+        node.pool.accepted(1).unwrap().is_none(),
+        "killed before it could hand in"
+    );
+
+    let mut second = remote(&url, "remote-2", &dir.path().join("c2"));
+    wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    assert_eq!(node.pool.accepted(1).unwrap().unwrap().worker, "remote-2");
+    let _ = second.kill();
+    let _ = second.wait();
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_killed_while_proving_proves_the_batch_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.rpc.addr = format!("127.0.0.1:{port}").parse().unwrap();
+    cfg.production.batch_max_txs = 20;
+    cfg.production.batch_max_age_ms = 60_000;
+    cfg.proving.workers = Some(1);
+    // A long lease: only the restart, not expiry, can free the dead worker's job.
+    cfg.proving.lease_secs = 3_600;
+    let config = dir.path().join("quire.toml");
+    std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
+    let start = || {
+        Command::new(quire_binary())
+            .args(["node", "--no-metrics", "--config"])
+            .arg(&config)
+            .env("QUIRE_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawning quire node")
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut node = start();
+    wait_answering(&url, Duration::from_secs(30)).await;
+    fill_batch(&url).await;
+    wait_status(&url, 1, "proving", Duration::from_secs(30)).await;
+    node.kill().expect("SIGKILL");
+    node.wait().unwrap();
+
+    let mut node = start();
+    wait_answering(&url, Duration::from_secs(30)).await;
+    wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    let _ = node.kill();
+    let _ = node.wait();
+}
