@@ -53,6 +53,9 @@ pub struct DevnetArgs {
     /// Milliseconds between blocks.
     #[arg(long, default_value_t = 200)]
     pub block_time_ms: u64,
+    /// In-process prover threads (default: half the cores, at least one; 0: none).
+    #[arg(long, env = "QUIRE_PROVER_WORKERS")]
+    pub prover_workers: Option<usize>,
 }
 
 /// The prefunded development keys (mnemonic indices 0..10).
@@ -182,6 +185,9 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     )?;
     cfg.l1.rpc_url = Some(l1_url.clone());
     cfg.production.block_time_ms = args.block_time_ms;
+    if args.prover_workers.is_some() {
+        cfg.proving.workers = args.prover_workers;
+    }
     let node = NodeHandle::start(cfg).await?;
     print_banner(
         &node,
