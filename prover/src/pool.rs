@@ -336,7 +336,11 @@ pub fn status_in(store: &Store, number: u64) -> Result<Option<ProvingStatus>, St
     if b.status() == BatchStatus::Open {
         return Ok(Some(ProvingStatus::Open));
     }
-    if number == 0 || store.batch_proof(number)?.is_some() {
+    // Batch 0 is genesis: the agreed starting state, with nothing to prove.
+    if number == 0 {
+        return Ok(Some(ProvingStatus::Sealed));
+    }
+    if store.batch_proof(number)?.is_some() {
         return Ok(Some(ProvingStatus::Proven));
     }
     Ok(Some(match store.proving_lease(number)? {
