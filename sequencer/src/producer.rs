@@ -20,6 +20,7 @@ use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::{BatchHeader, BatchStatus, BlockHeader, StateTree, TxCommitment};
 use rocksdb::WriteBatch;
 
+use crate::mempool::PoolTx;
 use crate::execution::{execute, Executed};
 use crate::mempool::AccountState;
 use crate::sequencer::Sequencer;
@@ -186,36 +187,60 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
 }
 
 /// Transfers and bytes the open batch can still take in one block.
-fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, usize) {
+fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, u64, usize) {
     let cfg = &seq.config.production;
     let (txs, slots, bytes) = match st.batch.status() {
         BatchStatus::Open => (st.batch.tx_count, st.batch.proof_slots, st.batch.data_bytes),
         BatchStatus::Sealed => (0, 0, BATCH_HEADER_BYTES as u64),
     };
-    // A transfer needs two proof slots if it creates its receiver's account.
-    let slot_room = cfg.batch_max_slots.saturating_sub(slots) / 2;
+    // Every transfer needs at least one proof slot (two if it creates an account).
+    let slot_room = cfg.batch_max_slots.saturating_sub(slots);
     let tx_room = cfg.batch_max_txs.saturating_sub(txs).min(slot_room) as usize;
     let byte_room = cfg
         .batch_max_bytes
         .saturating_sub(bytes + BLOCK_HEADER_BYTES as u64) as usize;
-    (tx_room, byte_room)
+    (tx_room, slot_room, byte_room)
+}
+
+/// How many of `picked` (in order) fit `slot_room` proof slots: one per transfer, one more
+/// for each receiver that has no account yet (counting the ones created earlier in the
+/// block). Transfers that fail to execute only free slots, so this never undercounts.
+fn fitting_slots(picked: &[Arc<PoolTx>], tree: &StateTree, slot_room: u64) -> usize {
+    let mut created = std::collections::HashSet::new();
+    let mut used = 0;
+    for (i, tx) in picked.iter().enumerate() {
+        let to = tx.tx.transfer.to;
+        let new = tree.get(&to).is_none() && !created.contains(&to);
+        let cost = 1 + u64::from(new);
+        if used + cost > slot_room {
+            return i;
+        }
+        used += cost;
+        if new {
+            created.insert(to);
+        }
+    }
+    picked.len()
 }
 
 /// Selects, executes and prepares the next block.
 fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     let cfg = &seq.config.production;
     let gas_cap = (seq.config.genesis.block_gas_limit / TRANSFER_GAS) as usize;
-    let (tx_room, byte_room) = batch_room(seq, st);
+    let (tx_room, slot_room, byte_room) = batch_room(seq, st);
     let candidates = {
         let mut pool = seq.pool.lock();
         // Start each sender after the blocks this thread executed, published or not.
         let tree = &st.tree;
-        let picked = pool.select(
+        let mut picked = pool.select(
             cfg.max_block_txs.min(gas_cap).min(tx_room),
             byte_room,
             TX_HEADER_BYTES,
             |a| tree.get(a).map(|leaf| leaf.nonce),
         );
+        // Selection keeps each sender's nonces in order, so cutting the tail keeps every
+        // remaining transaction executable.
+        picked.truncate(fitting_slots(&picked, tree, slot_room));
         pool.mark_in_flight(&picked);
         picked
     };

@@ -434,3 +434,27 @@ fn the_fee_recipient_exists_before_the_first_transfer_and_a_new_one_seals_the_ba
     assert_eq!(head.fee_recipient, Address::repeat_byte(0xfd));
     seq.shutdown().unwrap();
 }
+
+#[test]
+fn transfers_to_existing_accounts_fill_a_batch_one_slot_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(4);
+    cfg.production.batch_max_slots = 10;
+    cfg.production.max_block_txs = 8;
+    cfg.production.block_time_ms = 500;
+    let seq = Sequencer::open(cfg, dir.path()).unwrap();
+    // Eight transfers among existing accounts arrive together: one block, eight slots.
+    let mut txs = Vec::new();
+    for nonce in 0..2 {
+        for i in 0..4u8 {
+            txs.push(raw(&signer(i), nonce, signer((i + 1) % 4).address(), 3));
+        }
+    }
+    submit_all(&seq, txs);
+    wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
+    let b1 = seq.batch(1).unwrap().unwrap();
+    assert_eq!(b1.tx_count, 8, "{b1:?}");
+    assert_eq!(b1.proof_slots, 8);
+    assert_eq!(b1.first_block, b1.last_block, "one block");
+    seq.shutdown().unwrap();
+}
