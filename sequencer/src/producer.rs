@@ -20,9 +20,9 @@ use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::{BatchHeader, BatchStatus, BlockHeader, StateTree, TxCommitment};
 use rocksdb::WriteBatch;
 
-use crate::mempool::PoolTx;
 use crate::execution::{execute, Executed};
 use crate::mempool::AccountState;
+use crate::mempool::PoolTx;
 use crate::sequencer::Sequencer;
 use crate::storage::{JournalOp, StoreError, StoredBlock, TxRecord};
 
