@@ -1,5 +1,7 @@
 //! `prover_*`: the API remote provers (`quire prover --node URL`) lease jobs and hand in
 //! proofs through. Served only when the node has a prover token; every call carries it.
+//! Both methods run on blocking threads: a lease replays the batch into a witness, and a
+//! submission verifies a proof (building the circuit on first use).
 
 use std::sync::Arc;
 
@@ -33,10 +35,10 @@ pub struct LeasedJob {
 #[rpc(server, namespace = "prover")]
 pub trait ProverApi {
     /// Leases the oldest unproven sealed batch to `worker`; `null` when there is none.
-    #[method(name = "lease")]
+    #[method(name = "lease", blocking)]
     fn lease(&self, token: String, worker: String) -> RpcResult<Option<LeasedJob>>;
     /// Hands in a proof: `"accepted"`, or `"duplicate"` if the batch was already proven.
-    #[method(name = "submit")]
+    #[method(name = "submit", blocking)]
     fn submit(&self, token: String, worker: String, proof: BatchProofFile) -> RpcResult<String>;
 }
 
