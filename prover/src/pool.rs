@@ -276,6 +276,9 @@ impl ProverPool {
     }
 
     fn work(&self, name: &str) {
+        // After a failure, wait longer each time (up to a minute) instead of retrying the
+        // same job every poll.
+        let mut backoff = self.config.poll;
         while !self.stopping.load(Ordering::SeqCst) {
             if let Ok(depth) = self.queue_depth() {
                 metrics::gauge!("quire_proving_queue_depth").set(depth as f64);
@@ -296,11 +299,22 @@ impl ProverPool {
                 .prove(job)
                 .map_err(|e| format!("{e:#}"))
                 .and_then(|file| self.submit(name, &file).map_err(|e| e.to_string()));
-            if let Err(e) = outcome {
-                tracing::error!(batch = job, error = %e, "proving failed");
-                let _ = self.release(name, job);
-                std::thread::sleep(self.config.poll);
+            match outcome {
+                Ok(_) => backoff = self.config.poll,
+                Err(e) => {
+                    tracing::error!(batch = job, error = %e, retry_in = ?backoff, "proving failed");
+                    let _ = self.release(name, job);
+                    self.sleep_unless_stopping(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
             }
+        }
+    }
+
+    fn sleep_unless_stopping(&self, d: Duration) {
+        let until = Instant::now() + d;
+        while !self.stopping.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(self.config.poll.min(until - Instant::now()));
         }
     }
 

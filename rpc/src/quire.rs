@@ -99,6 +99,10 @@ pub trait QuireApi {
     /// A batch with its status and roots.
     #[method(name = "getBatchByNumber")]
     fn batch_by_number(&self, number: U64) -> RpcResult<Option<BatchView>>;
+    /// The accepted proof of a batch (`{worker, file}`, the file as `quire verify-batch`
+    /// reads it), or `null` while it has none.
+    #[method(name = "getBatchProof")]
+    fn batch_proof(&self, number: U64) -> RpcResult<Option<serde_json::Value>>;
 }
 
 /// Implementation of [`QuireApiServer`].
@@ -133,5 +137,19 @@ impl QuireApiServer for QuireRpc {
             view.status = s.into();
         }
         Ok(Some(view))
+    }
+
+    fn batch_proof(&self, number: U64) -> RpcResult<Option<serde_json::Value>> {
+        let Some(bytes) = self
+            .seq
+            .store()
+            .batch_proof(number.to())
+            .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| server_error(format!("stored proof does not decode: {e}")))
     }
 }

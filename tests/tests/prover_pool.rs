@@ -57,6 +57,26 @@ async fn in_process_workers_prove_sealed_batches() {
     let accepted = node.pool.accepted(1).unwrap().expect("proof stored");
     assert_eq!(accepted.file.batch_number, 1);
     assert_eq!(accepted.worker, "local-0");
+
+    // Anyone can fetch the proof over RPC and check it with `quire verify-batch`.
+    assert!(rpc(&url, "quire_getBatchProof", json!(["0x2"])).await["result"].is_null());
+    let served = rpc(&url, "quire_getBatchProof", json!(["0x1"])).await["result"].clone();
+    assert_eq!(served["worker"], "local-0");
+    let file = dir.path().join("batch-1.json");
+    std::fs::write(&file, serde_json::to_vec(&served["file"]).unwrap()).unwrap();
+    let out = std::process::Command::new(quire_binary())
+        .arg("verify-batch")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("matches the stored batch: ok"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     node.shutdown().await.unwrap();
 }
 
