@@ -2,6 +2,7 @@
 //! folded two at a time ([`fold`]) into one proof covering batches `a..=b`.
 
 pub mod aggregator;
+mod child;
 pub mod common;
 pub mod fold;
 pub mod leaf;

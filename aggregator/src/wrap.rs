@@ -9,22 +9,21 @@
 
 use anyhow::Context;
 use plonky2::field::extension::quadratic::QuadraticExtension;
-use plonky2::field::types::Field;
 use plonky2::fri::reduction_strategies::FriReductionStrategy;
 use plonky2::fri::FriConfig;
 use plonky2::hash::keccak::KeccakHash;
 use plonky2::hash::poseidon::PoseidonHash;
-use plonky2::iop::target::{BoolTarget, Target};
+use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_data::{
-    CircuitConfig, CircuitData, CommonCircuitData, VerifierCircuitTarget, VerifierOnlyCircuitData,
+    CircuitConfig, CircuitData, CommonCircuitData, VerifierCircuitTarget,
 };
 use plonky2::plonk::config::GenericConfig;
 use plonky2::plonk::proof::{ProofWithPublicInputs, ProofWithPublicInputsTarget};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregator::{Aggregate, AggregateKind, Aggregator};
-use crate::fold::verifier_hash;
+use crate::child::{leaf_table, verifier_elements, verifier_hash, Child, ChildKindTargets};
 use crate::public_inputs::{AggregatePublicInputs, AGGREGATE_INPUTS};
 use crate::{Builder, C, EXT, F};
 
@@ -68,14 +67,7 @@ pub struct WrapCircuit {
     pub data: CircuitData<F, KeccakWrapConfig, EXT>,
     inner: ProofWithPublicInputsTarget<EXT>,
     verifier: VerifierCircuitTarget,
-    is_fold: BoolTarget,
-    leaf_index: Target,
-}
-
-fn assert_equal_if(b: &mut Builder, cond: BoolTarget, x: Target, y: Target) {
-    let d = b.sub(x, y);
-    let p = b.mul(cond.target, d);
-    b.assert_zero(p);
+    kind: ChildKindTargets,
 }
 
 impl WrapCircuit {
@@ -88,46 +80,32 @@ impl WrapCircuit {
             .iter()
             .map(|v| verifier_hash(v))
             .collect();
-        let table = crate::fold::leaf_table(&leaf_hashes)?;
+        let table = leaf_table(&leaf_hashes)?;
         let mut b = Builder::new(wrap_config(rate_bits));
         let inner = b.add_virtual_proof_with_pis(common);
         let verifier = b.add_virtual_verifier_data(common.config.fri_config.cap_height);
         b.verify_proof::<C>(&inner, &verifier, common);
-        let is_fold = b.add_virtual_bool_target_safe();
-        let leaf_index = b.add_virtual_target();
-
-        let mut elements = verifier.circuit_digest.elements.to_vec();
-        for h in &verifier.constants_sigmas_cap.0 {
-            elements.extend_from_slice(&h.elements);
-        }
-        // A fold: its verifier data, and what it passed on, are the fold circuit's.
-        let fold_elements = crate::fold::verifier_elements(fold_vd);
-        for (k, want) in fold_elements.iter().enumerate() {
-            let want = b.constant(*want);
-            assert_equal_if(&mut b, is_fold, elements[k], want);
-            assert_equal_if(
-                &mut b,
-                is_fold,
-                inner.public_inputs[AGGREGATE_INPUTS + k],
-                want,
-            );
-        }
-        // A leaf: one of the accepted leaf circuits.
-        let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(elements);
-        let is_leaf = b.not(is_fold);
-        for e in 0..4 {
-            let table = table.iter().map(|h| b.constant(h.elements[e])).collect();
-            let want = b.random_access(leaf_index, table);
-            assert_equal_if(&mut b, is_leaf, h.elements[e], want);
-        }
+        // A fold (its verifier data, and what it passed on, are the fold circuit's) or an
+        // accepted leaf.
+        let kind = ChildKindTargets::new(&mut b);
+        let fold_elements: Vec<Target> = verifier_elements(fold_vd)
+            .into_iter()
+            .map(|e| b.constant(e))
+            .collect();
+        kind.constrain(
+            &mut b,
+            &verifier,
+            &inner.public_inputs,
+            &fold_elements,
+            &table,
+        );
         b.register_public_inputs(&inner.public_inputs[..AGGREGATE_INPUTS]);
         let data = b.build::<KeccakWrapConfig>();
         Ok(Self {
             data,
             inner,
             verifier,
-            is_fold,
-            leaf_index,
+            kind,
         })
     }
 
@@ -135,20 +113,19 @@ impl WrapCircuit {
     pub fn prove(&self, aggregator: &Aggregator, a: &Aggregate) -> anyhow::Result<WrapProof> {
         let mut pw = PartialWitness::new();
         pw.set_proof_with_pis_target(&self.inner, &a.proof)?;
-        match a.kind {
-            AggregateKind::Fold => {
-                pw.set_verifier_data_target(&self.verifier, &aggregator.fold.data.verifier_only)?;
-                pw.set_bool_target(self.is_fold, true)?;
-                pw.set_target(self.leaf_index, F::ZERO)?;
-            }
+        let kind = match a.kind {
+            AggregateKind::Fold => Child::Fold,
             AggregateKind::Leaf(shape) => {
-                let (index, vd): (usize, &VerifierOnlyCircuitData<C, EXT>) =
-                    aggregator.leaf_index(shape)?;
-                pw.set_verifier_data_target(&self.verifier, vd)?;
-                pw.set_bool_target(self.is_fold, false)?;
-                pw.set_target(self.leaf_index, F::from_canonical_usize(index))?;
+                let (index, vd) = aggregator.leaf_index(shape)?;
+                Child::Leaf(index, vd)
             }
-        }
+        };
+        self.kind.set(
+            &mut pw,
+            &self.verifier,
+            kind,
+            &aggregator.fold.data.verifier_only,
+        )?;
         self.data.prove(pw).context("wrapping the aggregate")
     }
 

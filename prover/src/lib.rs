@@ -54,15 +54,8 @@ pub fn prove_stored_batch(
     number: u64,
 ) -> anyhow::Result<ProvenBatch> {
     let w = witness::batch_witness(store, number)?;
-    let shape = shapes::shape_for(w.slots.len(), w.depth).ok_or_else(|| {
-        anyhow!(
-            "batch {number} needs {} slots; the largest circuit has {}",
-            w.slots.len(),
-            shapes::MAX_SLOTS
-        )
-    })?;
-    let circuit = cache.get(shape)?;
-    let proof = circuit.prove(&w)?;
+    let (circuit, proof) = prove_witness(cache, &w)?;
+    let shape = circuit.shape;
     let public_inputs = circuit.verify(&proof)?;
     if public_inputs != w.expected {
         return Err(anyhow!("proof's public inputs differ from the replay's"));
@@ -73,6 +66,25 @@ pub fn prove_stored_batch(
         proof,
         public_inputs,
     })
+}
+
+/// Proves a witness with the smallest standard circuit that fits it; returns the circuit
+/// with the proof.
+pub fn prove_witness(
+    cache: &cache::CircuitCache,
+    w: &witness::BatchWitness,
+) -> anyhow::Result<(std::sync::Arc<BatchCircuit>, BatchProof)> {
+    let shape = shapes::shape_for(w.slots.len(), w.depth).ok_or_else(|| {
+        anyhow!(
+            "batch {} needs {} slots; the largest circuit has {}",
+            w.batch_number,
+            w.slots.len(),
+            shapes::MAX_SLOTS
+        )
+    })?;
+    let circuit = cache.get(shape)?;
+    let proof = circuit.prove(w)?;
+    Ok((circuit, proof))
 }
 
 /// Checks a verified proof's public inputs against the sealed batch the sequencer stored:

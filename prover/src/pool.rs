@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::Mutex;
-use quire_primitives::BatchStatus;
+use quire_primitives::{BatchHeader, BatchStatus};
 use quire_sequencer::storage::{ProvingLease, Store, StoreError};
 
 use crate::cache::CircuitCache;
@@ -115,16 +115,6 @@ impl ProverPool {
             stopping: AtomicBool::new(false),
             workers: Mutex::new(Vec::new()),
         }))
-    }
-
-    /// The circuit cache the pool verifies with.
-    pub fn cache(&self) -> &Arc<CircuitCache> {
-        &self.cache
-    }
-
-    /// Proving status of batch `number` (`None` if it does not exist).
-    pub fn status(&self, number: u64) -> Result<Option<ProvingStatus>, StoreError> {
-        status_in(&self.store, number)
     }
 
     /// The accepted proof of batch `number`.
@@ -327,38 +317,33 @@ impl ProverPool {
     }
 }
 
-/// Proves a witness with the smallest standard circuit that fits it: what every worker
-/// does, in the node or in `quire prover`.
+/// Proves a witness into a proof file: what every worker does, in the node or in
+/// `quire prover`.
 pub fn prove_witness(
     cache: &CircuitCache,
     w: &witness::BatchWitness,
 ) -> anyhow::Result<BatchProofFile> {
     let started = Instant::now();
-    let shape = shapes::shape_for(w.slots.len(), w.depth)
-        .ok_or_else(|| anyhow::anyhow!("batch {} is larger than every circuit", w.batch_number))?;
-    let circuit = cache.get(shape)?;
-    let proof = circuit.prove(w)?;
+    let (circuit, proof) = crate::prove_witness(cache, w)?;
     metrics::histogram!("quire_batch_proving_seconds").record(started.elapsed().as_secs_f64());
-    Ok(BatchProofFile::new(shape, w.batch_number, &proof))
+    Ok(BatchProofFile::new(circuit.shape, w.batch_number, &proof))
 }
 
-/// Proving status of batch `number` from the store alone (what RPC serves).
-pub fn status_in(store: &Store, number: u64) -> Result<Option<ProvingStatus>, StoreError> {
-    let Some(b) = store.batch(number)? else {
-        return Ok(None);
-    };
-    if b.status() == BatchStatus::Open {
-        return Ok(Some(ProvingStatus::Open));
+/// Proving status of a stored batch (what RPC serves).
+pub fn proving_status(store: &Store, header: &BatchHeader) -> Result<ProvingStatus, StoreError> {
+    let number = header.number;
+    if header.status() == BatchStatus::Open {
+        return Ok(ProvingStatus::Open);
     }
     // Batch 0 is genesis: the agreed starting state, with nothing to prove.
     if number == 0 {
-        return Ok(Some(ProvingStatus::Sealed));
+        return Ok(ProvingStatus::Sealed);
     }
     if store.batch_proof(number)?.is_some() {
-        return Ok(Some(ProvingStatus::Proven));
+        return Ok(ProvingStatus::Proven);
     }
-    Ok(Some(match store.proving_lease(number)? {
+    Ok(match store.proving_lease(number)? {
         Some(l) if l.deadline_ms > now_ms() => ProvingStatus::Proving,
         _ => ProvingStatus::Sealed,
-    }))
+    })
 }

@@ -6,7 +6,7 @@ use alloy_primitives::{B256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use quire_primitives::{BatchHeader, BatchStatus};
-use quire_prover::pool::{status_in, ProvingStatus};
+use quire_prover::pool::{proving_status, ProvingStatus};
 use quire_sequencer::Sequencer;
 use serde::{Deserialize, Serialize};
 
@@ -132,10 +132,9 @@ impl QuireApiServer for QuireRpc {
         let Some(header) = self.seq.batch(n).map_err(store_error)? else {
             return Ok(None);
         };
+        let status = proving_status(self.seq.store(), &header).map_err(store_error)?;
         let mut view = BatchView::from(header);
-        if let Some(s) = status_in(self.seq.store(), n).map_err(store_error)? {
-            view.status = s.into();
-        }
+        view.status = status.into();
         Ok(Some(view))
     }
 

@@ -195,6 +195,27 @@ pub async fn wait_receipt(url: &str, hash: &str) -> Value {
     .unwrap_or_else(|_| panic!("no receipt for {hash}"))
 }
 
+/// `status` of batch `n` from `quire_getBatchByNumber`.
+pub async fn batch_status(url: &str, n: u64) -> Value {
+    rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"]["status"]
+        .clone()
+}
+
+/// Waits until batch `n` has status `want`.
+pub async fn wait_batch_status(url: &str, n: u64, want: &str, timeout: Duration) {
+    if wait_for(timeout, || async {
+        (batch_status(url, n).await == want).then_some(())
+    })
+    .await
+    .is_err()
+    {
+        panic!(
+            "batch {n} never became {want} (is {})",
+            batch_status(url, n).await
+        );
+    }
+}
+
 /// Balance via raw RPC.
 pub async fn balance(url: &str, address: alloy::primitives::Address) -> alloy::primitives::U256 {
     provider(url).get_balance(address).await.expect("balance")

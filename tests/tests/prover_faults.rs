@@ -7,28 +7,9 @@ use std::time::Duration;
 
 use alloy::primitives::U256;
 use quire_tests::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const TOKEN: &str = "fault-test-prover-token-42";
-
-async fn status(url: &str, n: u64) -> Value {
-    rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"]["status"]
-        .clone()
-}
-
-async fn wait_status(url: &str, n: u64, want: &str, timeout: Duration) {
-    if wait_for(timeout, || async {
-        (status(url, n).await == want).then_some(())
-    })
-    .await
-    .is_err()
-    {
-        panic!(
-            "batch {n} never became {want} (is {})",
-            status(url, n).await
-        );
-    }
-}
 
 /// Twenty transfers to existing accounts: one batch of 20 slots (a 2^13-row circuit, whose
 /// first build plus proof takes a few seconds: time to kill a prover in the middle).
@@ -76,10 +57,10 @@ async fn a_remote_prover_killed_mid_job_loses_it_to_another() {
     let node = start_node(cfg).await;
     let url = node.http_url();
     fill_batch(&url).await;
-    wait_status(&url, 1, "sealed", Duration::from_secs(20)).await;
+    wait_batch_status(&url, 1, "sealed", Duration::from_secs(20)).await;
 
     let mut first = remote(&url, "remote-1", &dir.path().join("c1"));
-    wait_status(&url, 1, "proving", Duration::from_secs(20)).await;
+    wait_batch_status(&url, 1, "proving", Duration::from_secs(20)).await;
     let lease = node.sequencer.store().proving_lease(1).unwrap().unwrap();
     assert_eq!(lease.worker, "remote-1");
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -91,7 +72,7 @@ async fn a_remote_prover_killed_mid_job_loses_it_to_another() {
     );
 
     let mut second = remote(&url, "remote-2", &dir.path().join("c2"));
-    wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    wait_batch_status(&url, 1, "proven", Duration::from_secs(60)).await;
     assert_eq!(node.pool.accepted(1).unwrap().unwrap().worker, "remote-2");
     let _ = second.kill();
     let _ = second.wait();
@@ -124,13 +105,13 @@ async fn a_node_killed_while_proving_proves_the_batch_after_restart() {
     let mut node = start();
     wait_answering(&url, Duration::from_secs(30)).await;
     fill_batch(&url).await;
-    wait_status(&url, 1, "proving", Duration::from_secs(30)).await;
+    wait_batch_status(&url, 1, "proving", Duration::from_secs(30)).await;
     node.kill().expect("SIGKILL");
     node.wait().unwrap();
 
     let mut node = start();
     wait_answering(&url, Duration::from_secs(30)).await;
-    wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    wait_batch_status(&url, 1, "proven", Duration::from_secs(60)).await;
     let _ = node.kill();
     let _ = node.wait();
 }

@@ -8,12 +8,7 @@ use std::time::Duration;
 use alloy::primitives::{Address, U256};
 use quire_prover::pool::Submitted;
 use quire_tests::*;
-use serde_json::{json, Value};
-
-async fn status(url: &str, n: u64) -> Value {
-    rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"]["status"]
-        .clone()
-}
+use serde_json::json;
 
 async fn fill_batch(url: &str, nonce: u64) {
     let k = keys();
@@ -31,19 +26,6 @@ async fn fill_batch(url: &str, nonce: u64) {
     }
 }
 
-async fn wait_status(url: &str, n: u64, want: &str, timeout: Duration) {
-    wait_for(timeout, || async {
-        (status(url, n).await == want).then_some(())
-    })
-    .await
-    .unwrap_or_else(|_| {
-        panic!(
-            "batch {n} never became {want} (is {})",
-            futures::executor::block_on(status(url, n))
-        )
-    });
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn in_process_workers_prove_sealed_batches() {
     let dir = tempfile::tempdir().unwrap();
@@ -53,7 +35,7 @@ async fn in_process_workers_prove_sealed_batches() {
     let node = start_node(cfg).await;
     let url = node.http_url();
     fill_batch(&url, 0).await;
-    wait_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    wait_batch_status(&url, 1, "proven", Duration::from_secs(60)).await;
     let accepted = node.pool.accepted(1).unwrap().expect("proof stored");
     assert_eq!(accepted.file.batch_number, 1);
     assert_eq!(accepted.worker, "local-0");
@@ -91,11 +73,11 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
     let url = node.http_url();
     let pool = node.pool.clone();
     fill_batch(&url, 0).await;
-    wait_status(&url, 1, "sealed", Duration::from_secs(20)).await;
+    wait_batch_status(&url, 1, "sealed", Duration::from_secs(20)).await;
 
     // One worker holds the job; nobody else gets it.
     assert_eq!(pool.lease("remote-a").unwrap(), Some(1));
-    assert_eq!(status(&url, 1).await, "proving");
+    assert_eq!(batch_status(&url, 1).await, "proving");
     assert_eq!(pool.lease("remote-b").unwrap(), None);
 
     // remote-a hands in garbage: refused, nothing stored, the job is free again.
@@ -110,7 +92,7 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
     garbage.proof.replace_range(mid..mid + 1, flipped);
     assert!(pool.submit("remote-a", &garbage).is_err());
     assert!(node.sequencer.store().batch_proof(1).unwrap().is_none());
-    assert_eq!(status(&url, 1).await, "sealed");
+    assert_eq!(batch_status(&url, 1).await, "sealed");
 
     // A proof of batch 1 handed in as batch 2's is refused too.
     let mut relabelled = good.clone();
@@ -124,11 +106,11 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
         pool.submit("remote-a", &good).unwrap(),
         Submitted::Duplicate
     );
-    assert_eq!(status(&url, 1).await, "proven");
+    assert_eq!(batch_status(&url, 1).await, "proven");
 
     // A worker that stalls loses its job when the lease runs out.
     fill_batch(&url, 1).await;
-    wait_status(&url, 2, "sealed", Duration::from_secs(20)).await;
+    wait_batch_status(&url, 2, "sealed", Duration::from_secs(20)).await;
     assert_eq!(pool.lease("remote-c").unwrap(), Some(2));
     assert_eq!(pool.lease("remote-d").unwrap(), None);
     tokio::time::sleep(Duration::from_millis(1_200)).await;
@@ -140,8 +122,8 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
     cfg.proving.workers = Some(1);
     let node = start_node(cfg).await;
     let url = node.http_url();
-    wait_status(&url, 2, "proven", Duration::from_secs(60)).await;
-    assert_eq!(status(&url, 1).await, "proven");
+    wait_batch_status(&url, 2, "proven", Duration::from_secs(60)).await;
+    assert_eq!(batch_status(&url, 1).await, "proven");
     node.shutdown().await.unwrap();
 }
 
@@ -199,7 +181,7 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
         fill_batch(&url, nonce).await;
     }
     for n in 1..=6 {
-        wait_status(&url, n, "proven", Duration::from_secs(120)).await;
+        wait_batch_status(&url, n, "proven", Duration::from_secs(120)).await;
     }
     let _ = remote.kill();
     let _ = remote.wait();

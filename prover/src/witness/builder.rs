@@ -169,11 +169,6 @@ impl WitnessBuilder {
         Ok(b)
     }
 
-    /// Subtree height.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     /// The field-level tree as replayed so far.
     pub fn tree(&self) -> &FieldTree {
         &self.tree
@@ -200,11 +195,6 @@ impl WitnessBuilder {
     /// Slots so far.
     pub fn slots(&self) -> &[SlotWitness] {
         &self.slots
-    }
-
-    /// Slots so far, for tests that tamper with a recorded slot.
-    pub fn slots_mut(&mut self) -> &mut Vec<SlotWitness> {
-        &mut self.slots
     }
 
     fn check_room(&self) -> Result<(), WitnessError> {

@@ -56,11 +56,6 @@ impl FieldTree {
         t
     }
 
-    /// Subtree height.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     /// Root of the height-`depth` subtree.
     pub fn root(&self) -> Digest {
         self.node(self.depth, 0)
