@@ -4,7 +4,7 @@
 use anyhow::{anyhow, bail, ensure, Context};
 use plonky2::plonk::circuit_data::CommonCircuitData;
 use plonky2::recursion::cyclic_recursion::check_cyclic_proof_verifier_data;
-use quire_prover::{BatchCircuit, BatchProof, BatchShape};
+use quire_prover::{BatchProof, BatchShape, BatchVerifier};
 
 use crate::fold::{Child, FoldCircuit};
 use crate::leaf::LeafCircuit;
@@ -49,7 +49,7 @@ pub struct Aggregator {
 
 impl Aggregator {
     /// Builds leaf circuits for `batch_circuits` and the fold circuit accepting them.
-    pub fn build(batch_circuits: &[&BatchCircuit]) -> anyhow::Result<Self> {
+    pub fn build(batch_circuits: &[&BatchVerifier]) -> anyhow::Result<Self> {
         let common = common::common_data();
         let leaves = batch_circuits
             .iter()

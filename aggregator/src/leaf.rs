@@ -6,7 +6,7 @@ use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_data::{CircuitData, CommonCircuitData};
 use plonky2::plonk::proof::{ProofWithPublicInputs, ProofWithPublicInputsTarget};
-use quire_prover::{BatchCircuit, BatchProof, BatchShape};
+use quire_prover::{BatchProof, BatchShape, BatchVerifier};
 
 use crate::common::{num_public_inputs, pad_to_common};
 use crate::public_inputs::AGGREGATE_INPUTS;
@@ -23,7 +23,7 @@ pub struct LeafCircuit {
 
 impl LeafCircuit {
     /// Builds the leaf for `batch`'s shape.
-    pub fn build(batch: &BatchCircuit, common: &CommonCircuitData<F, EXT>) -> anyhow::Result<Self> {
+    pub fn build(batch: &BatchVerifier, common: &CommonCircuitData<F, EXT>) -> anyhow::Result<Self> {
         let mut b = Builder::new(crate::common::config());
         let proof = b.add_virtual_proof_with_pis(&batch.data.common);
         let vd = b.constant_verifier_data(&batch.data.verifier_only);

@@ -3,8 +3,10 @@
 
 pub mod aggregator;
 mod child;
+pub mod circuits;
 pub mod common;
 pub mod fold;
+pub mod jobs;
 pub mod leaf;
 pub mod public_inputs;
 pub mod wrap;

@@ -93,20 +93,54 @@ impl AggregatePublicInputs {
     }
 }
 
-/// The elements of a batch that its digest covers, in circuit order: number, transaction
-/// commitment, transfer count, base fee limbs, fee recipient limbs.
-pub fn batch_digest_input(b: &BatchPublicInputs) -> Vec<F> {
-    let mut v = vec![F::from_canonical_u64(b.batch_number)];
-    v.extend_from_slice(&b.tx_commitment.elements);
-    v.push(F::from_canonical_u64(b.tx_count));
-    v.extend_from_slice(&amount_limbs(u128::from(b.base_fee)));
-    v.extend_from_slice(&address_limbs(&b.fee_recipient));
-    v
+/// What a batch's digest covers: the fields a light client reads from a node's batch
+/// headers to recompute an aggregate's `batches_digest`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchDigestFields {
+    /// Batch number.
+    pub number: u64,
+    /// Transaction commitment.
+    pub tx_commitment: Digest,
+    /// Transfer count.
+    pub tx_count: u64,
+    /// Base fee, wei.
+    pub base_fee: u64,
+    /// Fee recipient.
+    pub fee_recipient: alloy_primitives::Address,
+}
+
+impl BatchDigestFields {
+    /// The fields of a batch proof's public inputs.
+    pub fn of(b: &BatchPublicInputs) -> Self {
+        Self {
+            number: b.batch_number,
+            tx_commitment: b.tx_commitment,
+            tx_count: b.tx_count,
+            base_fee: b.base_fee,
+            fee_recipient: b.fee_recipient,
+        }
+    }
+
+    /// Elements in circuit order: number, transaction commitment, transfer count, base
+    /// fee limbs, fee recipient limbs.
+    pub fn elements(&self) -> Vec<F> {
+        let mut v = vec![F::from_canonical_u64(self.number)];
+        v.extend_from_slice(&self.tx_commitment.elements);
+        v.push(F::from_canonical_u64(self.tx_count));
+        v.extend_from_slice(&amount_limbs(u128::from(self.base_fee)));
+        v.extend_from_slice(&address_limbs(&self.fee_recipient));
+        v
+    }
+
+    /// The batch's digest.
+    pub fn digest(&self) -> Digest {
+        PoseidonHash::hash_no_pad(&self.elements())
+    }
 }
 
 /// One batch's digest.
 pub fn batch_digest(b: &BatchPublicInputs) -> Digest {
-    PoseidonHash::hash_no_pad(&batch_digest_input(b))
+    BatchDigestFields::of(b).digest()
 }
 
 /// Two adjacent ranges' digest.

@@ -10,7 +10,7 @@ use quire_aggregator::public_inputs::{batch_digest, range_digest};
 use quire_aggregator::{Aggregate, Aggregator};
 use quire_primitives::{StateTree, Transfer};
 use quire_prover::witness::WitnessBuilder;
-use quire_prover::{BatchCircuit, BatchProof, BatchPublicInputs, BatchShape};
+use quire_prover::{BatchCircuit, BatchProof, BatchPublicInputs, BatchShape, BatchVerifier};
 use quire_sequencer::execution::apply_transfer;
 
 const DEPTH: usize = 5;
@@ -76,7 +76,8 @@ fn fixture() -> &'static Fixture {
             slots: 5,
             depth: DEPTH,
         });
-        let aggregator = Aggregator::build(&[&batch, &other]).unwrap();
+        let aggregator =
+            Aggregator::build(&[&BatchVerifier::of(&batch), &BatchVerifier::of(&other)]).unwrap();
         let mut tree = StateTree::new();
         for (i, a) in [addr(0x10), addr(0x20), addr(0xfe)].iter().enumerate() {
             let (idx, _) = tree.get_or_insert(*a).unwrap();

@@ -28,6 +28,31 @@ pub struct NodeConfig {
     pub l1: L1Config,
     /// Batch proving.
     pub proving: ProvingConfig,
+    /// Recursive aggregation of batch proofs into final proofs.
+    pub aggregation: AggregationSettings,
+}
+
+/// Aggregation in the node: in-process workers fold windows of proven batches into one
+/// final proof each (remote provers take batch jobs only).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AggregationSettings {
+    /// Off: batches are proven but never aggregated.
+    pub enabled: bool,
+    /// A window closes once it has this many sealed batches...
+    pub window_batches: u64,
+    /// ...or once its first batch has been sealed this many seconds.
+    pub window_secs: u64,
+}
+
+impl Default for AggregationSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            window_batches: 8,
+            window_secs: 300,
+        }
+    }
 }
 
 /// Batch proving in the node.
@@ -77,6 +102,7 @@ impl Default for NodeConfig {
             metrics: MetricsConfig::default(),
             l1: L1Config::default(),
             proving: ProvingConfig::default(),
+            aggregation: AggregationSettings::default(),
         }
     }
 }
@@ -165,6 +191,10 @@ impl NodeConfig {
         anyhow::ensure!(
             self.proving.lease_secs > 0,
             "proving.lease_secs must be positive"
+        );
+        anyhow::ensure!(
+            (1..=1 << 20).contains(&self.aggregation.window_batches),
+            "aggregation.window_batches must be between 1 and 2^20"
         );
         Ok(())
     }

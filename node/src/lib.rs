@@ -9,6 +9,7 @@ pub mod prove;
 pub mod remote_prover;
 pub mod signals;
 pub mod tools;
+pub mod verify;
 
 pub use config::NodeConfig;
 pub use node::NodeHandle;

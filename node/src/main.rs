@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use quire_node::config::NodeConfig;
 use quire_node::devnet::{self, DevnetArgs};
-use quire_node::{prove, remote_prover, signals, NodeHandle};
+use quire_node::{prove, remote_prover, signals, verify, NodeHandle};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -31,6 +31,11 @@ enum Command {
     VerifyBatch(prove::VerifyBatchArgs),
     /// Run a prover that leases batch jobs from a node over RPC (this or another machine).
     Prover(remote_prover::ProverArgs),
+    /// Light-client check of a final (aggregated) proof, from a file or a node's RPC,
+    /// against a pinned verifier key.
+    Verify(verify::VerifyArgs),
+    /// Write the final proof's verifier key (what a light client or L1 pins).
+    VerifierKey(verify::VerifierKeyArgs),
 }
 
 /// Flags override environment variables, which override the config file.
@@ -134,6 +139,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::ProveBatch(args) => return prove::prove_batch(args),
         Command::VerifyBatch(args) => return prove::verify_batch(args),
+        Command::VerifierKey(args) => return verify::verifier_key(args),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -145,7 +151,10 @@ fn main() -> anyhow::Result<()> {
             Command::Node(args) => run_node(args).await,
             Command::Devnet(args) => devnet::run(args).await,
             Command::Prover(args) => remote_prover::run(args).await,
-            Command::ProveBatch(_) | Command::VerifyBatch(_) => unreachable!("handled above"),
+            Command::Verify(args) => verify::verify(args).await,
+            Command::ProveBatch(_) | Command::VerifyBatch(_) | Command::VerifierKey(_) => {
+                unreachable!("handled above")
+            }
         }
     })
 }

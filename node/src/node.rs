@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use quire_aggregator::jobs::{AggregationConfig, AggregationPool, WindowRule};
 use quire_prover::cache::CircuitCache;
 use quire_prover::pool::{PoolConfig, ProverPool};
 use quire_rpc::ServerHandle;
@@ -22,6 +23,8 @@ pub struct NodeHandle {
     pub rpc_addr: SocketAddr,
     /// The prover pool (its in-process workers prove sealed batches).
     pub pool: Arc<ProverPool>,
+    /// The aggregation pool (the same workers fold proven batches), if enabled.
+    pub aggregation: Option<Arc<AggregationPool>>,
     rpc: ServerHandle,
     l1: Option<JoinHandle<()>>,
 }
@@ -63,21 +66,55 @@ impl NodeHandle {
             .circuits_dir
             .clone()
             .unwrap_or_else(|| config.data_dir.join("circuits"));
-        let pool = match ProverPool::new(
+        let cache = Arc::new(CircuitCache::new(Some(circuits)));
+        let lease = Duration::from_secs(config.proving.lease_secs);
+        let pools = ProverPool::new(
             sequencer.store().clone(),
-            Arc::new(CircuitCache::new(Some(circuits))),
+            cache.clone(),
             PoolConfig {
-                lease: Duration::from_secs(config.proving.lease_secs),
+                lease,
                 poll: Duration::from_millis(200),
             },
-        ) {
-            Ok(pool) => pool,
+        )
+        .context("starting the prover pool")
+        .and_then(|pool| {
+            let aggregation = config
+                .aggregation
+                .enabled
+                .then(|| {
+                    AggregationPool::new(
+                        sequencer.store().clone(),
+                        cache.clone(),
+                        AggregationConfig {
+                            window: WindowRule {
+                                batches: config.aggregation.window_batches,
+                                wait_ms: config.aggregation.window_secs.saturating_mul(1000),
+                            },
+                            lease,
+                        },
+                    )
+                })
+                .transpose()
+                .context("starting the aggregation pool")?;
+            Ok((pool, aggregation))
+        });
+        let (pool, aggregation) = match pools {
+            Ok(p) => p,
             Err(e) => {
                 let _ = sequencer.shutdown();
-                return Err(e).context("starting the prover pool");
+                return Err(e);
             }
         };
-        pool.start_workers(config.proving.worker_count());
+        let workers = config.proving.worker_count();
+        if let Some(agg) = aggregation.as_ref().filter(|_| workers > 0) {
+            agg.start_building();
+        }
+        pool.start_workers(
+            workers,
+            aggregation
+                .clone()
+                .map(|a| a as Arc<dyn quire_prover::pool::JobSource>),
+        );
         let prover_access = config
             .proving
             .token
@@ -101,6 +138,7 @@ impl NodeHandle {
         Ok(Self {
             sequencer,
             pool,
+            aggregation,
             rpc_addr,
             rpc,
             l1,

@@ -131,10 +131,10 @@ pub fn verify_batch(args: VerifyBatchArgs) -> anyhow::Result<()> {
         );
     }
     let (store, cache, _) = args.data.open()?;
-    let circuit = cache.get(file.shape)?;
-    let proof = file.proof(&circuit)?;
+    let verifier = cache.verifier(file.shape)?;
+    let proof = file.decode(&verifier.data.common)?;
     let started = Instant::now();
-    let pi = circuit.verify(&proof)?;
+    let pi = verifier.verify(&proof)?;
     let verify_time = started.elapsed();
     if pi.batch_number != file.batch_number {
         bail!(

@@ -36,7 +36,7 @@ pub struct ProverArgs {
     pub poll_ms: u64,
 }
 
-async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     url: &str,
     method: &str,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::Context;
 use parking_lot::Mutex;
 
-use crate::circuit::{BatchCircuit, BatchShape};
+use crate::circuit::{BatchCircuit, BatchShape, BatchVerifier};
 
 /// Version of the batch circuit, recorded in proof files. Cached circuits are also keyed
 /// by [`circuit_fingerprint`], so a changed circuit never loads a stale cache file even if
@@ -39,6 +39,7 @@ pub fn circuit_fingerprint() -> String {
 pub struct CircuitCache {
     dir: Option<PathBuf>,
     circuits: Mutex<HashMap<BatchShape, Arc<BatchCircuit>>>,
+    verifiers: Mutex<HashMap<BatchShape, Arc<BatchVerifier>>>,
 }
 
 impl CircuitCache {
@@ -47,19 +48,75 @@ impl CircuitCache {
         Self {
             dir,
             circuits: Mutex::new(HashMap::new()),
+            verifiers: Mutex::new(HashMap::new()),
         }
     }
 
     /// Where the circuit of `shape` is stored.
     pub fn path(&self, shape: BatchShape) -> Option<PathBuf> {
+        self.file(shape, "")
+    }
+
+    fn file(&self, shape: BatchShape, suffix: &str) -> Option<PathBuf> {
         self.dir.as_ref().map(|d| {
             d.join(format!(
-                "batch-v{CIRCUIT_VERSION}-{}-{}slots-depth{}.bin",
+                "batch-v{CIRCUIT_VERSION}-{}-{}slots-depth{}{suffix}.bin",
                 circuit_fingerprint(),
                 shape.slots,
                 shape.depth
             ))
         })
+    }
+
+    /// The directory behind the cache, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The verifier side of the circuit of `shape`: from memory, else from its small file,
+    /// else taken from the whole circuit (loaded or built, then dropped unless something
+    /// already holds it: a node verifying proofs for every shape must not keep every
+    /// prover's data).
+    pub fn verifier(&self, shape: BatchShape) -> anyhow::Result<Arc<BatchVerifier>> {
+        if let Some(v) = self.verifiers.lock().get(&shape) {
+            return Ok(v.clone());
+        }
+        let path = self.file(shape, "-verifier");
+        let loaded = path
+            .as_deref()
+            .filter(|p| p.exists())
+            .and_then(|p| match std::fs::read(p).map_err(anyhow::Error::from).and_then(|b| BatchVerifier::from_bytes(&b)) {
+                Ok(v) if v.shape == shape => Some(v),
+                Ok(_) | Err(_) => {
+                    tracing::warn!(path = %p.display(), "ignoring unreadable cached verifier data");
+                    None
+                }
+            });
+        let verifier = match loaded {
+            Some(v) => v,
+            None => {
+                let held = self.circuits.lock().get(&shape).cloned();
+                let verifier = match held {
+                    Some(c) => BatchVerifier::of(&c),
+                    None => match self.path(shape).filter(|p| p.exists()) {
+                        Some(p) => BatchVerifier::of(&load(&p, shape)?),
+                        None => {
+                            let started = Instant::now();
+                            let circuit = BatchCircuit::build(shape);
+                            tracing::info!(%shape, seconds = started.elapsed().as_secs_f64(), "built batch circuit for its verifier data");
+                            BatchVerifier::of(&circuit)
+                        }
+                    },
+                };
+                if let Some(p) = &path {
+                    write_atomically(p, &verifier.to_bytes()?)?;
+                }
+                verifier
+            }
+        };
+        let verifier = Arc::new(verifier);
+        self.verifiers.lock().insert(shape, verifier.clone());
+        Ok(verifier)
     }
 
     /// The circuit of `shape`: from memory, else from disk, else built (and written).
@@ -93,18 +150,24 @@ impl CircuitCache {
         let circuit = BatchCircuit::build(shape);
         tracing::info!(%shape, rows = circuit.rows(), seconds = started.elapsed().as_secs_f64(), "built batch circuit");
         if let Some(p) = path {
-            if let Some(dir) = p.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
-            let bytes = circuit.to_bytes()?;
-            // Write then rename: a crash never leaves a truncated circuit behind.
-            let tmp = p.with_extension("tmp");
-            std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, p).with_context(|| format!("renaming to {}", p.display()))?;
+            write_atomically(p, &circuit.to_bytes()?)?;
         }
         Ok(circuit)
     }
+}
+
+/// Writes then renames: a crash never leaves a truncated file behind, and processes
+/// sharing a cache directory (a node and `quire prover`, or parallel tests) never read
+/// each other's half-written files.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
 fn load(path: &Path, shape: BatchShape) -> anyhow::Result<BatchCircuit> {

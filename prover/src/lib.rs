@@ -24,7 +24,7 @@ use plonky2::plonk::config::PoseidonGoldilocksConfig;
 use quire_primitives::field::digest_to_b256;
 use quire_sequencer::storage::Store;
 
-pub use circuit::{BatchCircuit, BatchProof, BatchShape};
+pub use circuit::{BatchCircuit, BatchProof, BatchShape, BatchVerifier};
 pub use public_inputs::BatchPublicInputs;
 
 /// The field.

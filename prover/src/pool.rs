@@ -23,6 +23,13 @@ use crate::{shapes, witness};
 /// Worker ids of in-process workers start with this; their leases die with the process.
 pub const LOCAL_WORKER_PREFIX: &str = "local-";
 
+/// Other work the in-process workers take before batch proofs: aggregation steps. It
+/// lives in a crate above this one (it needs the batch proofs), so the pool sees only this.
+pub trait JobSource: Send + Sync {
+    /// Leases, runs and submits one job if one is ready; `Ok(false)` when there is none.
+    fn run_one(&self, worker: &str) -> anyhow::Result<bool>;
+}
+
 /// Pool settings.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolConfig {
@@ -226,9 +233,9 @@ impl ProverPool {
             "not a standard circuit shape: {}",
             file.shape
         );
-        let circuit = self.cache.get(file.shape)?;
-        let proof = file.proof(&circuit)?;
-        let pi = circuit.verify(&proof)?;
+        let verifier = self.cache.verifier(file.shape)?;
+        let proof = file.decode(&verifier.data.common)?;
+        let pi = verifier.verify(&proof)?;
         anyhow::ensure!(
             pi.batch_number == file.batch_number,
             "proof is for batch {}, submitted as {}",
@@ -249,29 +256,47 @@ impl ProverPool {
         prove_witness(&self.cache, &self.witness(number)?)
     }
 
-    /// Starts `count` in-process workers.
-    pub fn start_workers(self: &Arc<Self>, count: usize) {
+    /// Starts `count` in-process workers. Each first asks `first` for a job (aggregation
+    /// steps unblock finality for batches already proven), then proves a batch.
+    pub fn start_workers(self: &Arc<Self>, count: usize, first: Option<Arc<dyn JobSource>>) {
         metrics::gauge!("quire_prover_workers", "kind" => "local").set(count as f64);
         let mut workers = self.workers.lock();
         for i in 0..count {
             let pool = self.clone();
+            let first = first.clone();
             let name = format!("{LOCAL_WORKER_PREFIX}{i}");
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("prover-{i}"))
-                    .spawn(move || pool.work(&name))
+                    .spawn(move || pool.work(&name, first.as_deref()))
                     .expect("spawning a prover thread"),
             );
         }
     }
 
-    fn work(&self, name: &str) {
+    fn work(&self, name: &str, first: Option<&dyn JobSource>) {
         // After a failure, wait longer each time (up to a minute) instead of retrying the
         // same job every poll.
         let mut backoff = self.config.poll;
+        let mut other_backoff = self.config.poll;
+        let mut other_retry = Instant::now();
         while !self.stopping.load(Ordering::SeqCst) {
             if let Ok(depth) = self.queue_depth() {
                 metrics::gauge!("quire_proving_queue_depth").set(depth as f64);
+            }
+            if let Some(source) = first.filter(|_| Instant::now() >= other_retry) {
+                match source.run_one(name) {
+                    Ok(true) => {
+                        other_backoff = self.config.poll;
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), retry_in = ?other_backoff, "aggregation step failed");
+                        other_retry = Instant::now() + other_backoff;
+                        other_backoff = (other_backoff * 2).min(Duration::from_secs(60));
+                    }
+                }
             }
             let job = match self.lease(name) {
                 Ok(Some(n)) => n,

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, Context};
+use plonky2::plonk::circuit_data::CommonCircuitData;
 use plonky2::plonk::proof::ProofWithPublicInputs;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,14 @@ impl BatchProofFile {
 
     /// Decodes the proof for `circuit`.
     pub fn proof(&self, circuit: &BatchCircuit) -> anyhow::Result<BatchProof> {
+        self.decode(&circuit.data.common)
+    }
+
+    /// Decodes the proof for a circuit with `common` data.
+    pub fn decode(
+        &self,
+        common: &CommonCircuitData<crate::F, { crate::EXT }>,
+    ) -> anyhow::Result<BatchProof> {
         if self.circuit_version != crate::cache::CIRCUIT_VERSION {
             return Err(anyhow!(
                 "proof is from circuit version {}, this build has {}",
@@ -43,7 +52,7 @@ impl BatchProofFile {
             ));
         }
         let bytes = hex::decode(&self.proof).context("proof is not hex")?;
-        ProofWithPublicInputs::from_bytes(bytes, &circuit.data.common)
+        ProofWithPublicInputs::from_bytes(bytes, common)
             .map_err(|e| anyhow!("proof does not decode: {e:?}"))
     }
 

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{B256, U64};
+use alloy_primitives::{Address, B256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use quire_primitives::{BatchHeader, BatchStatus};
+use quire_aggregator::jobs::{final_proof, latest_final_proof, FinalProofFile};
 use quire_prover::pool::{proving_status, ProvingStatus};
 use quire_sequencer::Sequencer;
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::errors::{server_error, store_error};
 
 /// Where a batch is in its life: `open` (taking blocks), `sealed` (waiting for a prover),
-/// `proving` (a prover holds the job), `proven` (its proof is accepted).
+/// `proving` (a prover holds the job), `proven` (its proof is accepted), `aggregated` (a
+/// final proof covering it is accepted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchState {
@@ -25,6 +27,8 @@ pub enum BatchState {
     Proving,
     /// Its proof is accepted.
     Proven,
+    /// A final (aggregated, wrapped) proof covers it.
+    Aggregated,
 }
 
 impl From<ProvingStatus> for BatchState {
@@ -44,7 +48,8 @@ impl From<ProvingStatus> for BatchState {
 pub struct BatchView {
     /// Batch number.
     pub number: U64,
-    /// `open`, `sealed`, `proving` or `proven` (L1 states arrive with later components).
+    /// `open`, `sealed`, `proving`, `proven` or `aggregated` (L1 states arrive with later
+    /// components).
     pub status: BatchState,
     /// First block.
     pub first_block: U64,
@@ -62,6 +67,10 @@ pub struct BatchView {
     pub state_root: B256,
     /// Poseidon commitment to its transfers.
     pub tx_commitment: B256,
+    /// Base fee of its blocks (one per batch), wei; absent while it has no block.
+    pub base_fee: Option<U64>,
+    /// Fee recipient of its blocks (one per batch).
+    pub fee_recipient: Option<Address>,
     /// Unix milliseconds when opened.
     pub opened_at: U64,
     /// Unix milliseconds when sealed, if sealed.
@@ -84,6 +93,8 @@ impl From<BatchHeader> for BatchView {
             prev_state_root: b.prev_state_root,
             state_root: b.state_root,
             tx_commitment: b.tx_commitment,
+            base_fee: None,
+            fee_recipient: None,
             opened_at: U64::from(b.opened_at_ms),
             sealed_at: (b.sealed_at_ms != 0).then(|| U64::from(b.sealed_at_ms)),
         }
@@ -103,6 +114,10 @@ pub trait QuireApi {
     /// reads it), or `null` while it has none.
     #[method(name = "getBatchProof")]
     fn batch_proof(&self, number: U64) -> RpcResult<Option<serde_json::Value>>;
+    /// The accepted final proof covering a batch (the newest one without a number), as
+    /// `quire verify` reads it, or `null` while there is none.
+    #[method(name = "getAggregateProof")]
+    fn aggregate_proof(&self, number: Option<U64>) -> RpcResult<Option<FinalProofFile>>;
 }
 
 /// Implementation of [`QuireApiServer`].
@@ -132,9 +147,20 @@ impl QuireApiServer for QuireRpc {
         let Some(header) = self.seq.batch(n).map_err(store_error)? else {
             return Ok(None);
         };
-        let status = proving_status(self.seq.store(), &header).map_err(store_error)?;
+        let store = self.seq.store();
+        let status = proving_status(store, &header).map_err(store_error)?;
+        let fees = store.block(header.first_block).map_err(store_error)?;
         let mut view = BatchView::from(header);
         view.status = status.into();
+        if status == ProvingStatus::Proven
+            && final_proof(store, n).map_err(internal)?.is_some()
+        {
+            view.status = BatchState::Aggregated;
+        }
+        if let Some(block) = fees {
+            view.base_fee = Some(U64::from(block.header.base_fee));
+            view.fee_recipient = Some(block.header.fee_recipient);
+        }
         Ok(Some(view))
     }
 
@@ -151,4 +177,18 @@ impl QuireApiServer for QuireRpc {
             .map(Some)
             .map_err(|e| server_error(format!("stored proof does not decode: {e}")))
     }
+
+    fn aggregate_proof(&self, number: Option<U64>) -> RpcResult<Option<FinalProofFile>> {
+        let store = self.seq.store();
+        match number {
+            Some(n) => final_proof(store, n.to()),
+            None => latest_final_proof(store),
+        }
+        .map_err(internal)
+    }
+}
+
+fn internal(e: anyhow::Error) -> jsonrpsee::types::ErrorObjectOwned {
+    tracing::error!(error = %format!("{e:#}"), "aggregation records unreadable while serving RPC");
+    server_error(format!("internal error: {e:#}"))
 }

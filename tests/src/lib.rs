@@ -73,9 +73,17 @@ pub fn test_config(dir: &Path) -> NodeConfig {
     )
     .expect("devnet config");
     cfg.production.block_time_ms = 50;
-    // Tests that prove turn workers on themselves.
+    // Tests that prove turn workers on themselves, and aggregation too (building its
+    // circuits takes a core for tens of seconds).
     cfg.proving.workers = Some(0);
+    cfg.aggregation.enabled = false;
     cfg
+}
+
+/// A circuit cache shared by the tests that aggregate: the batch circuits' verifier data
+/// for every standard shape is built once per machine (tens of seconds), not per test.
+pub fn shared_circuits_dir() -> PathBuf {
+    std::env::temp_dir().join("quire-test-circuits")
 }
 
 /// Starts an in-process node in `dir`.
@@ -203,14 +211,21 @@ pub async fn batch_status(url: &str, n: u64) -> Value {
 
 /// Waits until batch `n` has status `want`.
 pub async fn wait_batch_status(url: &str, n: u64, want: &str, timeout: Duration) {
+    wait_batch_status_in(url, n, &[want], timeout).await
+}
+
+/// Waits until batch `n` has one of the statuses `want` (a batch may pass through
+/// `proven` to `aggregated` between two looks).
+pub async fn wait_batch_status_in(url: &str, n: u64, want: &[&str], timeout: Duration) {
     if wait_for(timeout, || async {
-        (batch_status(url, n).await == want).then_some(())
+        let status = batch_status(url, n).await;
+        want.iter().any(|w| status == *w).then_some(())
     })
     .await
     .is_err()
     {
         panic!(
-            "batch {n} never became {want} (is {})",
+            "batch {n} never became {want:?} (is {})",
             batch_status(url, n).await
         );
     }

@@ -1,6 +1,8 @@
 //! Faults while proving: kill -9 of a remote prover in the middle of a job (its lease runs
-//! out and another prover finishes the job), and kill -9 of the node while its in-process
-//! worker proves (the restarted node drops the dead worker's lease and proves the batch).
+//! out and another prover finishes the job), kill -9 of the node while its in-process
+//! worker proves (the restarted node drops the dead worker's lease and proves the batch),
+//! and kill -9 of the node in the middle of aggregation (the restarted node finishes with
+//! the same final proof an uninterrupted run makes).
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -112,6 +114,96 @@ async fn a_node_killed_while_proving_proves_the_batch_after_restart() {
     let mut node = start();
     wait_answering(&url, Duration::from_secs(30)).await;
     wait_batch_status(&url, 1, "proven", Duration::from_secs(60)).await;
+    let _ = node.kill();
+    let _ = node.wait();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
+    use quire_aggregator::circuits::AggregationCircuits;
+    use quire_aggregator::jobs::FinalProofFile;
+    use quire_aggregator::Aggregate;
+    use quire_prover::cache::CircuitCache;
+    use quire_prover::proof_file::BatchProofFile;
+    use quire_sequencer::storage::Store;
+
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let data = dir.path().join("data");
+    let mut cfg = test_config(&data);
+    cfg.rpc.addr = format!("127.0.0.1:{port}").parse().unwrap();
+    // Twenty transfers: four batches of five, one window.
+    cfg.production.batch_max_txs = 5;
+    cfg.production.batch_max_age_ms = 60_000;
+    cfg.proving.workers = Some(1);
+    cfg.proving.lease_secs = 3_600;
+    cfg.proving.circuits_dir = Some(shared_circuits_dir());
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 4;
+    cfg.aggregation.window_secs = 3_600;
+    let config = dir.path().join("quire.toml");
+    std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
+    let start = || {
+        Command::new(quire_binary())
+            .args(["node", "--no-metrics", "--config"])
+            .arg(&config)
+            .env("QUIRE_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawning quire node")
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let mut node = start();
+    wait_answering(&url, Duration::from_secs(30)).await;
+    fill_batch(&url).await;
+
+    // Kill it once some aggregation step is stored but the final proof is not.
+    let db = quire_sequencer::storage::db_path(&data);
+    let parts = |prefix: u8| {
+        Store::open_read_only(&db)
+            .and_then(|s| s.aggregation_from(&[prefix], &[prefix], usize::MAX))
+            .map(|v| v.len())
+            .unwrap_or(0)
+    };
+    wait_for(Duration::from_secs(600), || async {
+        (parts(b'P') > 0).then_some(())
+    })
+    .await
+    .expect("an aggregation step is stored");
+    assert_eq!(parts(b'F'), 0, "killed before the final proof");
+    node.kill().expect("SIGKILL");
+    node.wait().unwrap();
+    let stored_before = parts(b'P');
+
+    let mut node = start();
+    wait_answering(&url, Duration::from_secs(30)).await;
+    for n in 1..=4 {
+        wait_batch_status(&url, n, "aggregated", Duration::from_secs(600)).await;
+    }
+    let after_restart: FinalProofFile = serde_json::from_value(
+        rpc(&url, "quire_getAggregateProof", json!(["0x1"])).await["result"].clone(),
+    )
+    .unwrap();
+    assert_eq!((after_restart.first_batch, after_restart.last_batch), (1, 4));
+    assert!(parts(b'P') >= stored_before);
+
+    // The same proof, made here without interruption from the accepted batch proofs.
+    let cache = CircuitCache::new(Some(shared_circuits_dir()));
+    let circuits = AggregationCircuits::build_standard(&cache).unwrap();
+    let mut leaves: Vec<Aggregate> = Vec::new();
+    for n in 1..=4u64 {
+        let served = rpc(&url, "quire_getBatchProof", json!([format!("{n:#x}")])).await;
+        let file: BatchProofFile =
+            serde_json::from_value(served["result"]["file"].clone()).unwrap();
+        let verifier = cache.verifier(file.shape).unwrap();
+        let proof = file.decode(&verifier.data.common).unwrap();
+        leaves.push(circuits.aggregator.wrap(file.shape, &proof).unwrap());
+    }
+    let root = circuits.aggregator.aggregate(&leaves).unwrap();
+    let pi = circuits.aggregator.verify(&root).unwrap();
+    let wrapped = circuits.wrap.prove(&circuits.aggregator, &root).unwrap();
+    let uninterrupted = FinalProofFile::new(&wrapped, &pi);
+    assert_eq!(after_restart, uninterrupted, "the same final proof");
     let _ = node.kill();
     let _ = node.wait();
 }

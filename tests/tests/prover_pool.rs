@@ -137,6 +137,11 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     cfg.proving.workers = Some(1);
     cfg.proving.token = Some(TOKEN.into());
     cfg.proving.lease_secs = 2;
+    cfg.proving.circuits_dir = Some(shared_circuits_dir());
+    // All six batches under one final proof.
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 6;
+    cfg.aggregation.window_secs = 3_600;
     let node = start_node(cfg).await;
     let url = node.http_url();
 
@@ -181,7 +186,7 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
         fill_batch(&url, nonce).await;
     }
     for n in 1..=6 {
-        wait_batch_status(&url, n, "proven", Duration::from_secs(120)).await;
+        wait_batch_status_in(&url, n, &["proven", "aggregated"], Duration::from_secs(120)).await;
     }
     let _ = remote.kill();
     let _ = remote.wait();
@@ -190,5 +195,72 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
         .collect();
     assert!(workers.iter().any(|w| w == "remote-1"), "{workers:?}");
     assert!(workers.iter().any(|w| w == "local-0"), "{workers:?}");
+
+    // The in-process worker folds the six batch proofs into one and wraps it for L1.
+    for n in 1..=6 {
+        wait_batch_status(&url, n, "aggregated", Duration::from_secs(600)).await;
+    }
+    let fin = rpc(&url, "quire_getAggregateProof", json!(["0x3"])).await["result"].clone();
+    assert_eq!(fin["firstBatch"], json!(1), "{fin}");
+    assert_eq!(fin["lastBatch"], json!(6), "{fin}");
+    assert_eq!(
+        rpc(&url, "quire_getAggregateProof", json!([])).await["result"],
+        fin
+    );
+
+    // A light client checks it against the pinned key and the node's batches.
+    let verify = |args: &[&str]| {
+        std::process::Command::new(quire_binary())
+            .arg("verify")
+            .args(args)
+            .arg("--circuits")
+            .arg(shared_circuits_dir())
+            .output()
+            .unwrap()
+    };
+    let out = verify(&["--rpc", &url]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("batches          1..=6"), "{stdout}");
+    assert!(stdout.contains("matches the node's batches 1..=6"), "{stdout}");
+    let b6 = rpc(&url, "quire_getBatchByNumber", json!(["0x6"])).await["result"].clone();
+    let root6 = b6["stateRoot"].as_str().unwrap().to_string();
+    assert!(stdout.contains(&format!("new state root   {root6}")), "{stdout}");
+
+    // From a file, and refused once edited.
+    let file = dir.path().join("final.json");
+    std::fs::write(&file, serde_json::to_vec(&fin).unwrap()).unwrap();
+    let file_arg = file.to_str().unwrap().to_string();
+    assert!(verify(&[&file_arg]).status.success());
+    let mut edited = fin.clone();
+    let proof = edited["proof"].as_str().unwrap().to_string();
+    let at = proof.len() / 2;
+    let flipped = if &proof[at..at + 1] == "0" { "1" } else { "0" };
+    edited["proof"] = json!(format!("{}{}{}", &proof[..at], flipped, &proof[at + 1..]));
+    std::fs::write(&file, serde_json::to_vec(&edited).unwrap()).unwrap();
+    assert!(!verify(&[&file_arg]).status.success());
+    let mut relabelled = fin.clone();
+    relabelled["lastBatch"] = json!(7);
+    std::fs::write(&file, serde_json::to_vec(&relabelled).unwrap()).unwrap();
+    assert!(!verify(&[&file_arg]).status.success());
+
+    // A valid proof of this chain does not match another chain's batches 1..6 (same
+    // transfers, another fee recipient).
+    let other_dir = tempfile::tempdir().unwrap();
+    let mut other_cfg = test_config(other_dir.path());
+    other_cfg.production.batch_max_txs = 2;
+    other_cfg.production.fee_recipient = Address::repeat_byte(0x77);
+    let other = start_node(other_cfg).await;
+    let other_url = other.http_url();
+    for nonce in 0..6u64 {
+        fill_batch(&other_url, nonce).await;
+    }
+    wait_batch_status(&other_url, 6, "sealed", Duration::from_secs(60)).await;
+    std::fs::write(&file, serde_json::to_vec(&fin).unwrap()).unwrap();
+    let out = verify(&[&file_arg, "--rpc", &other_url]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("state root") || err.contains("batch contents"), "{err}");
+    other.shutdown().await.unwrap();
     node.shutdown().await.unwrap();
 }

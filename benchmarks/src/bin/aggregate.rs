@@ -12,7 +12,7 @@ use quire_aggregator::wrap::WrapCircuit;
 use quire_aggregator::{Aggregate, Aggregator};
 use quire_primitives::{StateTree, Transfer};
 use quire_prover::witness::WitnessBuilder;
-use quire_prover::{BatchCircuit, BatchShape};
+use quire_prover::{BatchCircuit, BatchShape, BatchVerifier};
 use quire_sequencer::execution::apply_transfer;
 
 #[derive(Parser)]
@@ -47,7 +47,7 @@ fn main() -> anyhow::Result<()> {
     };
     let batch = BatchCircuit::build(shape);
     let started = Instant::now();
-    let agg = Aggregator::build(&[&batch])?;
+    let agg = Aggregator::build(&[&BatchVerifier::of(&batch)])?;
     println!(
         "aggregation circuits (common data, leaf, fold) built in {:.1} s; rows 2^{}",
         started.elapsed().as_secs_f64(),

@@ -6,5 +6,7 @@ pub mod merkle;
 pub mod slot;
 pub mod targets;
 pub mod u96;
+mod verifier;
 
 pub use batch::{BatchCircuit, BatchProof, BatchShape};
+pub use verifier::BatchVerifier;

@@ -17,8 +17,9 @@ pub const CF_BATCHES: &str = "batches";
 pub const CF_JOURNAL: &str = "journal";
 pub const CF_BATCH_PROOFS: &str = "batch_proofs";
 pub const CF_PROVING: &str = "proving";
+pub const CF_AGGREGATION: &str = "aggregation";
 
-pub const ALL_CFS: [&str; 12] = [
+pub const ALL_CFS: [&str; 13] = [
     CF_META,
     CF_LEAVES,
     CF_LEAF_HISTORY,
@@ -31,6 +32,7 @@ pub const ALL_CFS: [&str; 12] = [
     CF_JOURNAL,
     CF_BATCH_PROOFS,
     CF_PROVING,
+    CF_AGGREGATION,
 ];
 
 pub const META_HEAD: &[u8] = b"head";

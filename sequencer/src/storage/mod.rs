@@ -347,6 +347,65 @@ impl Store {
         self.write(b, true, "proving")
     }
 
+    /// An aggregation record (windows, partial and final aggregates, leases). The
+    /// aggregator owns the key layout; the store only keeps the bytes, in key order.
+    pub fn aggregation(&self, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+        self.get(CF_AGGREGATION, key)
+    }
+
+    /// Up to `limit` aggregation records from key `from` on whose keys start with
+    /// `prefix`, in key order.
+    pub fn aggregation_from(
+        &self,
+        from: &[u8],
+        prefix: &[u8],
+        limit: usize,
+    ) -> StoreResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(
+            self.cf(CF_AGGREGATION),
+            IteratorMode::From(from, Direction::Forward),
+        ) {
+            let (k, v) = item?;
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The aggregation record with the greatest key `≤ key` that starts with `prefix`.
+    pub fn aggregation_at_or_before(
+        &self,
+        key: &[u8],
+        prefix: &[u8],
+    ) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_AGGREGATION));
+        it.seek_for_prev(key);
+        match (it.key(), it.value()) {
+            (Some(k), Some(v)) if k.starts_with(prefix) => Ok(Some((k.to_vec(), v.to_vec()))),
+            _ => {
+                it.status()?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Writes and deletes aggregation records in one fsynced batch: a record is either
+    /// fully there after a crash or not at all.
+    pub fn update_aggregation(&self, puts: &[(&[u8], &[u8])], deletes: &[&[u8]]) -> StoreResult<()> {
+        let mut b = WriteBatch::default();
+        let cf = self.cf(CF_AGGREGATION);
+        for (k, v) in puts {
+            b.put_cf(cf, k, v);
+        }
+        for k in deletes {
+            b.delete_cf(cf, k);
+        }
+        self.write(b, true, "aggregation")
+    }
+
     /// Journaled transactions not yet known to be included, in arrival order.
     pub fn journal(&self) -> StoreResult<Vec<(u64, Bytes)>> {
         self.db

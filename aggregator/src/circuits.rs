@@ -1,0 +1,128 @@
+//! Every aggregation circuit for the standard batch shapes, built once per process, and the
+//! final proof's verifier key that light clients pin.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, Context};
+use plonky2::plonk::circuit_data::VerifierCircuitData;
+use plonky2::util::serialization::DefaultGateSerializer;
+use quire_prover::cache::{circuit_fingerprint, write_atomically, CircuitCache};
+use quire_prover::shapes;
+
+use crate::aggregator::Aggregator;
+use crate::wrap::{KeccakWrapConfig, WrapCircuit, WrapProof, WRAP_RATE_BITS};
+use crate::public_inputs::AggregatePublicInputs;
+use crate::{EXT, F};
+
+/// The source code that defines the aggregation circuits (with the batch circuit's
+/// fingerprint, it names the verifier key file).
+const AGGREGATOR_SOURCES: [&str; 6] = [
+    include_str!("common.rs"),
+    include_str!("child.rs"),
+    include_str!("leaf.rs"),
+    include_str!("fold.rs"),
+    include_str!("wrap.rs"),
+    include_str!("public_inputs.rs"),
+];
+
+/// A short hash of the aggregation circuits' and the batch circuit's sources.
+pub fn aggregation_fingerprint() -> String {
+    let mut all = circuit_fingerprint().into_bytes();
+    for src in AGGREGATOR_SOURCES {
+        all.extend_from_slice(src.as_bytes());
+    }
+    hex::encode(&alloy_primitives::keccak256(&all)[..6])
+}
+
+/// The verifier side of the final wrap: all a light client (or the L1 contract) needs.
+pub struct FinalVerifier {
+    /// Common and verifier-only data of the wrap circuit.
+    pub data: VerifierCircuitData<F, KeccakWrapConfig, EXT>,
+}
+
+impl FinalVerifier {
+    /// Checks a final proof and returns what it proves.
+    pub fn verify(&self, proof: &WrapProof) -> anyhow::Result<AggregatePublicInputs> {
+        self.data
+            .verify(proof.clone())
+            .context("final proof does not verify")?;
+        Ok(AggregatePublicInputs::from_elements(&proof.public_inputs)?)
+    }
+
+    /// Serialised verifier data (the key file).
+    pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        self.data
+            .to_bytes(&DefaultGateSerializer)
+            .map_err(|e| anyhow!("serialising the verifier key: {e:?}"))
+    }
+
+    /// Reads a key file.
+    pub fn from_bytes(bytes: Vec<u8>) -> anyhow::Result<Self> {
+        let data = VerifierCircuitData::from_bytes(bytes, &DefaultGateSerializer)
+            .map_err(|e| anyhow!("not a verifier key: {e:?}"))?;
+        Ok(Self { data })
+    }
+
+    /// Reads a key file from disk.
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_bytes(bytes).with_context(|| format!("reading {}", path.display()))
+    }
+
+    /// The wrap circuit's digest, hex: what to compare when pinning a key.
+    pub fn digest_hex(&self) -> String {
+        use plonky2::plonk::config::GenericHashOut;
+        hex::encode(GenericHashOut::<F>::to_bytes(&self.data.verifier_only.circuit_digest))
+    }
+}
+
+/// The standard place of the final verifier key in a circuits directory.
+pub fn final_verifier_path(circuits_dir: &Path) -> PathBuf {
+    circuits_dir.join(format!(
+        "aggregate-verifier-{}.bin",
+        aggregation_fingerprint()
+    ))
+}
+
+/// Leaf circuits for every standard batch shape, the fold, and the final wrap.
+pub struct AggregationCircuits {
+    /// Leaves and fold.
+    pub aggregator: Aggregator,
+    /// The final wrap.
+    pub wrap: WrapCircuit,
+}
+
+impl AggregationCircuits {
+    /// Builds them from the batch circuits' verifier data in `cache` (built the first time
+    /// and kept as small files), and writes the final verifier key beside them.
+    pub fn build_standard(cache: &CircuitCache) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        let verifiers = shapes::all()
+            .map(|shape| cache.verifier(shape))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let refs: Vec<_> = verifiers.iter().map(|v| v.as_ref()).collect();
+        let aggregator = Aggregator::build(&refs)?;
+        let wrap = WrapCircuit::build(&aggregator, WRAP_RATE_BITS)?;
+        let circuits = Self { aggregator, wrap };
+        if let Some(dir) = cache.dir() {
+            let path = final_verifier_path(dir);
+            if !path.exists() {
+                write_atomically(&path, &circuits.final_verifier().to_bytes()?)?;
+            }
+        }
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            leaves = verifiers.len(),
+            "built the aggregation circuits"
+        );
+        Ok(circuits)
+    }
+
+    /// The final wrap's verifier side.
+    pub fn final_verifier(&self) -> FinalVerifier {
+        FinalVerifier {
+            data: self.wrap.data.verifier_data(),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Aggregation as jobs: windows of batches, their steps, and the pool that hands the steps
+//! to workers and checks what comes back.
+
+pub mod plan;
+pub mod pool;
+pub mod records;
+
+pub use plan::{Step, Window, WindowRule};
+pub use pool::{final_proof, latest_final_proof, window_of, AggregationConfig, AggregationPool, StepOutput};
+pub use records::FinalProofFile;

@@ -1,0 +1,182 @@
+//! How aggregation state sits in the store's `aggregation` column family. Integers are
+//! big-endian so key order is numeric order.
+//!
+//! - `W ‖ start` → `end`: a closed window;
+//! - `P ‖ lo ‖ hi` → [`PartRecord`]: the accepted aggregate of batches `lo..=hi`;
+//! - `F ‖ start` → [`FinalProofFile`]: the window's accepted final proof;
+//! - `L ‖ step key` → [`StepLease`]: who works on a step, until when.
+
+use anyhow::{anyhow, Context};
+use plonky2::plonk::proof::ProofWithPublicInputs;
+use quire_prover::BatchShape;
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Step, Window};
+use crate::aggregator::{Aggregate, AggregateKind};
+use crate::circuits::FinalVerifier;
+use crate::public_inputs::AggregatePublicInputs;
+use crate::wrap::WrapProof;
+
+pub(crate) const WINDOW: u8 = b'W';
+pub(crate) const PART: u8 = b'P';
+pub(crate) const FINAL: u8 = b'F';
+pub(crate) const LEASE: u8 = b'L';
+
+pub(crate) fn window_key(start: u64) -> Vec<u8> {
+    let mut k = vec![WINDOW];
+    k.extend_from_slice(&start.to_be_bytes());
+    k
+}
+
+pub(crate) fn part_key(lo: u64, hi: u64) -> Vec<u8> {
+    let mut k = vec![PART];
+    k.extend_from_slice(&lo.to_be_bytes());
+    k.extend_from_slice(&hi.to_be_bytes());
+    k
+}
+
+pub(crate) fn final_key(start: u64) -> Vec<u8> {
+    let mut k = vec![FINAL];
+    k.extend_from_slice(&start.to_be_bytes());
+    k
+}
+
+/// Where a step's output is stored.
+pub(crate) fn output_key(step: &Step) -> Vec<u8> {
+    match *step {
+        Step::Wrap(w) => final_key(w.start),
+        s => {
+            let (lo, hi) = s.range();
+            part_key(lo, hi)
+        }
+    }
+}
+
+pub(crate) fn lease_key(step: &Step) -> Vec<u8> {
+    let mut k = vec![LEASE];
+    k.extend_from_slice(&output_key(step));
+    k
+}
+
+pub(crate) fn decode_u64(bytes: &[u8]) -> anyhow::Result<u64> {
+    Ok(u64::from_be_bytes(
+        bytes
+            .try_into()
+            .map_err(|_| anyhow!("corrupt aggregation record"))?,
+    ))
+}
+
+pub(crate) fn decode_window(key: &[u8], value: &[u8]) -> anyhow::Result<Window> {
+    Ok(Window {
+        start: decode_u64(key.get(1..).unwrap_or_default())?,
+        end: decode_u64(value)?,
+    })
+}
+
+/// A lease on a step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepLease {
+    /// Worker id.
+    pub worker: String,
+    /// Unix milliseconds when it runs out.
+    pub deadline_ms: u64,
+}
+
+/// An accepted leaf or fold aggregate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PartRecord {
+    /// The leaf circuit's batch shape, or `None` for a fold.
+    pub leaf_shape: Option<BatchShape>,
+    /// Worker that made it.
+    pub worker: String,
+    /// plonky2 proof bytes (public inputs included), hex.
+    pub proof: String,
+}
+
+impl PartRecord {
+    /// Records an aggregate.
+    pub fn new(a: &Aggregate, worker: &str) -> Self {
+        Self {
+            leaf_shape: match a.kind {
+                AggregateKind::Leaf(shape) => Some(shape),
+                AggregateKind::Fold => None,
+            },
+            worker: worker.to_string(),
+            proof: hex::encode(a.proof.to_bytes()),
+        }
+    }
+
+    /// The aggregate, decoded against the aggregation circuits' common data.
+    pub fn aggregate(
+        &self,
+        common: &plonky2::plonk::circuit_data::CommonCircuitData<crate::F, { crate::EXT }>,
+    ) -> anyhow::Result<Aggregate> {
+        let bytes = hex::decode(&self.proof).context("aggregate proof is not hex")?;
+        let proof = ProofWithPublicInputs::from_bytes(bytes, common)
+            .map_err(|e| anyhow!("aggregate proof does not decode: {e:?}"))?;
+        Ok(Aggregate {
+            proof,
+            kind: match self.leaf_shape {
+                Some(shape) => AggregateKind::Leaf(shape),
+                None => AggregateKind::Fold,
+            },
+        })
+    }
+}
+
+/// A final proof as the node stores and serves it, and as `quire verify` reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinalProofFile {
+    /// [`crate::circuits::aggregation_fingerprint`] of the circuits that made it.
+    pub circuits: String,
+    /// First batch covered.
+    pub first_batch: u64,
+    /// Last batch covered.
+    pub last_batch: u64,
+    /// plonky2 proof bytes (Keccak configuration, public inputs included), hex.
+    pub proof: String,
+}
+
+impl FinalProofFile {
+    /// Records a final proof.
+    pub fn new(proof: &WrapProof, pi: &AggregatePublicInputs) -> Self {
+        Self {
+            circuits: crate::circuits::aggregation_fingerprint(),
+            first_batch: pi.first_batch,
+            last_batch: pi.last_batch,
+            proof: hex::encode(proof.to_bytes()),
+        }
+    }
+
+    /// Decodes and verifies the proof against a pinned key, and checks it covers the
+    /// batches the file names.
+    pub fn verify(&self, key: &FinalVerifier) -> anyhow::Result<AggregatePublicInputs> {
+        let bytes = hex::decode(&self.proof).context("final proof is not hex")?;
+        let proof: WrapProof = ProofWithPublicInputs::from_bytes(bytes, &key.data.common)
+            .map_err(|e| anyhow!("final proof does not decode: {e:?}"))?;
+        let pi = key.verify(&proof)?;
+        anyhow::ensure!(
+            (pi.first_batch, pi.last_batch) == (self.first_batch, self.last_batch),
+            "the proof covers batches {}..={}, the file says {}..={}",
+            pi.first_batch,
+            pi.last_batch,
+            self.first_batch,
+            self.last_batch
+        );
+        Ok(pi)
+    }
+
+    /// Reads a file.
+    pub fn read(path: &std::path::Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a final proof file", path.display()))
+    }
+
+    /// Writes the file.
+    pub fn write(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        std::fs::write(path, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+}

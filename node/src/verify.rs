@@ -1,0 +1,196 @@
+//! `quire verify` and `quire verifier-key`: the light-client check of a final proof.
+//!
+//! A light client pins the final circuit's verifier key (a file `quire verifier-key`
+//! writes, or the one the node writes beside its circuits) and checks a final proof
+//! against it in milliseconds. With `--rpc`, it also checks what the proof claims against
+//! the batches the node serves: the roots at both ends, and the digest of every covered
+//! batch's number, transaction commitment, count, base fee and fee recipient.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, ensure, Context};
+use quire_aggregator::circuits::{final_verifier_path, AggregationCircuits, FinalVerifier};
+use quire_aggregator::jobs::FinalProofFile;
+use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
+use quire_aggregator::AggregatePublicInputs;
+use quire_primitives::field::{b256_to_digest, digest_to_b256};
+use quire_prover::cache::CircuitCache;
+use serde_json::{json, Value};
+
+use crate::remote_prover::call;
+
+/// `quire verify` flags.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// A final proof file (the JSON `quire_getAggregateProof` returns). Without it, the
+    /// proof is fetched from `--rpc`.
+    pub file: Option<PathBuf>,
+    /// A node's JSON-RPC URL: fetch the proof from it (unless a file is given) and check
+    /// the proof's claims against the batches it serves.
+    #[arg(long)]
+    pub rpc: Option<String>,
+    /// With `--rpc` and no file: the batch whose final proof to fetch (default: newest).
+    #[arg(long)]
+    pub batch: Option<u64>,
+    /// The pinned verifier key (default: the one in `--circuits`, built there if absent).
+    #[arg(long)]
+    pub verifier_key: Option<PathBuf>,
+    /// Circuit cache directory.
+    #[arg(long, env = "QUIRE_CIRCUITS_DIR", default_value = "./quire-data/circuits")]
+    pub circuits: PathBuf,
+}
+
+/// `quire verifier-key` flags.
+#[derive(clap::Args, Debug)]
+pub struct VerifierKeyArgs {
+    /// Circuit cache directory.
+    #[arg(long, env = "QUIRE_CIRCUITS_DIR", default_value = "./quire-data/circuits")]
+    pub circuits: PathBuf,
+    /// Also copy the key here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The key in `circuits`, built (with every aggregation circuit) if it is not there.
+fn key_in(circuits: &std::path::Path) -> anyhow::Result<(PathBuf, FinalVerifier)> {
+    let path = final_verifier_path(circuits);
+    if !path.exists() {
+        eprintln!(
+            "building the aggregation circuits to derive the verifier key (about a minute the first time)..."
+        );
+        AggregationCircuits::build_standard(&CircuitCache::new(Some(circuits.to_path_buf())))?;
+    }
+    let key = FinalVerifier::read(&path)?;
+    Ok((path, key))
+}
+
+/// Writes (and prints) the final verifier key.
+pub fn verifier_key(args: VerifierKeyArgs) -> anyhow::Result<()> {
+    let (path, key) = key_in(&args.circuits)?;
+    if let Some(out) = &args.out {
+        std::fs::copy(&path, out).with_context(|| format!("copying the key to {}", out.display()))?;
+    }
+    println!("verifier key     {}", args.out.as_ref().unwrap_or(&path).display());
+    println!("circuit digest   0x{}", key.digest_hex());
+    Ok(())
+}
+
+/// Verifies a final proof, and with `--rpc` checks its claims against the node's batches.
+pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
+    let (key_path, key) = match &args.verifier_key {
+        Some(p) => (p.clone(), FinalVerifier::read(p)?),
+        None => {
+            let circuits = args.circuits.clone();
+            tokio::task::spawn_blocking(move || key_in(&circuits))
+                .await
+                .context("building the key panicked")??
+        }
+    };
+    let client = reqwest::Client::new();
+    let file = match (&args.file, &args.rpc) {
+        (Some(path), _) => FinalProofFile::read(path)?,
+        (None, Some(url)) => {
+            let param = args.batch.map_or(json!([]), |n| json!([format!("{n:#x}")]));
+            let v = call(&client, url, "quire_getAggregateProof", param).await?;
+            if v.is_null() {
+                bail!(
+                    "the node has no final proof {}",
+                    args.batch
+                        .map_or("yet".to_string(), |n| format!("covering batch {n} yet"))
+                );
+            }
+            serde_json::from_value(v).context("the node's answer is not a final proof")?
+        }
+        (None, None) => bail!("give a final proof file or --rpc URL"),
+    };
+    let started = Instant::now();
+    let pi = file.verify(&key)?;
+    let elapsed = started.elapsed();
+    println!("verifier key     {} (digest 0x{})", key_path.display(), key.digest_hex());
+    print_claims(&pi);
+    println!(
+        "proof verifies   {:.1} ms",
+        elapsed.as_secs_f64() * 1000.0
+    );
+    if let Some(url) = &args.rpc {
+        check_against_node(&client, url, &pi).await?;
+        println!(
+            "matches the node's batches {}..={}: roots, transaction commitments, fees",
+            pi.first_batch, pi.last_batch
+        );
+    }
+    Ok(())
+}
+
+fn print_claims(pi: &AggregatePublicInputs) {
+    println!("batches          {}..={}", pi.first_batch, pi.last_batch);
+    println!("prev state root  {}", digest_to_b256(&pi.prev_root));
+    println!("new state root   {}", digest_to_b256(&pi.new_root));
+    println!(
+        "accounts         {} -> {}",
+        pi.leaf_count_before, pi.leaf_count_after
+    );
+    println!("transfers        {}", pi.tx_count);
+    println!("batches digest   {}", digest_to_b256(&pi.batches_digest));
+}
+
+fn field<'a>(batch: &'a Value, name: &str) -> anyhow::Result<&'a str> {
+    batch[name]
+        .as_str()
+        .ok_or_else(|| anyhow!("batch {} has no {name}", batch["number"]))
+}
+
+fn quantity(batch: &Value, name: &str) -> anyhow::Result<u64> {
+    let s = field(batch, name)?;
+    u64::from_str_radix(s.trim_start_matches("0x"), 16)
+        .with_context(|| format!("{name} {s} is not a quantity"))
+}
+
+async fn check_against_node(
+    client: &reqwest::Client,
+    url: &str,
+    pi: &AggregatePublicInputs,
+) -> anyhow::Result<()> {
+    let mut digests = Vec::new();
+    let mut transfers = 0;
+    for n in pi.first_batch..=pi.last_batch {
+        let b = call(client, url, "quire_getBatchByNumber", json!([format!("{n:#x}")])).await?;
+        ensure!(!b.is_null(), "the node does not know batch {n}");
+        let root = |name: &str| -> anyhow::Result<_> {
+            let value = field(&b, name)?
+                .parse()
+                .with_context(|| format!("batch {n}: {name}"))?;
+            b256_to_digest(&value).ok_or_else(|| anyhow!("batch {n}: {name} is not a digest"))
+        };
+        if n == pi.first_batch {
+            ensure!(
+                root("prevStateRoot")? == pi.prev_root,
+                "the proof starts from another state root than batch {n}"
+            );
+        }
+        if n == pi.last_batch {
+            ensure!(
+                root("stateRoot")? == pi.new_root,
+                "the proof ends in another state root than batch {n}"
+            );
+        }
+        let fields = BatchDigestFields {
+            number: n,
+            tx_commitment: root("txCommitment")?,
+            tx_count: quantity(&b, "txCount")?,
+            base_fee: quantity(&b, "baseFee")?,
+            fee_recipient: field(&b, "feeRecipient")?
+                .parse()
+                .with_context(|| format!("batch {n}: feeRecipient"))?,
+        };
+        transfers += fields.tx_count;
+        digests.push(fields.digest());
+    }
+    ensure!(
+        range_digest(&digests) == pi.batches_digest,
+        "the proof commits to other batch contents than the node serves"
+    );
+    ensure!(transfers == pi.tx_count, "the proof counts other transfers");
+    Ok(())
+}
