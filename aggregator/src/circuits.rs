@@ -11,8 +11,8 @@ use quire_prover::cache::{circuit_fingerprint, write_atomically, CircuitCache};
 use quire_prover::shapes;
 
 use crate::aggregator::Aggregator;
-use crate::wrap::{KeccakWrapConfig, WrapCircuit, WrapProof, WRAP_RATE_BITS};
 use crate::public_inputs::AggregatePublicInputs;
+use crate::wrap::{KeccakWrapConfig, WrapCircuit, WrapProof, WRAP_RATE_BITS};
 use crate::{EXT, F};
 
 /// The source code that defines the aggregation circuits (with the batch circuit's
@@ -73,7 +73,9 @@ impl FinalVerifier {
     /// The wrap circuit's digest, hex: what to compare when pinning a key.
     pub fn digest_hex(&self) -> String {
         use plonky2::plonk::config::GenericHashOut;
-        hex::encode(GenericHashOut::<F>::to_bytes(&self.data.verifier_only.circuit_digest))
+        hex::encode(GenericHashOut::<F>::to_bytes(
+            &self.data.verifier_only.circuit_digest,
+        ))
     }
 }
 

@@ -23,7 +23,10 @@ pub struct LeafCircuit {
 
 impl LeafCircuit {
     /// Builds the leaf for `batch`'s shape.
-    pub fn build(batch: &BatchVerifier, common: &CommonCircuitData<F, EXT>) -> anyhow::Result<Self> {
+    pub fn build(
+        batch: &BatchVerifier,
+        common: &CommonCircuitData<F, EXT>,
+    ) -> anyhow::Result<Self> {
         let mut b = Builder::new(crate::common::config());
         let proof = b.add_virtual_proof_with_pis(&batch.data.common);
         let vd = b.constant_verifier_data(&batch.data.verifier_only);

@@ -37,7 +37,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub verifier_key: Option<PathBuf>,
     /// Circuit cache directory.
-    #[arg(long, env = "QUIRE_CIRCUITS_DIR", default_value = "./quire-data/circuits")]
+    #[arg(
+        long,
+        env = "QUIRE_CIRCUITS_DIR",
+        default_value = "./quire-data/circuits"
+    )]
     pub circuits: PathBuf,
 }
 
@@ -45,7 +49,11 @@ pub struct VerifyArgs {
 #[derive(clap::Args, Debug)]
 pub struct VerifierKeyArgs {
     /// Circuit cache directory.
-    #[arg(long, env = "QUIRE_CIRCUITS_DIR", default_value = "./quire-data/circuits")]
+    #[arg(
+        long,
+        env = "QUIRE_CIRCUITS_DIR",
+        default_value = "./quire-data/circuits"
+    )]
     pub circuits: PathBuf,
     /// Also copy the key here.
     #[arg(long)]
@@ -69,9 +77,13 @@ fn key_in(circuits: &std::path::Path) -> anyhow::Result<(PathBuf, FinalVerifier)
 pub fn verifier_key(args: VerifierKeyArgs) -> anyhow::Result<()> {
     let (path, key) = key_in(&args.circuits)?;
     if let Some(out) = &args.out {
-        std::fs::copy(&path, out).with_context(|| format!("copying the key to {}", out.display()))?;
+        std::fs::copy(&path, out)
+            .with_context(|| format!("copying the key to {}", out.display()))?;
     }
-    println!("verifier key     {}", args.out.as_ref().unwrap_or(&path).display());
+    println!(
+        "verifier key     {}",
+        args.out.as_ref().unwrap_or(&path).display()
+    );
     println!("circuit digest   0x{}", key.digest_hex());
     Ok(())
 }
@@ -107,12 +119,13 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let pi = file.verify(&key)?;
     let elapsed = started.elapsed();
-    println!("verifier key     {} (digest 0x{})", key_path.display(), key.digest_hex());
-    print_claims(&pi);
     println!(
-        "proof verifies   {:.1} ms",
-        elapsed.as_secs_f64() * 1000.0
+        "verifier key     {} (digest 0x{})",
+        key_path.display(),
+        key.digest_hex()
     );
+    print_claims(&pi);
+    println!("proof verifies   {:.1} ms", elapsed.as_secs_f64() * 1000.0);
     if let Some(url) = &args.rpc {
         check_against_node(&client, url, &pi).await?;
         println!(
@@ -155,7 +168,13 @@ async fn check_against_node(
     let mut digests = Vec::new();
     let mut transfers = 0;
     for n in pi.first_batch..=pi.last_batch {
-        let b = call(client, url, "quire_getBatchByNumber", json!([format!("{n:#x}")])).await?;
+        let b = call(
+            client,
+            url,
+            "quire_getBatchByNumber",
+            json!([format!("{n:#x}")]),
+        )
+        .await?;
         ensure!(!b.is_null(), "the node does not know batch {n}");
         let root = |name: &str| -> anyhow::Result<_> {
             let value = field(&b, name)?

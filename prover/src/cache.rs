@@ -82,16 +82,18 @@ impl CircuitCache {
             return Ok(v.clone());
         }
         let path = self.file(shape, "-verifier");
-        let loaded = path
-            .as_deref()
-            .filter(|p| p.exists())
-            .and_then(|p| match std::fs::read(p).map_err(anyhow::Error::from).and_then(|b| BatchVerifier::from_bytes(&b)) {
+        let loaded = path.as_deref().filter(|p| p.exists()).and_then(|p| {
+            match std::fs::read(p)
+                .map_err(anyhow::Error::from)
+                .and_then(|b| BatchVerifier::from_bytes(&b))
+            {
                 Ok(v) if v.shape == shape => Some(v),
                 Ok(_) | Err(_) => {
                     tracing::warn!(path = %p.display(), "ignoring unreadable cached verifier data");
                     None
                 }
-            });
+            }
+        });
         let verifier = match loaded {
             Some(v) => v,
             None => {

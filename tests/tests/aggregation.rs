@@ -16,7 +16,11 @@ async fn send_transfers(url: &str, nonce: u64) {
     for (i, key) in k.iter().take(2).enumerate() {
         let raw = sign(
             key,
-            transfer(nonce, Address::repeat_byte(0x50 + i as u8), U256::from(3u64)),
+            transfer(
+                nonce,
+                Address::repeat_byte(0x50 + i as u8),
+                U256::from(3u64),
+            ),
         );
         let r = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
         assert!(r["result"].is_string(), "{r}");
@@ -68,8 +72,7 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     let StepOutput::Part(mut edited) = agg.run(&Step::Leaf(1)).unwrap() else {
         panic!("a leaf step makes a part")
     };
-    edited.proof.proof.opening_proof.final_poly.coeffs[0].0[0] +=
-        plonky2::field::types::Field::ONE;
+    edited.proof.proof.opening_proof.final_poly.coeffs[0].0[0] += plonky2::field::types::Field::ONE;
     assert!(agg
         .submit("v", &Step::Leaf(1), &StepOutput::Part(edited))
         .is_err());
@@ -78,19 +81,38 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     assert!(rpc(&url, "quire_getAggregateProof", json!(["0x1"])).await["result"].is_null());
 
     // The right outputs are accepted once; a second copy is a harmless duplicate.
-    assert_eq!(agg.submit("w", &Step::Leaf(1), &leaf1).unwrap(), Submitted::Accepted);
-    assert_eq!(agg.submit("w", &Step::Leaf(1), &leaf1).unwrap(), Submitted::Duplicate);
-    assert_eq!(agg.submit("w", &Step::Leaf(2), &leaf2).unwrap(), Submitted::Accepted);
-    let fold = Step::Fold { lo: 1, mid: 1, hi: 2 };
+    assert_eq!(
+        agg.submit("w", &Step::Leaf(1), &leaf1).unwrap(),
+        Submitted::Accepted
+    );
+    assert_eq!(
+        agg.submit("w", &Step::Leaf(1), &leaf1).unwrap(),
+        Submitted::Duplicate
+    );
+    assert_eq!(
+        agg.submit("w", &Step::Leaf(2), &leaf2).unwrap(),
+        Submitted::Accepted
+    );
+    let fold = Step::Fold {
+        lo: 1,
+        mid: 1,
+        hi: 2,
+    };
     assert_eq!(agg.lease("w").unwrap(), Some(fold));
     let folded = agg.run(&fold).unwrap();
     // A fold handed in as the final proof: refused.
     assert!(agg.submit("w", &Step::Wrap(window), &folded).is_err());
-    assert_eq!(agg.submit("w", &fold, &folded).unwrap(), Submitted::Accepted);
+    assert_eq!(
+        agg.submit("w", &fold, &folded).unwrap(),
+        Submitted::Accepted
+    );
     assert_eq!(agg.lease("w").unwrap(), Some(Step::Wrap(window)));
     let wrapped = agg.run(&Step::Wrap(window)).unwrap();
     // Anything handed in for a finished step is ignored.
-    assert_eq!(agg.submit("w", &fold, &wrapped).unwrap(), Submitted::Duplicate);
+    assert_eq!(
+        agg.submit("w", &fold, &wrapped).unwrap(),
+        Submitted::Duplicate
+    );
     assert_eq!(
         agg.submit("w", &Step::Wrap(window), &wrapped).unwrap(),
         Submitted::Accepted
@@ -98,6 +120,9 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     assert_eq!(agg.lease("w").unwrap(), None);
     wait_batch_status(&url, 2, "aggregated", Duration::from_secs(5)).await;
     let fin = rpc(&url, "quire_getAggregateProof", json!(["0x2"])).await["result"].clone();
-    assert_eq!((fin["firstBatch"].clone(), fin["lastBatch"].clone()), (json!(1), json!(2)));
+    assert_eq!(
+        (fin["firstBatch"].clone(), fin["lastBatch"].clone()),
+        (json!(1), json!(2))
+    );
     node.shutdown().await.unwrap();
 }

@@ -220,12 +220,22 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     };
     let out = verify(&["--rpc", &url]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("batches          1..=6"), "{stdout}");
-    assert!(stdout.contains("matches the node's batches 1..=6"), "{stdout}");
+    assert!(
+        stdout.contains("matches the node's batches 1..=6"),
+        "{stdout}"
+    );
     let b6 = rpc(&url, "quire_getBatchByNumber", json!(["0x6"])).await["result"].clone();
     let root6 = b6["stateRoot"].as_str().unwrap().to_string();
-    assert!(stdout.contains(&format!("new state root   {root6}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("new state root   {root6}")),
+        "{stdout}"
+    );
 
     // From a file, and refused once edited.
     let file = dir.path().join("final.json");
@@ -260,7 +270,10 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     let out = verify(&[&file_arg, "--rpc", &other_url]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("state root") || err.contains("batch contents"), "{err}");
+    assert!(
+        err.contains("state root") || err.contains("batch contents"),
+        "{err}"
+    );
     other.shutdown().await.unwrap();
     node.shutdown().await.unwrap();
 }

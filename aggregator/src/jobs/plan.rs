@@ -3,8 +3,9 @@
 //! A window is a run of consecutive sealed batches that ends up under one final proof.
 //! Its steps form the canonical tree ([`crate::public_inputs::split_point`]): a leaf per
 //! batch, a fold per inner node, then the final wrap of the root. The tree depends only on
-//! the window, so a node that restarts (or another machine) recomputes the same steps and,
-//! plonky2 proofs being deterministic here (no zero-knowledge blinding), the same proofs.
+//! the window, so a node that restarts (or another machine) recomputes the same steps,
+//! and the final proof attests the same values (its bytes may differ: plonky2's parallel
+//! proof-of-work search keeps whichever valid nonce it finds first).
 
 use crate::public_inputs::split_point;
 
@@ -134,16 +135,31 @@ mod tests {
             vec![
                 Step::Leaf(1),
                 Step::Leaf(2),
-                Step::Fold { lo: 1, mid: 1, hi: 2 },
+                Step::Fold {
+                    lo: 1,
+                    mid: 1,
+                    hi: 2
+                },
                 Step::Leaf(3),
-                Step::Fold { lo: 1, mid: 2, hi: 3 },
+                Step::Fold {
+                    lo: 1,
+                    mid: 2,
+                    hi: 3
+                },
                 Step::Wrap(w),
             ]
         );
         // 8 batches: 8 leaves, 7 folds, one wrap.
         let s = steps(Window { start: 10, end: 17 });
         assert_eq!(s.len(), 16);
-        assert_eq!(s[14], Step::Fold { lo: 10, mid: 13, hi: 17 });
+        assert_eq!(
+            s[14],
+            Step::Fold {
+                lo: 10,
+                mid: 13,
+                hi: 17
+            }
+        );
     }
 
     #[test]

@@ -143,10 +143,8 @@ impl AggregationPool {
             let Some(end) = plan::close(self.config.window, start, &sealed, now_ms()) else {
                 return Ok(());
             };
-            self.store.update_aggregation(
-                &[(&records::window_key(start), &end.to_be_bytes())],
-                &[],
-            )?;
+            self.store
+                .update_aggregation(&[(&records::window_key(start), &end.to_be_bytes())], &[])?;
             tracing::info!(first = start, last = end, "aggregation window closed");
             self.next_window.store(end + 1, Ordering::SeqCst);
         }
@@ -321,7 +319,10 @@ impl AggregationPool {
                 circuits.aggregator.verify(a)?
             }
             (Step::Fold { .. }, StepOutput::Part(a)) => {
-                ensure!(a.kind == AggregateKind::Fold, "a fold step must return a fold");
+                ensure!(
+                    a.kind == AggregateKind::Fold,
+                    "a fold step must return a fold"
+                );
                 circuits.aggregator.verify(a)?
             }
             (Step::Wrap(_), StepOutput::Final(p)) => circuits.final_verifier().verify(p)?,
@@ -394,7 +395,8 @@ impl JobSource for AggregationPool {
             .and_then(|out| {
                 metrics::histogram!("quire_aggregation_step_seconds", "step" => step.label())
                     .record(started.elapsed().as_secs_f64());
-                self.submit(worker, &step, &out).map_err(anyhow::Error::from)
+                self.submit(worker, &step, &out)
+                    .map_err(anyhow::Error::from)
             });
         if let Err(e) = outcome {
             let _ = self.release(worker, &step);

@@ -394,7 +394,11 @@ impl Store {
 
     /// Writes and deletes aggregation records in one fsynced batch: a record is either
     /// fully there after a crash or not at all.
-    pub fn update_aggregation(&self, puts: &[(&[u8], &[u8])], deletes: &[&[u8]]) -> StoreResult<()> {
+    pub fn update_aggregation(
+        &self,
+        puts: &[(&[u8], &[u8])],
+        deletes: &[&[u8]],
+    ) -> StoreResult<()> {
         let mut b = WriteBatch::default();
         let cf = self.cf(CF_AGGREGATION);
         for (k, v) in puts {
