@@ -23,6 +23,87 @@ struct Args {
     /// FRI rate bits of the final wrap (comma-separated to compare).
     #[arg(long, value_delimiter = ',', default_value = "7")]
     wrap_rate_bits: Vec<usize>,
+    /// Worker counts for the measured latency (leaves and folds of 2, 4, ... batches run
+    /// by that many threads, each step starting as soon as its inputs exist, as in the
+    /// node's pool).
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    workers: Vec<usize>,
+}
+
+/// Runs the leaves and folds of batches `1..=n` (canonical tree) on `workers` threads, each
+/// taking the first step whose inputs are done, as the node's aggregation pool hands them
+/// out. Returns the wall time.
+fn measure_tree(
+    agg: &Aggregator,
+    shape: BatchShape,
+    proofs: &[quire_prover::BatchProof],
+    n: u64,
+    workers: usize,
+) -> anyhow::Result<Duration> {
+    use quire_aggregator::jobs::plan::{steps, Step, Window};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    let todo: Vec<Step> = steps(Window { start: 1, end: n })
+        .into_iter()
+        .filter(|s| !matches!(s, Step::Wrap(_)))
+        .collect();
+    // Outputs by range, and which steps were taken.
+    type Progress = (HashMap<(u64, u64), Aggregate>, Vec<bool>);
+    let done: Mutex<Progress> = Mutex::new((HashMap::new(), vec![false; todo.len()]));
+    let started = Instant::now();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            handles.push(scope.spawn(|| -> anyhow::Result<()> {
+                loop {
+                    let job = {
+                        let mut g = done.lock().expect("lock");
+                        if g.0.contains_key(&(1, n)) {
+                            return Ok(());
+                        }
+                        let ready = todo.iter().enumerate().find(|(i, s)| {
+                            !g.1[*i]
+                                && match **s {
+                                    Step::Fold { lo, mid, hi } => {
+                                        g.0.contains_key(&(lo, mid))
+                                            && g.0.contains_key(&(mid + 1, hi))
+                                    }
+                                    _ => true,
+                                }
+                        });
+                        match ready {
+                            Some((i, s)) => {
+                                g.1[i] = true;
+                                let inputs = match *s {
+                                    Step::Fold { lo, mid, hi } => {
+                                        Some((g.0[&(lo, mid)].clone(), g.0[&(mid + 1, hi)].clone()))
+                                    }
+                                    _ => None,
+                                };
+                                Some((*s, inputs))
+                            }
+                            None => None,
+                        }
+                    };
+                    let Some((step, inputs)) = job else {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    };
+                    let out = match (step, inputs) {
+                        (Step::Leaf(b), _) => agg.wrap(shape, &proofs[(b - 1) as usize])?,
+                        (_, Some((l, r))) => agg.fold(&l, &r)?,
+                        _ => anyhow::bail!("unexpected step"),
+                    };
+                    done.lock().expect("lock").0.insert(step.range(), out);
+                }
+            }));
+        }
+        for h in handles {
+            h.join().map_err(|_| anyhow::anyhow!("worker panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(started.elapsed())
 }
 
 const BASE_FEE: u64 = 1_000_000_000;
@@ -62,6 +143,7 @@ fn main() -> anyhow::Result<()> {
     }
     tree.commit();
     let mut leaves: Vec<Aggregate> = Vec::new();
+    let mut batch_proofs = Vec::new();
     let mut leaf_times = Vec::new();
     for n in 1..=args.batches {
         let mut b = WitnessBuilder::new(tree.leaves(), 16, n, BASE_FEE, fr)?;
@@ -87,6 +169,7 @@ fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         leaves.push(agg.wrap(shape, &proof)?);
         leaf_times.push(started.elapsed());
+        batch_proofs.push(proof);
     }
 
     // Fold along the canonical tree, level by level, timing every fold.
@@ -136,18 +219,20 @@ fn main() -> anyhow::Result<()> {
         top.proof.to_bytes().len(),
         ms(fold_verify)
     );
-    for w in [1u64, 2, 4, 8] {
-        // Each level's folds spread over w workers; leaves likewise.
-        let mut n = args.batches;
-        let mut latency = median(leaf_times.clone()).as_secs_f64() * n.div_ceil(w) as f64;
-        while n > 1 {
-            latency += fold.as_secs_f64() * (n / 2).div_ceil(w) as f64;
-            n = n.div_ceil(2);
+    let mut sizes = vec![];
+    let mut n = 2;
+    while n <= args.batches {
+        sizes.push(n);
+        n *= 2;
+    }
+    for n in sizes {
+        for &w in &args.workers {
+            let t = measure_tree(&agg, shape, &batch_proofs, n, w)?;
+            println!(
+                "measured: {n} batches, {w} workers: leaves + folds {:.1} s",
+                t.as_secs_f64()
+            );
         }
-        println!(
-            "model: {} batches, {} workers: leaves + folds {:.1} s",
-            args.batches, w, latency
-        );
     }
     for rate_bits in &args.wrap_rate_bits {
         let t = Instant::now();
