@@ -17,7 +17,8 @@ use crate::{EXT, F};
 
 /// The source code that defines the aggregation circuits (with the batch circuit's
 /// fingerprint, it names the verifier key file).
-const AGGREGATOR_SOURCES: [&str; 6] = [
+const AGGREGATOR_SOURCES: [&str; 7] = [
+    include_str!("aggregator.rs"),
     include_str!("common.rs"),
     include_str!("child.rs"),
     include_str!("leaf.rs"),
@@ -29,6 +30,8 @@ const AGGREGATOR_SOURCES: [&str; 6] = [
 /// A short hash of the aggregation circuits' and the batch circuit's sources.
 pub fn aggregation_fingerprint() -> String {
     let mut all = circuit_fingerprint().into_bytes();
+    // The leaves are built for exactly these batch shapes.
+    all.extend_from_slice(format!("{:?}", shapes::STANDARD).as_bytes());
     for src in AGGREGATOR_SOURCES {
         all.extend_from_slice(src.as_bytes());
     }
@@ -59,8 +62,14 @@ impl FinalVerifier {
 
     /// Reads a key file.
     pub fn from_bytes(bytes: Vec<u8>) -> anyhow::Result<Self> {
-        let data = VerifierCircuitData::from_bytes(bytes, &DefaultGateSerializer)
-            .map_err(|e| anyhow!("not a verifier key: {e:?}"))?;
+        let data: VerifierCircuitData<F, KeccakWrapConfig, EXT> =
+            VerifierCircuitData::from_bytes(bytes, &DefaultGateSerializer)
+                .map_err(|e| anyhow!("not a verifier key: {e:?}"))?;
+        anyhow::ensure!(
+            data.common.num_public_inputs == crate::public_inputs::AGGREGATE_INPUTS,
+            "not a final verifier key: {} public inputs",
+            data.common.num_public_inputs
+        );
         Ok(Self { data })
     }
 
@@ -109,8 +118,17 @@ impl AggregationCircuits {
         let circuits = Self { aggregator, wrap };
         if let Some(dir) = cache.dir() {
             let path = final_verifier_path(dir);
-            if !path.exists() {
-                write_atomically(&path, &circuits.final_verifier().to_bytes()?)?;
+            let written = FinalVerifier::read(&path)
+                .map(|k| k.data.verifier_only == circuits.wrap.data.verifier_only)
+                .unwrap_or(false);
+            if !written {
+                if let Err(e) = circuits
+                    .final_verifier()
+                    .to_bytes()
+                    .and_then(|b| write_atomically(&path, &b))
+                {
+                    tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "could not write the final verifier key");
+                }
             }
         }
         tracing::info!(

@@ -40,6 +40,20 @@ pub fn pad_to_common(b: &mut Builder, common: &CommonCircuitData<F, EXT>) {
 /// 2^[`DEGREE_BITS`], since building adds rows for constants and public inputs.
 pub const PADDED_GATES: usize = (1 << DEGREE_BITS) - 256;
 
+/// Runs a plonky2 prover, turning its panics (it panics on a witness that does not fit
+/// the circuit) into errors, so a bad input costs a worker a job, not its thread.
+pub fn prove_catching<T>(
+    what: &str,
+    prove: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(prove)) {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!(
+            "the prover panicked while {what}: witness inconsistent"
+        )),
+    }
+}
+
 /// The common data of aggregation circuits, built the way plonky2's own cyclic-recursion
 /// tests do: a circuit that verifies a proof of a circuit that verifies a proof uses every
 /// gate a recursive verifier needs; padded to [`DEGREE_BITS`].

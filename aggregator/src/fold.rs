@@ -131,6 +131,6 @@ impl FoldCircuit {
                 .set(&mut pw, &t.verifier, kind, &self.data.verifier_only)?;
         }
         pw.set_verifier_data_target(&self.own, &self.data.verifier_only)?;
-        self.data.prove(pw).context("folding")
+        crate::common::prove_catching("folding", || self.data.prove(pw).context("folding"))
     }
 }

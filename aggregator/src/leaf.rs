@@ -87,8 +87,10 @@ impl LeafCircuit {
     pub fn prove(&self, proof: &BatchProof) -> anyhow::Result<AggregateProof> {
         let mut pw = PartialWitness::new();
         pw.set_proof_with_pis_target(&self.batch_proof, proof)?;
-        let p: ProofWithPublicInputs<F, C, EXT> =
-            self.data.prove(pw).context("wrapping a batch proof")?;
-        Ok(p)
+        crate::common::prove_catching("wrapping a batch proof", || {
+            let p: ProofWithPublicInputs<F, C, EXT> =
+                self.data.prove(pw).context("wrapping a batch proof")?;
+            Ok(p)
+        })
     }
 }

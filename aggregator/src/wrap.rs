@@ -126,7 +126,9 @@ impl WrapCircuit {
             kind,
             &aggregator.fold.data.verifier_only,
         )?;
-        self.data.prove(pw).context("wrapping the aggregate")
+        crate::common::prove_catching("wrapping", || {
+            self.data.prove(pw).context("wrapping the aggregate")
+        })
     }
 
     /// Verifies a final proof and returns what it proves.

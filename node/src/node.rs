@@ -106,6 +106,9 @@ impl NodeHandle {
             }
         };
         let workers = config.proving.worker_count();
+        if aggregation.is_some() && workers == 0 {
+            tracing::warn!("aggregation is enabled but no in-process prover runs: nothing will be aggregated (remote provers take batch jobs only)");
+        }
         if let Some(agg) = aggregation.as_ref().filter(|_| workers > 0) {
             agg.start_building();
         }

@@ -36,6 +36,9 @@ pub struct VerifyArgs {
     /// The pinned verifier key (default: the one in `--circuits`, built there if absent).
     #[arg(long)]
     pub verifier_key: Option<PathBuf>,
+    /// The circuit digest the key must have (hex, as `quire verifier-key` prints it).
+    #[arg(long)]
+    pub key_digest: Option<String>,
     /// Circuit cache directory.
     #[arg(
         long,
@@ -116,9 +119,25 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         }
         (None, None) => bail!("give a final proof file or --rpc URL"),
     };
+    if let Some(want) = &args.key_digest {
+        ensure!(
+            want.trim_start_matches("0x")
+                .eq_ignore_ascii_case(&key.digest_hex()),
+            "the verifier key's digest is 0x{}, not the pinned {want}",
+            key.digest_hex()
+        );
+    }
     let started = Instant::now();
     let pi = file.verify(&key)?;
     let elapsed = started.elapsed();
+    if let (None, Some(n)) = (&args.file, args.batch) {
+        ensure!(
+            pi.first_batch <= n && n <= pi.last_batch,
+            "the node answered with a proof of batches {}..={}, not one covering batch {n}",
+            pi.first_batch,
+            pi.last_batch
+        );
+    }
     println!(
         "verifier key     {} (digest 0x{})",
         key_path.display(),
@@ -129,7 +148,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.rpc {
         check_against_node(&client, url, &pi).await?;
         println!(
-            "matches the node's batches {}..={}: roots, transaction commitments, fees",
+            "matches the node's batches {}..={}: chained roots, transaction commitments, fees",
             pi.first_batch, pi.last_batch
         );
     }
@@ -166,7 +185,8 @@ async fn check_against_node(
     pi: &AggregatePublicInputs,
 ) -> anyhow::Result<()> {
     let mut digests = Vec::new();
-    let mut transfers = 0;
+    let mut transfers: u64 = 0;
+    let mut previous_root = None;
     for n in pi.first_batch..=pi.last_batch {
         let b = call(
             client,
@@ -182,6 +202,16 @@ async fn check_against_node(
                 .with_context(|| format!("batch {n}: {name}"))?;
             b256_to_digest(&value).ok_or_else(|| anyhow!("batch {n}: {name} is not a digest"))
         };
+        // The node's batches must chain too, so that the proof's two end roots speak for
+        // every batch in between.
+        if let Some(prev) = previous_root {
+            ensure!(
+                root("prevStateRoot")? == prev,
+                "the node's batch {n} does not start where batch {} ends",
+                n - 1
+            );
+        }
+        previous_root = Some(root("stateRoot")?);
         if n == pi.first_batch {
             ensure!(
                 root("prevStateRoot")? == pi.prev_root,
@@ -203,7 +233,9 @@ async fn check_against_node(
                 .parse()
                 .with_context(|| format!("batch {n}: feeRecipient"))?,
         };
-        transfers += fields.tx_count;
+        transfers = transfers
+            .checked_add(fields.tx_count)
+            .ok_or_else(|| anyhow!("the node's transfer counts overflow"))?;
         digests.push(fields.digest());
     }
     ensure!(

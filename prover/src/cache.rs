@@ -111,7 +111,10 @@ impl CircuitCache {
                     },
                 };
                 if let Some(p) = &path {
-                    write_atomically(p, &verifier.to_bytes()?)?;
+                    // A read-only cache directory costs a rebuild next start, nothing more.
+                    if let Err(e) = verifier.to_bytes().and_then(|b| write_atomically(p, &b)) {
+                        tracing::warn!(path = %p.display(), error = %format!("{e:#}"), "could not cache verifier data");
+                    }
                 }
                 verifier
             }
@@ -168,7 +171,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        // On disk before the rename makes it visible: a power cut never leaves a
+        // truncated file under the final name.
+        f.sync_all()
+    };
+    write().with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use quire_aggregator::jobs::{final_proof, latest_final_proof, FinalProofFile};
+use quire_aggregator::jobs::{final_proof, is_aggregated, latest_final_proof, FinalProofFile};
 use quire_primitives::{BatchHeader, BatchStatus};
 use quire_prover::pool::{proving_status, ProvingStatus};
 use quire_sequencer::Sequencer;
@@ -152,7 +152,7 @@ impl QuireApiServer for QuireRpc {
         let fees = store.block(header.first_block).map_err(store_error)?;
         let mut view = BatchView::from(header);
         view.status = status.into();
-        if status == ProvingStatus::Proven && final_proof(store, n).map_err(internal)?.is_some() {
+        if status == ProvingStatus::Proven && is_aggregated(store, n).map_err(internal)? {
             view.status = BatchState::Aggregated;
         }
         if let Some(block) = fees {

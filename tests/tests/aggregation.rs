@@ -59,9 +59,14 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
 
     let window = Window { start: 1, end: 2 };
     assert_eq!(agg.lease("w").unwrap(), Some(Step::Leaf(1)));
+    // A step that failed is held back for a while, and the next one is handed out.
+    agg.defer("w", &Step::Leaf(1), Duration::from_millis(1_500))
+        .unwrap();
     assert_eq!(agg.lease("w").unwrap(), Some(Step::Leaf(2)));
     // Both leaves are held; their fold waits for them.
     assert_eq!(agg.lease("w").unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(1_600)).await;
+    assert_eq!(agg.lease("w").unwrap(), Some(Step::Leaf(1)));
     let leaf1 = agg.run(&Step::Leaf(1)).unwrap();
     let leaf2 = agg.run(&Step::Leaf(2)).unwrap();
 
@@ -93,6 +98,11 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
         agg.submit("w", &Step::Leaf(2), &leaf2).unwrap(),
         Submitted::Accepted
     );
+    // A valid final proof of part of the window (batch 1 alone) is not the window's.
+    let part = Step::Wrap(Window { start: 1, end: 1 });
+    let partial = agg.run(&part).unwrap();
+    assert!(agg.submit("w", &part, &partial).is_err());
+    assert_eq!(batch_status(&url, 1).await, "proven");
     let fold = Step::Fold {
         lo: 1,
         mid: 1,

@@ -51,6 +51,9 @@ fn now_ms() -> u64 {
 /// Windows read per scan.
 const SCAN: usize = 64;
 
+/// How long a step that failed waits before a worker tries it again.
+const RETRY_FAILED: Duration = Duration::from_secs(60);
+
 /// The pool.
 pub struct AggregationPool {
     store: Arc<Store>,
@@ -223,6 +226,20 @@ impl AggregationPool {
         Ok(chosen)
     }
 
+    /// Keeps a failed step from being leased again for `delay`.
+    pub fn defer(&self, worker: &str, step: &Step, delay: Duration) -> anyhow::Result<()> {
+        let _guard = self.lock.lock();
+        let lease = StepLease {
+            worker: format!("{worker} (failed)"),
+            deadline_ms: now_ms() + delay.as_millis() as u64,
+        };
+        self.store.update_aggregation(
+            &[(&records::lease_key(step), &serde_json::to_vec(&lease)?)],
+            &[],
+        )?;
+        Ok(())
+    }
+
     /// Gives a step back.
     pub fn release(&self, worker: &str, step: &Step) -> anyhow::Result<()> {
         let _guard = self.lock.lock();
@@ -344,6 +361,17 @@ impl AggregationPool {
         step: &Step,
         output: &StepOutput,
     ) -> Result<Submitted, SubmitError> {
+        // Only the steps of a closed window's canonical tree exist: a wrap of part of a
+        // window must not pass for the window's final proof.
+        let (first, _) = step.range();
+        let canonical = window_of(&self.store, first)
+            .map_err(SubmitError::Invalid)?
+            .is_some_and(|w| plan::steps(w).contains(step));
+        if !canonical {
+            return Err(SubmitError::Invalid(anyhow!(
+                "{step} is not a step of a closed aggregation window"
+            )));
+        }
         let key = records::output_key(step);
         if self.exists(&key)? {
             return Ok(Submitted::Duplicate);
@@ -399,7 +427,9 @@ impl JobSource for AggregationPool {
                     .map_err(anyhow::Error::from)
             });
         if let Err(e) = outcome {
-            let _ = self.release(worker, &step);
+            // Hold the step back for a while rather than releasing it: a step that keeps
+            // failing must not stop every other step (and window) behind it.
+            let _ = self.defer(worker, &step, RETRY_FAILED);
             return Err(e);
         }
         Ok(true)
@@ -421,10 +451,19 @@ pub fn final_proof(store: &Store, n: u64) -> anyhow::Result<Option<FinalProofFil
     let Some(w) = window_of(store, n)? else {
         return Ok(None);
     };
-    store
+    let file: Option<FinalProofFile> = store
         .aggregation(&records::final_key(w.start))?
         .map(|v| serde_json::from_slice(&v).context("stored final proof does not decode"))
-        .transpose()
+        .transpose()?;
+    Ok(file.filter(|f| f.first_batch <= n && n <= f.last_batch))
+}
+
+/// Whether a final proof covering batch `n` is accepted (what RPC's `aggregated` says).
+pub fn is_aggregated(store: &Store, n: u64) -> anyhow::Result<bool> {
+    Ok(match window_of(store, n)? {
+        Some(w) => store.aggregation(&records::final_key(w.start))?.is_some(),
+        None => false,
+    })
 }
 
 /// The newest accepted final proof.
