@@ -106,10 +106,12 @@ impl NodeHandle {
             }
         };
         let workers = config.proving.worker_count();
-        if aggregation.is_some() && workers == 0 {
-            tracing::warn!("aggregation is enabled but no in-process prover runs: nothing will be aggregated (remote provers take batch jobs only)");
+        let remote = config.proving.token.is_some();
+        if aggregation.is_some() && workers == 0 && !remote {
+            tracing::warn!("aggregation is enabled but no prover can run it (no in-process workers, no prover token): nothing will be aggregated");
         }
-        if let Some(agg) = aggregation.as_ref().filter(|_| workers > 0) {
+        // The node checks every step's output, so it needs the circuits whoever proves.
+        if let Some(agg) = aggregation.as_ref().filter(|_| workers > 0 || remote) {
             agg.start_building();
         }
         pool.start_workers(
@@ -122,7 +124,11 @@ impl NodeHandle {
             .proving
             .token
             .clone()
-            .map(|token| (pool.clone(), token));
+            .map(|token| quire_rpc::ProverAccess {
+                pool: pool.clone(),
+                aggregation: aggregation.clone(),
+                token,
+            });
         let (rpc_addr, rpc) = match quire_rpc::start(sequencer.clone(), &config.rpc, prover_access)
             .await
         {

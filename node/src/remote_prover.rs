@@ -1,12 +1,15 @@
 //! `quire prover --node URL`: a prover on this or another machine. It leases batch jobs
-//! over the node's `prover_*` RPC (with the node's token), proves them with its own cached
-//! circuits, and hands the proofs in; the node verifies each one before accepting it.
+//! (and, with `--aggregate`, aggregation steps first) over the node's `prover_*` RPC (with
+//! the node's token), proves them with its own cached circuits, and hands the proofs in;
+//! the node verifies each one before accepting it.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use quire_aggregator::circuits::AggregationCircuits;
+use quire_aggregator::jobs::{run_step, StepJob};
 use quire_prover::cache::CircuitCache;
 use quire_prover::pool::prove_witness;
 use quire_rpc::prover::{LeasedJob, UNAUTHORIZED};
@@ -34,6 +37,48 @@ pub struct ProverArgs {
     /// Milliseconds between looks for work when idle.
     #[arg(long, default_value_t = 500)]
     pub poll_ms: u64,
+    /// Also take aggregation steps (leaf, fold, final wrap). Builds every aggregation
+    /// circuit at start (about 20 s, a minute the first time; ~2.4 GB of memory).
+    #[arg(long)]
+    pub aggregate: bool,
+}
+
+/// Leases one aggregation step, runs it and hands it in; `Ok(false)` when there is none.
+async fn aggregation_step(
+    client: &reqwest::Client,
+    args: &ProverArgs,
+    name: &str,
+    cache: &Arc<CircuitCache>,
+    circuits: &Arc<AggregationCircuits>,
+) -> anyhow::Result<bool> {
+    let leased = call(
+        client,
+        &args.node,
+        "prover_leaseStep",
+        json!([args.token, name]),
+    )
+    .await?;
+    if leased.is_null() {
+        return Ok(false);
+    }
+    let job: StepJob = serde_json::from_value(leased).context("malformed aggregation step")?;
+    let step = job.step;
+    let (cache, circuits, worker) = (cache.clone(), circuits.clone(), name.to_string());
+    let result = tokio::task::spawn_blocking(move || {
+        run_step(&circuits, &cache, &job).and_then(|out| out.encode(&worker))
+    })
+    .await
+    .context("prover thread panicked")?
+    .with_context(|| format!("running the {step}"))?;
+    let answer = call(
+        client,
+        &args.node,
+        "prover_submitStep",
+        json!([args.token, name, step, result]),
+    )
+    .await?;
+    println!("{step}: {}", answer.as_str().unwrap_or("?"));
+    Ok(true)
 }
 
 pub(crate) async fn call(
@@ -70,8 +115,28 @@ pub async fn run(args: ProverArgs) -> anyhow::Result<()> {
     let cache = Arc::new(CircuitCache::new(Some(args.circuits.clone())));
     let client = reqwest::Client::new();
     tracing::info!(node = %args.node, worker = %name, "prover running");
+    let circuits: Arc<OnceLock<Arc<AggregationCircuits>>> = Arc::new(OnceLock::new());
+    if args.aggregate {
+        let (cache, circuits) = (cache.clone(), circuits.clone());
+        std::thread::spawn(move || match AggregationCircuits::build_standard(&cache) {
+            Ok(c) => {
+                let _ = circuits.set(Arc::new(c));
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot build the aggregation circuits; proving batches only")
+            }
+        });
+    }
     let work = async {
         loop {
+            if let Some(c) = circuits.get() {
+                match aggregation_step(&client, &args, &name, &cache, c).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) if e.to_string().contains("token") => return Err(e),
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "aggregation step failed"),
+                }
+            }
             let leased = match call(
                 &client,
                 &args.node,

@@ -53,12 +53,23 @@ impl Default for RpcConfig {
     }
 }
 
-/// The prover pool and the token remote provers must present; without it the `prover_*`
-/// methods are not served.
-pub type ProverAccess = Option<(Arc<quire_prover::pool::ProverPool>, String)>;
+/// The pools remote provers work for and the token they must present; without it the
+/// `prover_*` methods are not served.
+pub struct ProverAccess {
+    /// Batch proving jobs.
+    pub pool: Arc<quire_prover::pool::ProverPool>,
+    /// Aggregation steps, if the node aggregates.
+    pub aggregation: Option<Arc<quire_aggregator::jobs::AggregationPool>>,
+    /// The token.
+    pub token: String,
+}
 
 /// Every method quire serves, in one module.
-pub fn module(seq: Arc<Sequencer>, config: &RpcConfig, prover: ProverAccess) -> RpcModule<()> {
+pub fn module(
+    seq: Arc<Sequencer>,
+    config: &RpcConfig,
+    prover: Option<ProverAccess>,
+) -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
         .merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks).into_rpc())
@@ -72,10 +83,10 @@ pub fn module(seq: Arc<Sequencer>, config: &RpcConfig, prover: ProverAccess) -> 
     module
         .merge(QuireRpc::new(seq).into_rpc())
         .expect("no duplicate quire methods");
-    if let Some((pool, token)) = prover {
+    if let Some(access) = prover {
         use prover::ProverApiServer;
         module
-            .merge(prover::ProverRpc::new(pool, token).into_rpc())
+            .merge(prover::ProverRpc::new(access).into_rpc())
             .expect("no duplicate prover methods");
     }
     module
@@ -85,7 +96,7 @@ pub fn module(seq: Arc<Sequencer>, config: &RpcConfig, prover: ProverAccess) -> 
 pub async fn start(
     seq: Arc<Sequencer>,
     config: &RpcConfig,
-    prover: ProverAccess,
+    prover: Option<ProverAccess>,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let cors = tower_http::cors::CorsLayer::new()
         .allow_methods([

@@ -1,7 +1,8 @@
 //! `prover_*`: the API remote provers (`quire prover --node URL`) lease jobs and hand in
-//! proofs through. Served only when the node has a prover token; every call carries it.
-//! Both methods run on blocking threads: a lease replays the batch into a witness, and a
-//! submission verifies a proof (building the circuit on first use).
+//! proofs through: batch jobs (`lease`/`submit`) and aggregation steps
+//! (`leaseStep`/`submitStep`). Served only when the node has a prover token; every call
+//! carries it. All methods run on blocking threads: a lease replays the batch into a
+//! witness or reads a step's inputs, and a submission verifies a proof.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use alloy_primitives::U64;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
-use quire_prover::pool::{ProverPool, Submitted};
+use quire_aggregator::jobs::{AggregationPool, Step, StepJob, StepResult};
+use quire_prover::pool::{ProverPool, SubmitError, Submitted};
 use quire_prover::proof_file::BatchProofFile;
 use quire_prover::witness::BatchWitness;
 use serde::{Deserialize, Serialize};
@@ -40,18 +42,36 @@ pub trait ProverApi {
     /// Hands in a proof: `"accepted"`, or `"duplicate"` if the batch was already proven.
     #[method(name = "submit", blocking)]
     fn submit(&self, token: String, worker: String, proof: BatchProofFile) -> RpcResult<String>;
+    /// Leases a ready aggregation step with its inputs; `null` when there is none (or the
+    /// node does not aggregate, or its circuits are still being built).
+    #[method(name = "leaseStep", blocking)]
+    fn lease_step(&self, token: String, worker: String) -> RpcResult<Option<StepJob>>;
+    /// Hands in a step's output: `"accepted"` or `"duplicate"`.
+    #[method(name = "submitStep", blocking)]
+    fn submit_step(
+        &self,
+        token: String,
+        worker: String,
+        step: Step,
+        result: StepResult,
+    ) -> RpcResult<String>;
 }
 
 /// Implementation of [`ProverApiServer`].
 pub struct ProverRpc {
     pool: Arc<ProverPool>,
+    aggregation: Option<Arc<AggregationPool>>,
     token: String,
 }
 
 impl ProverRpc {
-    /// Serves `pool` to callers that present `token`.
-    pub fn new(pool: Arc<ProverPool>, token: String) -> Self {
-        Self { pool, token }
+    /// Serves the pools to callers that present the token.
+    pub fn new(access: crate::ProverAccess) -> Self {
+        Self {
+            pool: access.pool,
+            aggregation: access.aggregation,
+            token: access.token,
+        }
     }
 
     fn authorize(&self, token: &str) -> Result<(), ErrorObjectOwned> {
@@ -94,14 +114,50 @@ impl ProverApiServer for ProverRpc {
 
     fn submit(&self, token: String, worker: String, proof: BatchProofFile) -> RpcResult<String> {
         self.authorize(&token)?;
-        match self.pool.submit(&worker, &proof) {
-            Ok(Submitted::Accepted) => Ok("accepted".into()),
-            Ok(Submitted::Duplicate) => Ok("duplicate".into()),
-            Err(e) => Err(ErrorObjectOwned::owned(
-                PROOF_REFUSED,
-                e.to_string(),
+        answer(self.pool.submit(&worker, &proof))
+    }
+
+    fn lease_step(&self, token: String, worker: String) -> RpcResult<Option<StepJob>> {
+        self.authorize(&token)?;
+        let Some(aggregation) = &self.aggregation else {
+            return Ok(None);
+        };
+        aggregation.lease_job(&worker).map_err(|e| {
+            ErrorObjectOwned::owned(
+                crate::errors::INTERNAL,
+                format!("cannot lease an aggregation step: {e:#}"),
                 None::<()>,
-            )),
-        }
+            )
+        })
+    }
+
+    fn submit_step(
+        &self,
+        token: String,
+        worker: String,
+        step: Step,
+        result: StepResult,
+    ) -> RpcResult<String> {
+        self.authorize(&token)?;
+        let Some(aggregation) = &self.aggregation else {
+            return Err(ErrorObjectOwned::owned(
+                PROOF_REFUSED,
+                "this node does not aggregate",
+                None::<()>,
+            ));
+        };
+        answer(aggregation.submit_result(&worker, &step, &result))
+    }
+}
+
+fn answer(outcome: Result<Submitted, SubmitError>) -> RpcResult<String> {
+    match outcome {
+        Ok(Submitted::Accepted) => Ok("accepted".into()),
+        Ok(Submitted::Duplicate) => Ok("duplicate".into()),
+        Err(e) => Err(ErrorObjectOwned::owned(
+            PROOF_REFUSED,
+            e.to_string(),
+            None::<()>,
+        )),
     }
 }

@@ -277,3 +277,81 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     other.shutdown().await.unwrap();
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remote_prover_takes_aggregation_steps_too() {
+    use quire_aggregator::jobs::records::PartRecord;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 2;
+    // No in-process worker: everything is proven by the remote prover.
+    cfg.proving.workers = Some(0);
+    cfg.proving.token = Some(TOKEN.into());
+    cfg.proving.circuits_dir = Some(shared_circuits_dir());
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 2;
+    cfg.aggregation.window_secs = 3_600;
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+
+    // A wrong token, and a garbage step output, are refused.
+    let r = rpc(
+        &url,
+        "prover_leaseStep",
+        json!(["wrong-token-0123456789", "x"]),
+    )
+    .await;
+    assert_eq!(r["error"]["code"], json!(-32001), "{r}");
+    let garbage = json!({"part": {"leaf_shape": null, "worker": "x", "proof": "00"}});
+    let r = rpc(
+        &url,
+        "prover_submitStep",
+        json!([TOKEN, "x", {"leaf": 1}, garbage]),
+    )
+    .await;
+    assert_eq!(r["error"]["code"], json!(-32002), "{r}");
+
+    let mut remote = std::process::Command::new(quire_binary())
+        .args([
+            "prover",
+            "--node",
+            &url,
+            "--token",
+            TOKEN,
+            "--name",
+            "remote-agg",
+            "--poll-ms",
+            "50",
+            "--aggregate",
+        ])
+        .arg("--circuits")
+        .arg(shared_circuits_dir())
+        .env("QUIRE_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for nonce in 0..2u64 {
+        fill_batch(&url, nonce).await;
+    }
+    for n in 1..=2 {
+        wait_batch_status(&url, n, "aggregated", Duration::from_secs(600)).await;
+    }
+    let _ = remote.kill();
+    let _ = remote.wait();
+    let parts = node
+        .sequencer
+        .store()
+        .aggregation_from(b"P", b"P", usize::MAX)
+        .unwrap();
+    assert_eq!(parts.len(), 3, "two leaves and their fold");
+    for (_, v) in parts {
+        let record: PartRecord = serde_json::from_slice(&v).unwrap();
+        assert_eq!(record.worker, "remote-agg");
+    }
+    let fin = rpc(&url, "quire_getAggregateProof", json!([])).await["result"].clone();
+    assert_eq!(
+        (fin["firstBatch"].clone(), fin["lastBatch"].clone()),
+        (json!(1), json!(2))
+    );
+    node.shutdown().await.unwrap();
+}

@@ -7,7 +7,7 @@ pub mod records;
 
 pub use plan::{Step, Window, WindowRule};
 pub use pool::{
-    final_proof, is_aggregated, latest_final_proof, window_of, AggregationConfig, AggregationPool,
-    StepOutput,
+    final_proof, is_aggregated, latest_final_proof, run_step, window_of, AggregationConfig,
+    AggregationPool, StepJob, StepOutput, StepResult,
 };
 pub use records::FinalProofFile;

@@ -10,7 +10,9 @@
 use crate::public_inputs::split_point;
 
 /// Batches `start..=end` under one final proof.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Window {
     /// First batch.
     pub start: u64,
@@ -19,7 +21,8 @@ pub struct Window {
 }
 
 /// One aggregation step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum Step {
     /// Wrap batch `n`'s accepted proof as an aggregate of one batch.
     Leaf(u64),

@@ -15,8 +15,10 @@ use parking_lot::Mutex;
 use quire_primitives::BatchStatus;
 use quire_prover::cache::CircuitCache;
 use quire_prover::pool::{AcceptedProof, JobSource, SubmitError, Submitted, LOCAL_WORKER_PREFIX};
+use quire_prover::proof_file::BatchProofFile;
 use quire_prover::{BatchProof, BatchPublicInputs, BatchShape};
 use quire_sequencer::storage::{Store, StoreError};
+use serde::{Deserialize, Serialize};
 
 use super::plan::{self, Step, Window, WindowRule};
 use super::records::{self, FinalProofFile, PartRecord, StepLease};
@@ -40,6 +42,69 @@ pub enum StepOutput {
     Part(Aggregate),
     /// The final proof.
     Final(WrapProof),
+}
+
+impl StepOutput {
+    /// The wire form a remote worker hands in.
+    pub fn encode(&self, worker: &str) -> anyhow::Result<StepResult> {
+        Ok(match self {
+            StepOutput::Part(a) => StepResult::Part(PartRecord::new(a, worker)),
+            StepOutput::Final(p) => StepResult::Final(FinalProofFile::new(
+                p,
+                &AggregatePublicInputs::from_elements(&p.public_inputs)?,
+            )),
+        })
+    }
+}
+
+/// A step with everything needed to run it: what a remote worker is sent.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepJob {
+    /// The step.
+    pub step: Step,
+    /// For a leaf: the batch's accepted proof.
+    pub batch_proof: Option<BatchProofFile>,
+    /// For a fold: the left and right aggregates; for the wrap: the window's root.
+    pub parts: Vec<PartRecord>,
+}
+
+/// A step's output on the wire.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StepResult {
+    /// A leaf or fold aggregate.
+    Part(PartRecord),
+    /// The final proof.
+    Final(FinalProofFile),
+}
+
+/// Runs a step from its inputs: what every worker does, in the node or in `quire prover`.
+pub fn run_step(
+    circuits: &AggregationCircuits,
+    cache: &CircuitCache,
+    job: &StepJob,
+) -> anyhow::Result<StepOutput> {
+    let common = &circuits.aggregator.common;
+    let part = |i: usize| -> anyhow::Result<Aggregate> {
+        job.parts
+            .get(i)
+            .ok_or_else(|| anyhow!("the {} is missing an input", job.step))?
+            .aggregate(common)
+    };
+    Ok(match job.step {
+        Step::Leaf(_) => {
+            let file = job
+                .batch_proof
+                .as_ref()
+                .ok_or_else(|| anyhow!("a leaf needs its batch proof"))?;
+            let verifier = cache.verifier(file.shape)?;
+            let proof = file.decode(&verifier.data.common)?;
+            StepOutput::Part(circuits.aggregator.wrap(file.shape, &proof)?)
+        }
+        Step::Fold { .. } => StepOutput::Part(circuits.aggregator.fold(&part(0)?, &part(1)?)?),
+        Step::Wrap(_) => StepOutput::Final(circuits.wrap.prove(&circuits.aggregator, &part(0)?)?),
+    })
 }
 
 fn now_ms() -> u64 {
@@ -260,12 +325,8 @@ impl AggregationPool {
 
     /// The stored aggregate of `lo..=hi`.
     fn part(&self, lo: u64, hi: u64) -> anyhow::Result<Aggregate> {
-        let bytes = self
-            .store
-            .aggregation(&records::part_key(lo, hi))?
-            .ok_or_else(|| anyhow!("no aggregate of batches {lo}..={hi}"))?;
-        let record: PartRecord = serde_json::from_slice(&bytes)?;
-        record.aggregate(&self.circuits_or_err()?.aggregator.common)
+        self.part_record(lo, hi)?
+            .aggregate(&self.circuits_or_err()?.aggregator.common)
     }
 
     /// Batch `n`'s accepted proof, with its shape and public inputs.
@@ -281,25 +342,86 @@ impl AggregationPool {
         Ok((accepted.file.shape, proof, pi))
     }
 
+    /// The stored record of the aggregate of `lo..=hi`.
+    fn part_record(&self, lo: u64, hi: u64) -> anyhow::Result<PartRecord> {
+        let bytes = self
+            .store
+            .aggregation(&records::part_key(lo, hi))?
+            .ok_or_else(|| anyhow!("no aggregate of batches {lo}..={hi}"))?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    /// A step with its stored inputs.
+    pub fn job(&self, step: &Step) -> anyhow::Result<StepJob> {
+        let (batch_proof, parts) = match *step {
+            Step::Leaf(n) => {
+                let bytes = self
+                    .store
+                    .batch_proof(n)?
+                    .ok_or_else(|| anyhow!("batch {n} has no accepted proof"))?;
+                let accepted: AcceptedProof = serde_json::from_slice(&bytes)?;
+                (Some(accepted.file), Vec::new())
+            }
+            Step::Fold { lo, mid, hi } => (
+                None,
+                vec![self.part_record(lo, mid)?, self.part_record(mid + 1, hi)?],
+            ),
+            Step::Wrap(w) => (None, vec![self.part_record(w.start, w.end)?]),
+        };
+        Ok(StepJob {
+            step: *step,
+            batch_proof,
+            parts,
+        })
+    }
+
     /// Runs a step from the stored inputs: what an in-process worker does.
     pub fn run(&self, step: &Step) -> anyhow::Result<StepOutput> {
-        let circuits = self.circuits_or_err()?;
-        Ok(match *step {
-            Step::Leaf(n) => {
-                let (shape, proof, _) = self.batch_proof(n)?;
-                StepOutput::Part(circuits.aggregator.wrap(shape, &proof)?)
+        run_step(self.circuits_or_err()?, &self.cache, &self.job(step)?)
+    }
+
+    /// Leases a step to a remote worker, with its inputs; none until this node's circuits
+    /// are built (it could not check the output before).
+    pub fn lease_job(&self, worker: &str) -> anyhow::Result<Option<StepJob>> {
+        if self.circuits.get().is_none() {
+            return Ok(None);
+        }
+        let Some(step) = self.lease(worker)? else {
+            return Ok(None);
+        };
+        match self.job(&step) {
+            Ok(job) => Ok(Some(job)),
+            Err(e) => {
+                let _ = self.defer(worker, &step, RETRY_FAILED);
+                Err(e)
             }
-            Step::Fold { lo, mid, hi } => StepOutput::Part(
-                circuits
-                    .aggregator
-                    .fold(&self.part(lo, mid)?, &self.part(mid + 1, hi)?)?,
-            ),
-            Step::Wrap(w) => StepOutput::Final(
-                circuits
-                    .wrap
-                    .prove(&circuits.aggregator, &self.part(w.start, w.end)?)?,
-            ),
-        })
+        }
+    }
+
+    /// Decodes a remote worker's output and submits it.
+    pub fn submit_result(
+        &self,
+        worker: &str,
+        step: &Step,
+        result: &StepResult,
+    ) -> Result<Submitted, SubmitError> {
+        let circuits = self.circuits_or_err().map_err(SubmitError::Invalid)?;
+        let output = match result {
+            StepResult::Part(record) => record
+                .aggregate(&circuits.aggregator.common)
+                .map(StepOutput::Part),
+            StepResult::Final(file) => file
+                .decode(&circuits.final_verifier())
+                .map(StepOutput::Final),
+        };
+        match output {
+            Ok(output) => self.submit(worker, step, &output),
+            Err(e) => {
+                metrics::counter!("quire_aggregation_rejected_total").increment(1);
+                let _ = self.release(worker, step);
+                Err(SubmitError::Invalid(e))
+            }
+        }
     }
 
     /// What the step's output must prove, from its stored (already verified) inputs.

@@ -149,12 +149,17 @@ impl FinalProofFile {
         }
     }
 
+    /// Decodes the proof (without verifying it).
+    pub fn decode(&self, key: &FinalVerifier) -> anyhow::Result<WrapProof> {
+        let bytes = hex::decode(&self.proof).context("final proof is not hex")?;
+        ProofWithPublicInputs::from_bytes(bytes, &key.data.common)
+            .map_err(|e| anyhow!("final proof does not decode: {e:?}"))
+    }
+
     /// Decodes and verifies the proof against a pinned key, and checks it covers the
     /// batches the file names.
     pub fn verify(&self, key: &FinalVerifier) -> anyhow::Result<AggregatePublicInputs> {
-        let bytes = hex::decode(&self.proof).context("final proof is not hex")?;
-        let proof: WrapProof = ProofWithPublicInputs::from_bytes(bytes, &key.data.common)
-            .map_err(|e| anyhow!("final proof does not decode: {e:?}"))?;
+        let proof = self.decode(key)?;
         let pi = key.verify(&proof)?;
         anyhow::ensure!(
             (pi.first_batch, pi.last_batch) == (self.first_batch, self.last_batch),
