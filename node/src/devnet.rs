@@ -239,7 +239,7 @@ fn print_banner(
     let key = format!("0x{}", alloy::hex::encode(signers[0].to_bytes()));
     let cast = cast.display();
     out.push_str(&format!(
-        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCheck the newest final (aggregated) proof as a light client, once a window of batches\nis aggregated (`{cast} rpc quire_getBatchByNumber 0x1` says \"aggregated\"):\n  {quire} verify --rpc {url} --circuits {dir}/circuits\n\nCtrl-C stops everything.\n",
+        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCheck the newest final (aggregated) proof as a light client, once a window of batches\nis aggregated (`{cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}` says \"aggregated\"):\n  {quire} verify --rpc {url} --circuits {dir}/circuits\n\nCtrl-C stops everything.\n",
         signers[0].address(),
         quire = std::env::current_exe()
             .map(|p| p.display().to_string())
