@@ -16,7 +16,7 @@ use quire_prover::proof_file::BatchProofFile;
 use quire_prover::witness::BatchWitness;
 use serde::{Deserialize, Serialize};
 
-use crate::errors::store_error;
+use crate::errors::{internal_error, store_error};
 
 /// Error code of a wrong or missing token.
 pub const UNAUTHORIZED: i32 = -32001;
@@ -103,10 +103,9 @@ impl ProverApiServer for ProverRpc {
             })),
             Err(e) => {
                 let _ = self.pool.release(&worker, batch);
-                Err(ErrorObjectOwned::owned(
-                    crate::errors::INTERNAL,
-                    format!("cannot build the witness of batch {batch}: {e:#}"),
-                    None::<()>,
+                Err(internal_error(
+                    &format!("building the witness of batch {batch}"),
+                    &e,
                 ))
             }
         }
@@ -122,13 +121,9 @@ impl ProverApiServer for ProverRpc {
         let Some(aggregation) = &self.aggregation else {
             return Ok(None);
         };
-        aggregation.lease_job(&worker).map_err(|e| {
-            ErrorObjectOwned::owned(
-                crate::errors::INTERNAL,
-                format!("cannot lease an aggregation step: {e:#}"),
-                None::<()>,
-            )
-        })
+        aggregation
+            .lease_job(&worker)
+            .map_err(|e| internal_error("leasing an aggregation step", &e))
     }
 
     fn submit_step(

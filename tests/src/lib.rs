@@ -2,7 +2,7 @@
 //! raw JSON-RPC where a typed client would hide the error details under test.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use alloy::network::EthereumWallet;
@@ -84,6 +84,48 @@ pub fn test_config(dir: &Path) -> NodeConfig {
 /// for every standard shape is built once per machine (tens of seconds), not per test.
 pub fn shared_circuits_dir() -> PathBuf {
     std::env::temp_dir().join("quire-test-circuits")
+}
+
+/// Starts `quire node` as a separate process (one kill -9 can stop) from a config file.
+pub fn spawn_node(config: &Path) -> Child {
+    Command::new(quire_binary())
+        .args(["node", "--no-metrics", "--config"])
+        .arg(config)
+        .env("QUIRE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawning quire node")
+}
+
+/// Starts `quire prover` named `name` against the node at `url`, caching circuits in
+/// `circuits`; `extra` flags follow (`--poll-ms`, `--aggregate`).
+pub fn spawn_prover(url: &str, token: &str, name: &str, circuits: &Path, extra: &[&str]) -> Child {
+    Command::new(quire_binary())
+        .args(["prover", "--node", url, "--token", token, "--name", name])
+        .args(extra)
+        .arg("--circuits")
+        .arg(circuits)
+        .env("QUIRE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawning quire prover")
+}
+
+/// Sends one transfer of `value` wei from each of the first two dev keys (at `nonce`) to
+/// the addresses `0x{to}{to}…` and `0x{to+1}{to+1}…`: a batch of two with `batch_max_txs = 2`.
+pub async fn send_two_transfers(url: &str, nonce: u64, to: u8, value: u64) {
+    for (i, key) in keys().iter().take(2).enumerate() {
+        let raw = sign(
+            key,
+            transfer(
+                nonce,
+                alloy::primitives::Address::repeat_byte(to + i as u8),
+                alloy::primitives::U256::from(value),
+            ),
+        );
+        let r = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
+        assert!(r["result"].is_string(), "{r}");
+    }
 }
 
 /// Starts an in-process node in `dir`.

@@ -5,27 +5,10 @@
 
 use std::time::Duration;
 
-use alloy::primitives::{Address, U256};
 use quire_aggregator::jobs::{Step, StepOutput, Window};
 use quire_prover::pool::Submitted;
 use quire_tests::*;
 use serde_json::json;
-
-async fn send_transfers(url: &str, nonce: u64) {
-    let k = keys();
-    for (i, key) in k.iter().take(2).enumerate() {
-        let raw = sign(
-            key,
-            transfer(
-                nonce,
-                Address::repeat_byte(0x50 + i as u8),
-                U256::from(3u64),
-            ),
-        );
-        let r = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
-        assert!(r["result"].is_string(), "{r}");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_step_outputs_are_refused_and_change_nothing() {
@@ -41,7 +24,7 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     let agg = node.aggregation.clone().expect("aggregation enabled");
     agg.start_building();
     for nonce in 0..2 {
-        send_transfers(&url, nonce).await;
+        send_two_transfers(&url, nonce, 0x50, 3).await;
     }
     wait_batch_status(&url, 2, "sealed", Duration::from_secs(30)).await;
 

@@ -4,7 +4,7 @@
 //! and kill -9 of the node in the middle of aggregation (the restarted node finishes with
 //! the same final proof an uninterrupted run makes).
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use alloy::primitives::U256;
@@ -28,24 +28,7 @@ async fn fill_batch(url: &str) {
 }
 
 fn remote(url: &str, name: &str, circuits: &std::path::Path) -> Child {
-    Command::new(quire_binary())
-        .args([
-            "prover",
-            "--node",
-            url,
-            "--token",
-            TOKEN,
-            "--name",
-            name,
-            "--poll-ms",
-            "50",
-        ])
-        .arg("--circuits")
-        .arg(circuits)
-        .env("QUIRE_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawning quire prover")
+    spawn_prover(url, TOKEN, name, circuits, &["--poll-ms", "50"])
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,15 +77,7 @@ async fn a_node_killed_while_proving_proves_the_batch_after_restart() {
     cfg.proving.lease_secs = 3_600;
     let config = dir.path().join("quire.toml");
     std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
-    let start = || {
-        Command::new(quire_binary())
-            .args(["node", "--no-metrics", "--config"])
-            .arg(&config)
-            .env("QUIRE_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawning quire node")
-    };
+    let start = || spawn_node(&config);
     let url = format!("http://127.0.0.1:{port}");
     let mut node = start();
     wait_answering(&url, Duration::from_secs(30)).await;
@@ -143,15 +118,7 @@ async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
     cfg.aggregation.window_secs = 3_600;
     let config = dir.path().join("quire.toml");
     std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
-    let start = || {
-        Command::new(quire_binary())
-            .args(["node", "--no-metrics", "--config"])
-            .arg(&config)
-            .env("QUIRE_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawning quire node")
-    };
+    let start = || spawn_node(&config);
     let url = format!("http://127.0.0.1:{port}");
     let mut node = start();
     wait_answering(&url, Duration::from_secs(30)).await;

@@ -5,25 +5,13 @@
 
 use std::time::Duration;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 use quire_prover::pool::Submitted;
 use quire_tests::*;
 use serde_json::json;
 
 async fn fill_batch(url: &str, nonce: u64) {
-    let k = keys();
-    for (i, key) in k.iter().take(2).enumerate() {
-        let raw = sign(
-            key,
-            transfer(
-                nonce,
-                Address::repeat_byte(0x60 + i as u8),
-                U256::from(5u64),
-            ),
-        );
-        let r = rpc(url, "eth_sendRawTransaction", json!([raw])).await;
-        assert!(r["result"].is_string(), "{r}");
-    }
+    send_two_transfers(url, nonce, 0x60, 5).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,24 +151,13 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused the prover token"));
 
-    let mut remote = std::process::Command::new(quire_binary())
-        .args([
-            "prover",
-            "--node",
-            &url,
-            "--token",
-            TOKEN,
-            "--name",
-            "remote-1",
-            "--poll-ms",
-            "20",
-        ])
-        .arg("--circuits")
-        .arg(dir.path().join("remote-circuits"))
-        .env("QUIRE_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut remote = spawn_prover(
+        &url,
+        TOKEN,
+        "remote-1",
+        &dir.path().join("remote-circuits"),
+        &["--poll-ms", "20"],
+    );
 
     for nonce in 0..6u64 {
         fill_batch(&url, nonce).await;
@@ -311,25 +288,13 @@ async fn a_remote_prover_takes_aggregation_steps_too() {
     .await;
     assert_eq!(r["error"]["code"], json!(-32002), "{r}");
 
-    let mut remote = std::process::Command::new(quire_binary())
-        .args([
-            "prover",
-            "--node",
-            &url,
-            "--token",
-            TOKEN,
-            "--name",
-            "remote-agg",
-            "--poll-ms",
-            "50",
-            "--aggregate",
-        ])
-        .arg("--circuits")
-        .arg(shared_circuits_dir())
-        .env("QUIRE_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut remote = spawn_prover(
+        &url,
+        TOKEN,
+        "remote-agg",
+        &shared_circuits_dir(),
+        &["--poll-ms", "50", "--aggregate"],
+    );
     for nonce in 0..2u64 {
         fill_batch(&url, nonce).await;
     }

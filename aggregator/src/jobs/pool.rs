@@ -424,10 +424,11 @@ impl AggregationPool {
         }
     }
 
-    /// What the step's output must prove, from its stored (already verified) inputs.
+    /// What a fold's or the wrap's output must prove, from its stored (already verified)
+    /// inputs; a leaf's is its accepted batch proof's (read in `check`).
     fn expected(&self, step: &Step) -> anyhow::Result<AggregatePublicInputs> {
         Ok(match *step {
-            Step::Leaf(n) => AggregatePublicInputs::of_batch(&self.batch_proof(n)?.2),
+            Step::Leaf(n) => bail!("batch {n}'s leaf is checked against its batch proof"),
             Step::Fold { lo, mid, hi } => {
                 let l = self.part(lo, mid)?.public_inputs()?;
                 let r = self.part(mid + 1, hi)?.public_inputs()?;
@@ -448,26 +449,31 @@ impl AggregationPool {
 
     fn check(&self, step: &Step, output: &StepOutput) -> anyhow::Result<AggregatePublicInputs> {
         let circuits = self.circuits_or_err()?;
-        let proven = match (step, output) {
+        let (proven, expected) = match (step, output) {
             (Step::Leaf(n), StepOutput::Part(a)) => {
-                let (shape, _, _) = self.batch_proof(*n)?;
+                // One read of the accepted batch proof: its shape and what it proves.
+                let (shape, _, batch) = self.batch_proof(*n)?;
                 ensure!(
                     a.kind == AggregateKind::Leaf(shape),
                     "a leaf of batch {n} must come from the leaf circuit for {shape}"
                 );
-                circuits.aggregator.verify(a)?
+                (
+                    circuits.aggregator.verify(a)?,
+                    AggregatePublicInputs::of_batch(&batch),
+                )
             }
             (Step::Fold { .. }, StepOutput::Part(a)) => {
                 ensure!(
                     a.kind == AggregateKind::Fold,
                     "a fold step must return a fold"
                 );
-                circuits.aggregator.verify(a)?
+                (circuits.aggregator.verify(a)?, self.expected(step)?)
             }
-            (Step::Wrap(_), StepOutput::Final(p)) => circuits.final_verifier().verify(p)?,
+            (Step::Wrap(_), StepOutput::Final(p)) => {
+                (circuits.final_verifier().verify(p)?, self.expected(step)?)
+            }
             _ => bail!("the output is not what {step} makes"),
         };
-        let expected = self.expected(step)?;
         ensure!(
             proven == expected,
             "the proof attests {proven:?}, {step} must attest {expected:?}"
