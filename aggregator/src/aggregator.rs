@@ -99,8 +99,9 @@ impl Aggregator {
         self.leaves.iter().map(|l| &l.data.verifier_only).collect()
     }
 
-    /// Wraps a batch proof of `shape` as an aggregate of one batch.
-    pub fn wrap(&self, shape: BatchShape, proof: &BatchProof) -> anyhow::Result<Aggregate> {
+    /// Proves a batch proof of `shape` again in the leaf circuit for that shape: an
+    /// aggregate of one batch, in the common shape folds take.
+    pub fn prove_leaf(&self, shape: BatchShape, proof: &BatchProof) -> anyhow::Result<Aggregate> {
         let (_, leaf) = self.leaf(shape)?;
         Ok(Aggregate {
             proof: leaf.prove(proof)?,

@@ -1,14 +1,20 @@
-//! Recursive aggregation: batch proofs are wrapped into a common shape ([`leaf`]) and
-//! folded two at a time ([`fold`]) into one proof covering batches `a..=b`.
+//! Recursive aggregation, a library of circuits with no job logic: batch proofs are proven
+//! again in a common shape ([`leaf`]), folded two at a time ([`fold`]) into one proof
+//! covering batches `a..=b`, and the root is wrapped for L1 ([`wrap`]: Keccak hashing, a
+//! high-rate FRI configuration, only the aggregate values public). [`plan`] says which
+//! steps a window of batches needs; [`step::prove_step`] runs one from its inputs. Which
+//! steps run when, and which outputs are accepted, is the proof coordinator's job.
 
 pub mod aggregator;
 mod child;
 pub mod circuits;
 pub mod common;
+pub mod files;
 pub mod fold;
-pub mod jobs;
 pub mod leaf;
+pub mod plan;
 pub mod public_inputs;
+pub mod step;
 pub mod wrap;
 
 use plonky2::field::goldilocks_field::GoldilocksField;
@@ -17,7 +23,10 @@ use plonky2::plonk::config::PoseidonGoldilocksConfig;
 use plonky2::plonk::proof::ProofWithPublicInputs;
 
 pub use aggregator::{Aggregate, Aggregator};
+pub use files::{FinalProofFile, PartRecord};
+pub use plan::{Step, Window};
 pub use public_inputs::AggregatePublicInputs;
+pub use step::{prove_step, StepInputs, StepOutput, StepResult};
 
 /// The field.
 pub type F = GoldilocksField;

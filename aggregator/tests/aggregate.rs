@@ -127,7 +127,7 @@ fn fixture() -> &'static Fixture {
             .enumerate()
             .map(|(i, (p, _))| {
                 let shape = if i == 1 { other.shape } else { batch.shape };
-                aggregator.wrap(shape, p).unwrap()
+                aggregator.prove_leaf(shape, p).unwrap()
             })
             .collect();
         Fixture {
@@ -267,7 +267,7 @@ fn tampered_or_foreign_proofs_do_not_fold() {
     let mut bad = f.proofs[0].0.clone();
     bad.public_inputs[4] += plonky2::field::types::Field::ONE;
     assert!(agg
-        .wrap(f.batch.shape, &bad)
+        .prove_leaf(f.batch.shape, &bad)
         .map(|a| agg.verify(&a))
         .map_or(true, |v| v.is_err()));
 }
@@ -329,5 +329,5 @@ fn the_fold_takes_up_to_sixteen_leaf_circuits_and_batch_numbers_stay_below_2_pow
         1 << 32,
         &[transfer(addr(0x10), addr(0x11), 1, 0)],
     );
-    assert!(f.aggregator.wrap(f.batch.shape, &proof).is_err());
+    assert!(f.aggregator.prove_leaf(f.batch.shape, &proof).is_err());
 }

@@ -32,8 +32,8 @@ pub struct NodeConfig {
     pub aggregation: AggregationSettings,
 }
 
-/// Aggregation in the node: in-process workers fold windows of proven batches into one
-/// final proof each (remote provers take batch jobs only).
+/// Aggregation in the node: windows of proven batches are folded into one final proof
+/// each, by in-process workers and by `quire prover --aggregate` processes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AggregationSettings {

@@ -1,5 +1,6 @@
-//! The `quire` binary's library half: configuration, node wiring, the devnet, and the
-//! tools it installs. Tests start nodes through [`NodeHandle`].
+//! The `quire` binary's library half: configuration, node wiring, the devnet, the remote
+//! prover command, the proof tools (`prove-batch`, `verify`), and the Ethereum tools it
+//! installs. Tests start nodes through [`NodeHandle`].
 
 pub mod config;
 pub mod devnet;

@@ -1,13 +1,17 @@
-//! Wiring one node: sequencer, RPC server, metrics exporter, L1 follower.
+//! Wiring one node: the sequencer (chain), the proof coordinator (its own store beside the
+//! chain's) with its in-process workers, the RPC server, the metrics exporter and the L1
+//! head follower; and shutting them down in order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use quire_aggregator::jobs::{AggregationConfig, AggregationPool, WindowRule};
+use quire_coordinator::{
+    proving_db_path, Coordinator, CoordinatorConfig, LocalWorkers, ProofStore, RetryPolicy,
+    SystemClock, WindowRule,
+};
 use quire_prover::cache::CircuitCache;
-use quire_prover::pool::{PoolConfig, ProverPool};
 use quire_rpc::ServerHandle;
 use quire_sequencer::Sequencer;
 use tokio::task::JoinHandle;
@@ -21,10 +25,9 @@ pub struct NodeHandle {
     pub sequencer: Arc<Sequencer>,
     /// Where JSON-RPC (HTTP and WebSocket) listens.
     pub rpc_addr: SocketAddr,
-    /// The prover pool (its in-process workers prove sealed batches).
-    pub pool: Arc<ProverPool>,
-    /// The aggregation pool (the same workers fold proven batches), if enabled.
-    pub aggregation: Option<Arc<AggregationPool>>,
+    /// The proof coordinator: every proving job, its leases and accepted outputs.
+    pub coordinator: Arc<Coordinator>,
+    workers: LocalWorkers,
     rpc: ServerHandle,
     l1: Option<JoinHandle<()>>,
 }
@@ -67,39 +70,27 @@ impl NodeHandle {
             .clone()
             .unwrap_or_else(|| config.data_dir.join("circuits"));
         let cache = Arc::new(CircuitCache::new(Some(circuits)));
-        let lease = Duration::from_secs(config.proving.lease_secs);
-        let pools = ProverPool::new(
-            sequencer.store().clone(),
-            cache.clone(),
-            PoolConfig {
-                lease,
-                poll: Duration::from_millis(200),
-            },
-        )
-        .context("starting the prover pool")
-        .and_then(|pool| {
-            let aggregation = config
-                .aggregation
-                .enabled
-                .then(|| {
-                    AggregationPool::new(
-                        sequencer.store().clone(),
-                        cache.clone(),
-                        AggregationConfig {
-                            window: WindowRule {
-                                batches: config.aggregation.window_batches,
-                                wait_ms: config.aggregation.window_secs.saturating_mul(1000),
-                            },
-                            lease,
-                        },
-                    )
-                })
-                .transpose()
-                .context("starting the aggregation pool")?;
-            Ok((pool, aggregation))
-        });
-        let (pool, aggregation) = match pools {
-            Ok(p) => p,
+        let opened = ProofStore::open(&proving_db_path(&config.data_dir))
+            .context("opening the proving store")
+            .and_then(|store| {
+                Coordinator::new(
+                    sequencer.store().clone(),
+                    store,
+                    cache,
+                    CoordinatorConfig {
+                        lease: Duration::from_secs(config.proving.lease_secs),
+                        retry: RetryPolicy::default(),
+                        aggregation: config.aggregation.enabled.then_some(WindowRule {
+                            batches: config.aggregation.window_batches,
+                            wait_ms: config.aggregation.window_secs.saturating_mul(1000),
+                        }),
+                    },
+                    Arc::new(SystemClock),
+                )
+                .context("starting the proof coordinator")
+            });
+        let coordinator = match opened {
+            Ok(c) => c,
             Err(e) => {
                 let _ = sequencer.shutdown();
                 return Err(e);
@@ -107,34 +98,25 @@ impl NodeHandle {
         };
         let workers = config.proving.worker_count();
         let remote = config.proving.token.is_some();
-        if aggregation.is_some() && workers == 0 && !remote {
+        if coordinator.aggregates() && workers == 0 && !remote {
             tracing::warn!("aggregation is enabled but no prover can run it (no in-process workers, no prover token): nothing will be aggregated");
         }
-        // The node checks every step's output, so it needs the circuits whoever proves.
-        if let Some(agg) = aggregation.as_ref().filter(|_| workers > 0 || remote) {
-            agg.start_building();
+        // The coordinator checks every step's output, so it needs the circuits whoever proves.
+        if workers > 0 || remote {
+            coordinator.start_building_circuits();
         }
-        pool.start_workers(
-            workers,
-            aggregation
-                .clone()
-                .map(|a| a as Arc<dyn quire_prover::pool::JobSource>),
-        );
-        let prover_access = config
-            .proving
-            .token
-            .clone()
-            .map(|token| quire_rpc::ProverAccess {
-                pool: pool.clone(),
-                aggregation: aggregation.clone(),
-                token,
-            });
-        let (rpc_addr, rpc) = match quire_rpc::start(sequencer.clone(), &config.rpc, prover_access)
-            .await
+        let workers = LocalWorkers::start(&coordinator, workers, Duration::from_millis(200));
+        let (rpc_addr, rpc) = match quire_rpc::start(
+            sequencer.clone(),
+            coordinator.clone(),
+            &config.rpc,
+            config.proving.token.clone(),
+        )
+        .await
         {
             Ok(started) => started,
             Err(e) => {
-                pool.stop();
+                workers.stop();
                 let _ = sequencer.shutdown();
                 return Err(e).with_context(|| format!("starting JSON-RPC on {}", config.rpc.addr));
             }
@@ -146,8 +128,8 @@ impl NodeHandle {
         tracing::info!(%rpc_addr, chain_id = sequencer.chain_id(), "node running");
         Ok(Self {
             sequencer,
-            pool,
-            aggregation,
+            coordinator,
+            workers,
             rpc_addr,
             rpc,
             l1,
@@ -181,8 +163,8 @@ impl NodeHandle {
         if let Some(l1) = self.l1 {
             l1.abort();
         }
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || pool.stop())
+        let workers = self.workers;
+        tokio::task::spawn_blocking(move || workers.stop())
             .await
             .context("stopping provers panicked")?;
         let seq = self.sequencer.clone();

@@ -63,6 +63,7 @@ pub struct ProveBatchArgs {
     /// Output file (default: `<data dir>/proofs/batch-<N>.json`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Where the node's data and circuits are.
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -72,6 +73,7 @@ pub struct ProveBatchArgs {
 pub struct VerifyBatchArgs {
     /// Proof file written by `quire prove-batch`.
     pub proof: PathBuf,
+    /// Where the node's data and circuits are.
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -95,7 +97,7 @@ fn print_public(pi: &BatchPublicInputs) {
 pub fn prove_batch(args: ProveBatchArgs) -> anyhow::Result<()> {
     let (store, cache, dir) = args.data.open()?;
     let started = Instant::now();
-    let proven = quire_prover::prove_stored_batch(&store, &cache, args.number)
+    let proven = quire_prover::prove_sealed_batch(&store, &cache, args.number)
         .with_context(|| format!("proving batch {}", args.number))?;
     let elapsed = started.elapsed();
     let out = args.out.unwrap_or_else(|| {
@@ -143,7 +145,7 @@ pub fn verify_batch(args: VerifyBatchArgs) -> anyhow::Result<()> {
             pi.batch_number
         );
     }
-    quire_prover::check_against_store(&pi, &store)?;
+    quire_prover::check_against_chain(&pi, &store)?;
     print_public(&pi);
     println!(
         "proof verifies ({:.1} ms) and matches the stored batch: ok",

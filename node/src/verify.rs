@@ -9,16 +9,16 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use alloy_primitives::U64;
 use anyhow::{anyhow, bail, ensure, Context};
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use quire_aggregator::circuits::{final_verifier_path, AggregationCircuits, FinalVerifier};
-use quire_aggregator::jobs::FinalProofFile;
 use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
 use quire_aggregator::AggregatePublicInputs;
+use quire_aggregator::FinalProofFile;
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_prover::cache::CircuitCache;
-use serde_json::{json, Value};
-
-use crate::remote_prover::call;
+use quire_rpc::QuireApiClient;
 
 /// `quire verify` flags.
 #[derive(clap::Args, Debug)]
@@ -102,20 +102,30 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
                 .context("building the key panicked")??
         }
     };
-    let client = reqwest::Client::new();
-    let file = match (&args.file, &args.rpc) {
+    let client = match &args.rpc {
+        Some(url) => Some(
+            HttpClientBuilder::default()
+                .max_response_size(64 << 20)
+                .build(url)
+                .with_context(|| format!("connecting to {url}"))?,
+        ),
+        None => None,
+    };
+    let file = match (&args.file, &client) {
         (Some(path), _) => FinalProofFile::read(path)?,
-        (None, Some(url)) => {
-            let param = args.batch.map_or(json!([]), |n| json!([format!("{n:#x}")]));
-            let v = call(&client, url, "quire_getAggregateProof", param).await?;
-            if v.is_null() {
-                bail!(
+        (None, Some(client)) => {
+            let answer = client
+                .aggregate_proof(args.batch.map(U64::from))
+                .await
+                .context("calling quire_getAggregateProof")?;
+            match answer {
+                Some(file) => file,
+                None => bail!(
                     "the node has no final proof {}",
                     args.batch
                         .map_or("yet".to_string(), |n| format!("covering batch {n} yet"))
-                );
+                ),
             }
-            serde_json::from_value(v).context("the node's answer is not a final proof")?
         }
         (None, None) => bail!("give a final proof file or --rpc URL"),
     };
@@ -145,8 +155,8 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     );
     print_claims(&pi);
     println!("proof verifies   {:.1} ms", elapsed.as_secs_f64() * 1000.0);
-    if let Some(url) = &args.rpc {
-        check_against_node(&client, url, &pi).await?;
+    if let Some(client) = &client {
+        check_against_node(client, &pi).await?;
         println!(
             "matches the node's batches {}..={}: chained roots, transaction commitments, fees",
             pi.first_batch, pi.last_batch
@@ -167,39 +177,22 @@ fn print_claims(pi: &AggregatePublicInputs) {
     println!("batches digest   {}", digest_to_b256(&pi.batches_digest));
 }
 
-fn field<'a>(batch: &'a Value, name: &str) -> anyhow::Result<&'a str> {
-    batch[name]
-        .as_str()
-        .ok_or_else(|| anyhow!("batch {} has no {name}", batch["number"]))
-}
-
-fn quantity(batch: &Value, name: &str) -> anyhow::Result<u64> {
-    let s = field(batch, name)?;
-    u64::from_str_radix(s.trim_start_matches("0x"), 16)
-        .with_context(|| format!("{name} {s} is not a quantity"))
-}
-
-async fn check_against_node(
-    client: &reqwest::Client,
-    url: &str,
-    pi: &AggregatePublicInputs,
-) -> anyhow::Result<()> {
+async fn check_against_node(client: &HttpClient, pi: &AggregatePublicInputs) -> anyhow::Result<()> {
     let mut digests = Vec::new();
     let mut transfers: u64 = 0;
     let mut previous_root = None;
     for n in pi.first_batch..=pi.last_batch {
-        let b = call(
-            client,
-            url,
-            "quire_getBatchByNumber",
-            json!([format!("{n:#x}")]),
-        )
-        .await?;
-        ensure!(!b.is_null(), "the node does not know batch {n}");
+        let b = client
+            .batch_by_number(U64::from(n))
+            .await
+            .with_context(|| format!("calling quire_getBatchByNumber({n})"))?
+            .ok_or_else(|| anyhow!("the node does not know batch {n}"))?;
         let root = |name: &str| -> anyhow::Result<_> {
-            let value = field(&b, name)?
-                .parse()
-                .with_context(|| format!("batch {n}: {name}"))?;
+            let value = match name {
+                "prevStateRoot" => b.prev_state_root,
+                "stateRoot" => b.state_root,
+                _ => b.tx_commitment,
+            };
             b256_to_digest(&value).ok_or_else(|| anyhow!("batch {n}: {name} is not a digest"))
         };
         // The node's batches must chain too, so that the proof's two end roots speak for
@@ -227,11 +220,14 @@ async fn check_against_node(
         let fields = BatchDigestFields {
             number: n,
             tx_commitment: root("txCommitment")?,
-            tx_count: quantity(&b, "txCount")?,
-            base_fee: quantity(&b, "baseFee")?,
-            fee_recipient: field(&b, "feeRecipient")?
-                .parse()
-                .with_context(|| format!("batch {n}: feeRecipient"))?,
+            tx_count: b.tx_count.to(),
+            base_fee: b
+                .base_fee
+                .ok_or_else(|| anyhow!("batch {n} has no base fee"))?
+                .to(),
+            fee_recipient: b
+                .fee_recipient
+                .ok_or_else(|| anyhow!("batch {n} has no fee recipient"))?,
         };
         transfers = transfers
             .checked_add(fields.tx_count)

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod batch;
 pub mod block;
+pub mod chain;
 pub mod field;
 pub mod transfer;
 pub mod tree;
@@ -12,6 +13,7 @@ pub mod tree;
 pub use account::{AccountLeaf, MAX_BALANCE};
 pub use batch::{BatchHeader, BatchStatus};
 pub use block::BlockHeader;
+pub use chain::{ChainReadError, ChainReader, SealedBatch};
 pub use field::{Digest, F};
 pub use transfer::{Transfer, TxCommitment};
 pub use tree::{AbsenceProof, MerkleProof, StateTree, TREE_DEPTH};

@@ -1,5 +1,7 @@
 //! The fields of a transfer that proofs commit to, and the running commitment over them.
 
+use alloy_consensus::{Transaction, TxEnvelope};
+use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::Address;
 use plonky2::field::types::Field;
 use plonky2::hash::poseidon::PoseidonHash;
@@ -41,7 +43,58 @@ pub struct Transfer {
 /// Field elements per transfer in the commitment.
 pub const TRANSFER_ELEMENTS: usize = 15;
 
+/// Why stored transaction bytes do not describe a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransferDecodeError {
+    /// Not a signed EIP-2718 transaction.
+    #[error("not a signed transaction: {0}")]
+    Decode(String),
+    /// A blob or EIP-7702 transaction.
+    #[error("transaction type {0} is not a transfer")]
+    UnsupportedType(u8),
+    /// No recipient.
+    #[error("a contract creation is not a transfer")]
+    ContractCreation,
+}
+
 impl Transfer {
+    /// The transfer a decoded legacy, EIP-2930 or EIP-1559 transaction performs, given its
+    /// recovered sender (`None` for other types or a contract creation). Amounts above
+    /// `u128` saturate; validation refuses such transactions before they are used.
+    pub fn from_envelope(
+        envelope: &TxEnvelope,
+        sender: Address,
+    ) -> Result<Self, TransferDecodeError> {
+        let tx_type = match envelope {
+            TxEnvelope::Legacy(_) => 0,
+            TxEnvelope::Eip2930(_) => 1,
+            TxEnvelope::Eip1559(_) => 2,
+            other => return Err(TransferDecodeError::UnsupportedType(other.tx_type() as u8)),
+        };
+        let to = envelope.to().ok_or(TransferDecodeError::ContractCreation)?;
+        let max_fee = envelope.max_fee_per_gas();
+        Ok(Transfer {
+            tx_type,
+            sender,
+            to,
+            value: envelope.value().saturating_to::<u128>(),
+            nonce: envelope.nonce(),
+            gas_limit: envelope.gas_limit(),
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: envelope.max_priority_fee_per_gas().unwrap_or(max_fee),
+        })
+    }
+
+    /// The transfer stored transaction bytes perform, given the sender recovered when the
+    /// sequencer accepted them: how provers read blocks without recovering every signature
+    /// again (signatures are not yet proven; see the README).
+    pub fn from_raw(raw: &[u8], sender: Address) -> Result<Self, TransferDecodeError> {
+        let mut buf = raw;
+        let envelope = TxEnvelope::decode_2718(&mut buf)
+            .map_err(|e| TransferDecodeError::Decode(e.to_string()))?;
+        Self::from_envelope(&envelope, sender)
+    }
+
     /// Price per gas actually paid under `base_fee`: `min(max_fee, base_fee + tip)`.
     pub fn effective_gas_price(&self, base_fee: u64) -> u128 {
         self.max_fee_per_gas

@@ -24,12 +24,6 @@ pub fn store_error(e: StoreError) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(INTERNAL, format!("internal error: {e}"), None::<()>)
 }
 
-/// An internal failure while serving `what`, logged with its whole chain of causes.
-pub fn internal_error(what: &str, e: &anyhow::Error) -> ErrorObjectOwned {
-    tracing::error!(error = %format!("{e:#}"), "{what} failed while serving RPC");
-    ErrorObjectOwned::owned(INTERNAL, format!("{what}: {e:#}"), None::<()>)
-}
-
 pub fn invalid_params(msg: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(INVALID_PARAMS, msg.into(), None::<()>)
 }

@@ -1,5 +1,7 @@
-//! JSON-RPC for wallets (`eth_*`, `net_*`, `web3_*`) and rollup data (`quire_*`), served
-//! over HTTP and WebSocket on one port by jsonrpsee.
+//! JSON-RPC served over HTTP and WebSocket on one port by jsonrpsee: `eth_*`, `net_*` and
+//! `web3_*` for wallets, `quire_*` for rollup data (batches, their proving status and
+//! proofs), and `prover_*` for remote provers ([`prover`], with its generated client in
+//! [`prover_client`]).
 
 mod concurrent_batch;
 mod convert;
@@ -7,12 +9,13 @@ mod errors;
 mod eth;
 mod misc;
 pub mod prover;
+pub mod prover_client;
 mod quire;
 
 pub use eth::{EthApiServer, EthRpc};
 pub use jsonrpsee::server::ServerHandle;
 pub use misc::{MiscRpc, NetApiServer, Web3ApiServer};
-pub use quire::{BatchView, QuireApiServer, QuireRpc};
+pub use quire::{BatchView, QuireApiClient, QuireApiServer, QuireRpc};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,22 +56,13 @@ impl Default for RpcConfig {
     }
 }
 
-/// The pools remote provers work for and the token they must present; without it the
-/// `prover_*` methods are not served.
-pub struct ProverAccess {
-    /// Batch proving jobs.
-    pub pool: Arc<quire_prover::pool::ProverPool>,
-    /// Aggregation steps, if the node aggregates.
-    pub aggregation: Option<Arc<quire_aggregator::jobs::AggregationPool>>,
-    /// The token.
-    pub token: String,
-}
-
 /// Every method quire serves, in one module.
+/// `prover_token`, when set, enables the `prover_*` methods for callers presenting it.
 pub fn module(
     seq: Arc<Sequencer>,
+    coordinator: Arc<quire_coordinator::Coordinator>,
     config: &RpcConfig,
-    prover: Option<ProverAccess>,
+    prover_token: Option<String>,
 ) -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
@@ -81,12 +75,12 @@ pub fn module(
         .merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone())))
         .expect("no duplicate web3 methods");
     module
-        .merge(QuireRpc::new(seq).into_rpc())
+        .merge(QuireRpc::new(seq, coordinator.clone()).into_rpc())
         .expect("no duplicate quire methods");
-    if let Some(access) = prover {
+    if let Some(token) = prover_token {
         use prover::ProverApiServer;
         module
-            .merge(prover::ProverRpc::new(access).into_rpc())
+            .merge(prover::ProverRpc::new(coordinator, token).into_rpc())
             .expect("no duplicate prover methods");
     }
     module
@@ -95,8 +89,9 @@ pub fn module(
 /// Starts the server; it runs until the handle is stopped. Returns the bound address.
 pub async fn start(
     seq: Arc<Sequencer>,
+    coordinator: Arc<quire_coordinator::Coordinator>,
     config: &RpcConfig,
-    prover: Option<ProverAccess>,
+    prover_token: Option<String>,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let cors = tower_http::cors::CorsLayer::new()
         .allow_methods([
@@ -122,6 +117,6 @@ pub async fn start(
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
-    let handle = server.start(module(seq, config, prover));
+    let handle = server.start(module(seq, coordinator, config, prover_token));
     Ok((addr, handle))
 }

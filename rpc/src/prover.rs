@@ -1,77 +1,63 @@
 //! `prover_*`: the API remote provers (`quire prover --node URL`) lease jobs and hand in
-//! proofs through: batch jobs (`lease`/`submit`) and aggregation steps
-//! (`leaseStep`/`submitStep`). Served only when the node has a prover token; every call
-//! carries it. All methods run on blocking threads: a lease replays the batch into a
-//! witness or reads a step's inputs, and a submission verifies a proof.
+//! outputs through, declared once: jsonrpsee generates the server trait the node
+//! implements and the client `quire prover` calls. Served only when the node has a prover
+//! token; every call carries it. The methods run on blocking threads: a lease replays a
+//! batch into its witness or reads a step's inputs, and a submission verifies a proof.
+//!
+//! Error codes (each a distinct answer a prover acts on):
+//! [`UNAUTHORIZED`] stop, the token is wrong; [`PROOF_REFUSED`] the output is bad (the job
+//! went back to the queue); [`DUPLICATE`] someone else's output was accepted first;
+//! [`NOT_READY`] try again later; `-32603` the node failed.
 
 use std::sync::Arc;
 
-use alloy_primitives::U64;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
-use quire_aggregator::jobs::{AggregationPool, Step, StepJob, StepResult};
-use quire_prover::pool::{ProverPool, SubmitError, Submitted};
-use quire_prover::proof_file::BatchProofFile;
-use quire_prover::witness::BatchWitness;
-use serde::{Deserialize, Serialize};
+use quire_coordinator::{Coordinator, Job, JobId, JobOutput, SubmitError, WorkKinds};
 
-use crate::errors::{internal_error, store_error};
+use crate::errors::INTERNAL;
 
-/// Error code of a wrong or missing token.
+/// A wrong or missing token.
 pub const UNAUTHORIZED: i32 = -32001;
-/// Error code of a refused proof.
+/// The output was refused (malformed, does not verify, proves something else).
 pub const PROOF_REFUSED: i32 = -32002;
-
-/// A leased job: prove this batch from this witness.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LeasedJob {
-    /// Batch number.
-    pub batch: U64,
-    /// Everything the batch circuit needs.
-    pub witness: BatchWitness,
-}
+/// The job already has an accepted output.
+pub const DUPLICATE: i32 = -32003;
+/// The node cannot check this output yet.
+pub const NOT_READY: i32 = -32004;
 
 /// The `prover` namespace.
-#[rpc(server, namespace = "prover")]
+#[rpc(server, client, namespace = "prover")]
 pub trait ProverApi {
-    /// Leases the oldest unproven sealed batch to `worker`; `null` when there is none.
+    /// Leases the next job of the given kinds (aggregation steps first, then the oldest
+    /// unproven sealed batch) with its inputs; `null` when there is none.
     #[method(name = "lease", blocking)]
-    fn lease(&self, token: String, worker: String) -> RpcResult<Option<LeasedJob>>;
-    /// Hands in a proof: `"accepted"`, or `"duplicate"` if the batch was already proven.
+    fn lease(&self, token: String, worker: String, kinds: WorkKinds) -> RpcResult<Option<Job>>;
+    /// Hands in a job's output; `"accepted"`, or an error with one of the codes above.
     #[method(name = "submit", blocking)]
-    fn submit(&self, token: String, worker: String, proof: BatchProofFile) -> RpcResult<String>;
-    /// Leases a ready aggregation step with its inputs; `null` when there is none (or the
-    /// node does not aggregate, or its circuits are still being built).
-    #[method(name = "leaseStep", blocking)]
-    fn lease_step(&self, token: String, worker: String) -> RpcResult<Option<StepJob>>;
-    /// Hands in a step's output: `"accepted"` or `"duplicate"`.
-    #[method(name = "submitStep", blocking)]
-    fn submit_step(
+    fn submit(
         &self,
         token: String,
         worker: String,
-        step: Step,
-        result: StepResult,
+        job: JobId,
+        output: JobOutput,
     ) -> RpcResult<String>;
+    /// Reports that the worker could not run its job (it waits its retry delay).
+    #[method(name = "fail", blocking)]
+    fn fail(&self, token: String, worker: String, job: JobId, reason: String) -> RpcResult<()>;
 }
 
 /// Implementation of [`ProverApiServer`].
 pub struct ProverRpc {
-    pool: Arc<ProverPool>,
-    aggregation: Option<Arc<AggregationPool>>,
+    coordinator: Arc<Coordinator>,
     token: String,
 }
 
 impl ProverRpc {
-    /// Serves the pools to callers that present the token.
-    pub fn new(access: crate::ProverAccess) -> Self {
-        Self {
-            pool: access.pool,
-            aggregation: access.aggregation,
-            token: access.token,
-        }
+    /// Serves `coordinator` to callers that present `token`.
+    pub fn new(coordinator: Arc<Coordinator>, token: String) -> Self {
+        Self { coordinator, token }
     }
 
     fn authorize(&self, token: &str) -> Result<(), ErrorObjectOwned> {
@@ -90,69 +76,46 @@ impl ProverRpc {
     }
 }
 
+fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    tracing::error!(error = %e, "proof coordinator failed while serving RPC");
+    ErrorObjectOwned::owned(INTERNAL, format!("internal error: {e}"), None::<()>)
+}
+
+/// The JSON-RPC error of a submission error.
+pub fn submit_error(e: &SubmitError) -> ErrorObjectOwned {
+    let code = match e {
+        SubmitError::Refused(_) => PROOF_REFUSED,
+        SubmitError::Duplicate(_) => DUPLICATE,
+        SubmitError::NotReady(_) => NOT_READY,
+        SubmitError::Internal(_) => INTERNAL,
+    };
+    ErrorObjectOwned::owned(code, e.to_string(), None::<()>)
+}
+
 impl ProverApiServer for ProverRpc {
-    fn lease(&self, token: String, worker: String) -> RpcResult<Option<LeasedJob>> {
+    fn lease(&self, token: String, worker: String, kinds: WorkKinds) -> RpcResult<Option<Job>> {
         self.authorize(&token)?;
-        let Some(batch) = self.pool.lease(&worker).map_err(store_error)? else {
-            return Ok(None);
-        };
-        match self.pool.witness(batch) {
-            Ok(witness) => Ok(Some(LeasedJob {
-                batch: U64::from(batch),
-                witness,
-            })),
-            Err(e) => {
-                let _ = self.pool.release(&worker, batch);
-                Err(internal_error(
-                    &format!("building the witness of batch {batch}"),
-                    &e,
-                ))
-            }
-        }
+        self.coordinator.lease(&worker, kinds).map_err(internal)
     }
 
-    fn submit(&self, token: String, worker: String, proof: BatchProofFile) -> RpcResult<String> {
-        self.authorize(&token)?;
-        answer(self.pool.submit(&worker, &proof))
-    }
-
-    fn lease_step(&self, token: String, worker: String) -> RpcResult<Option<StepJob>> {
-        self.authorize(&token)?;
-        let Some(aggregation) = &self.aggregation else {
-            return Ok(None);
-        };
-        aggregation
-            .lease_job(&worker)
-            .map_err(|e| internal_error("leasing an aggregation step", &e))
-    }
-
-    fn submit_step(
+    fn submit(
         &self,
         token: String,
         worker: String,
-        step: Step,
-        result: StepResult,
+        job: JobId,
+        output: JobOutput,
     ) -> RpcResult<String> {
         self.authorize(&token)?;
-        let Some(aggregation) = &self.aggregation else {
-            return Err(ErrorObjectOwned::owned(
-                PROOF_REFUSED,
-                "this node does not aggregate",
-                None::<()>,
-            ));
-        };
-        answer(aggregation.submit_result(&worker, &step, &result))
+        match self.coordinator.submit(&worker, &job, &output) {
+            Ok(()) => Ok("accepted".into()),
+            Err(e) => Err(submit_error(&e)),
+        }
     }
-}
 
-fn answer(outcome: Result<Submitted, SubmitError>) -> RpcResult<String> {
-    match outcome {
-        Ok(Submitted::Accepted) => Ok("accepted".into()),
-        Ok(Submitted::Duplicate) => Ok("duplicate".into()),
-        Err(e) => Err(ErrorObjectOwned::owned(
-            PROOF_REFUSED,
-            e.to_string(),
-            None::<()>,
-        )),
+    fn fail(&self, token: String, worker: String, job: JobId, reason: String) -> RpcResult<()> {
+        self.authorize(&token)?;
+        self.coordinator
+            .fail(&worker, &job, &reason)
+            .map_err(internal)
     }
 }

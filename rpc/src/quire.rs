@@ -5,9 +5,9 @@ use std::sync::Arc;
 use alloy_primitives::{Address, B256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
-use quire_aggregator::jobs::{final_proof, is_aggregated, latest_final_proof, FinalProofFile};
+use quire_aggregator::FinalProofFile;
+use quire_coordinator::{AcceptedBatchProof, Coordinator, CoordinatorError, ProvingStatus};
 use quire_primitives::{BatchHeader, BatchStatus};
-use quire_prover::pool::{proving_status, ProvingStatus};
 use quire_sequencer::Sequencer;
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,7 @@ impl From<ProvingStatus> for BatchState {
             ProvingStatus::Sealed => Self::Sealed,
             ProvingStatus::Proving => Self::Proving,
             ProvingStatus::Proven => Self::Proven,
+            ProvingStatus::Aggregated => Self::Aggregated,
         }
     }
 }
@@ -102,7 +103,7 @@ impl From<BatchHeader> for BatchView {
 }
 
 /// The `quire` namespace.
-#[rpc(server, namespace = "quire")]
+#[rpc(server, client, namespace = "quire")]
 pub trait QuireApi {
     /// Number of the newest batch (open or sealed).
     #[method(name = "batchNumber")]
@@ -113,7 +114,7 @@ pub trait QuireApi {
     /// The accepted proof of a batch (`{worker, file}`, the file as `quire verify-batch`
     /// reads it), or `null` while it has none.
     #[method(name = "getBatchProof")]
-    fn batch_proof(&self, number: U64) -> RpcResult<Option<serde_json::Value>>;
+    fn batch_proof(&self, number: U64) -> RpcResult<Option<AcceptedBatchProof>>;
     /// The accepted final proof covering a batch (the newest one without a number), as
     /// `quire verify` reads it, or `null` while there is none.
     #[method(name = "getAggregateProof")]
@@ -123,12 +124,13 @@ pub trait QuireApi {
 /// Implementation of [`QuireApiServer`].
 pub struct QuireRpc {
     seq: Arc<Sequencer>,
+    coordinator: Arc<Coordinator>,
 }
 
 impl QuireRpc {
-    /// Serves `seq`.
-    pub fn new(seq: Arc<Sequencer>) -> Self {
-        Self { seq }
+    /// Serves `seq`'s batches with `coordinator`'s proving state.
+    pub fn new(seq: Arc<Sequencer>, coordinator: Arc<Coordinator>) -> Self {
+        Self { seq, coordinator }
     }
 }
 
@@ -147,14 +149,14 @@ impl QuireApiServer for QuireRpc {
         let Some(header) = self.seq.batch(n).map_err(store_error)? else {
             return Ok(None);
         };
-        let store = self.seq.store();
-        let status = proving_status(store, &header).map_err(store_error)?;
-        let fees = store.block(header.first_block).map_err(store_error)?;
+        let status = self.coordinator.status(&header).map_err(internal)?;
+        let fees = self
+            .seq
+            .store()
+            .block(header.first_block)
+            .map_err(store_error)?;
         let mut view = BatchView::from(header);
         view.status = status.into();
-        if status == ProvingStatus::Proven && is_aggregated(store, n).map_err(internal)? {
-            view.status = BatchState::Aggregated;
-        }
         if let Some(block) = fees {
             view.base_fee = Some(U64::from(block.header.base_fee));
             view.fee_recipient = Some(block.header.fee_recipient);
@@ -162,31 +164,20 @@ impl QuireApiServer for QuireRpc {
         Ok(Some(view))
     }
 
-    fn batch_proof(&self, number: U64) -> RpcResult<Option<serde_json::Value>> {
-        let Some(bytes) = self
-            .seq
-            .store()
-            .batch_proof(number.to())
-            .map_err(store_error)?
-        else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| server_error(format!("stored proof does not decode: {e}")))
+    fn batch_proof(&self, number: U64) -> RpcResult<Option<AcceptedBatchProof>> {
+        self.coordinator.batch_proof(number.to()).map_err(internal)
     }
 
     fn aggregate_proof(&self, number: Option<U64>) -> RpcResult<Option<FinalProofFile>> {
-        let store = self.seq.store();
         match number {
-            Some(n) => final_proof(store, n.to()),
-            None => latest_final_proof(store),
+            Some(n) => self.coordinator.final_proof_covering(n.to()),
+            None => self.coordinator.latest_final_proof(),
         }
         .map_err(internal)
     }
 }
 
-fn internal(e: anyhow::Error) -> jsonrpsee::types::ErrorObjectOwned {
-    tracing::error!(error = %format!("{e:#}"), "aggregation records unreadable while serving RPC");
-    server_error(format!("internal error: {e:#}"))
+fn internal(e: CoordinatorError) -> jsonrpsee::types::ErrorObjectOwned {
+    tracing::error!(error = %e, "proving records unreadable while serving RPC");
+    server_error(format!("internal error: {e}"))
 }

@@ -12,7 +12,12 @@ pub enum TxError {
     Decode(String),
     /// Larger than the configured limit.
     #[error("oversized data: transaction size {size}, limit {limit}")]
-    Oversized { size: usize, limit: usize },
+    Oversized {
+        /// Its size in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Blob, EIP-7702 or unknown types.
     #[error(
         "transaction type not supported: quire accepts legacy, EIP-2930 and EIP-1559 transfers"
@@ -23,7 +28,12 @@ pub enum TxError {
     NotReplayProtected,
     /// Signed for another chain.
     #[error("invalid chain id: have {have}, want {want}")]
-    WrongChainId { have: u64, want: u64 },
+    WrongChainId {
+        /// The transaction's chain id.
+        have: u64,
+        /// This chain's.
+        want: u64,
+    },
     /// Bad or malleable (high-s) signature.
     #[error("invalid transaction signature")]
     InvalidSignature,
@@ -38,7 +48,10 @@ pub enum TxError {
     AccessList,
     /// Gas limit below 21,000.
     #[error("intrinsic gas too low: have {have}, want 21000")]
-    IntrinsicGasTooLow { have: u64 },
+    IntrinsicGasTooLow {
+        /// The transaction's gas limit.
+        have: u64,
+    },
     /// Gas limit above the block's.
     #[error("exceeds block gas limit")]
     GasLimitExceeded,
@@ -46,23 +59,43 @@ pub enum TxError {
     #[error(
         "max fee per gas less than block base fee: maxFeePerGas: {max_fee}, baseFee: {base_fee}"
     )]
-    FeeCapTooLow { max_fee: u128, base_fee: u64 },
+    FeeCapTooLow {
+        /// The transaction's fee cap.
+        max_fee: u128,
+        /// The chain's base fee.
+        base_fee: u64,
+    },
     /// Tip above the fee cap.
     #[error("max priority fee per gas higher than max fee per gas")]
     TipAboveFeeCap,
     /// Nonce already used.
     #[error("nonce too low: next nonce {next}, tx nonce {tx}")]
-    NonceTooLow { next: u64, tx: u64 },
+    NonceTooLow {
+        /// The sender's next nonce.
+        next: u64,
+        /// The transaction's nonce.
+        tx: u64,
+    },
     /// Nonce beyond the future-nonce limit.
     #[error("nonce too high: next executable nonce {next}, tx nonce {tx}, max gap {max_gap}")]
-    NonceTooHigh { next: u64, tx: u64, max_gap: u64 },
+    NonceTooHigh {
+        /// The sender's next executable nonce.
+        next: u64,
+        /// The transaction's nonce.
+        tx: u64,
+        /// How far ahead a nonce may be.
+        max_gap: u64,
+    },
     /// Balance below value + gas × price (over all the sender's pending transactions).
     #[error(
         "insufficient funds for gas * price + value: address {address} have {have} want {want}"
     )]
     InsufficientFunds {
+        /// The sender.
         address: Address,
+        /// Its balance.
         have: u128,
+        /// What its pending transactions and this one need up front.
         want: u128,
     },
     /// Same transaction already pending.

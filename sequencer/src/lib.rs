@@ -3,8 +3,9 @@
 //! Data flow: [`Sequencer::submit`] validates a signed transaction ([`validation`]),
 //! admits it to the [`mempool`] and journals it before acknowledging; the producer thread
 //! ([`producer`]) picks executable transactions, applies them ([`execution`]) to the state
-//! tree, writes the block atomically ([`storage`]) and seals batches.
+//! tree, writes the block atomically ([`storage`]) and seals batches ([`batch`]).
 
+pub mod batch;
 pub mod config;
 pub mod error;
 pub mod execution;

@@ -6,7 +6,8 @@
 //! - the **persister** thread writes it (fsynced), and only then publishes it to readers,
 //!   the mempool and `newHeads` subscribers.
 //!
-//! Batches are sealed by transaction count, data size and age.
+//! Batches are sealed by the rule in [`crate::batch`]: transaction count, proof slots,
+//! data size and age.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -14,12 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy_primitives::{Address, B256};
-use quire_da::{BATCH_HEADER_BYTES, BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
+use quire_da::{BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::{BatchHeader, BatchStatus, BlockHeader, StateTree, TxCommitment};
 use rocksdb::WriteBatch;
 
+use crate::batch::{self, BatchLimits, BlockAddition};
 use crate::execution::{execute, Executed};
 use crate::mempool::AccountState;
 use crate::mempool::PoolTx;
@@ -141,7 +143,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
         if seq.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let waiting = seq.pool.lock().waiting();
+        let waiting = seq.mempool.lock().waiting();
         let due = st.last_block_at.elapsed() >= block_time;
         let backoff_over = Instant::now() >= next_try;
         if let Some(sealed) = seal_if_due(seq, st) {
@@ -174,7 +176,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
         // under the same lock, and the condition is re-checked under it: no lost wake-ups.
         let mut guard = seq.wake.lock.lock();
         if seq.stopping.load(Ordering::SeqCst)
-            || (Instant::now() >= next_try && seq.pool.lock().waiting() >= cfg.max_block_txs)
+            || (Instant::now() >= next_try && seq.mempool.lock().waiting() >= cfg.max_block_txs)
         {
             continue;
         }
@@ -184,22 +186,6 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
             .max(Duration::from_millis(5));
         seq.wake.cond.wait_for(&mut guard, until_due);
     }
-}
-
-/// Transfers and bytes the open batch can still take in one block.
-fn batch_room(seq: &Sequencer, st: &ProducerState) -> (usize, u64, usize) {
-    let cfg = &seq.config.production;
-    let (txs, slots, bytes) = match st.batch.status() {
-        BatchStatus::Open => (st.batch.tx_count, st.batch.proof_slots, st.batch.data_bytes),
-        BatchStatus::Sealed => (0, 0, BATCH_HEADER_BYTES as u64),
-    };
-    // Every transfer needs at least one proof slot (two if it creates an account).
-    let slot_room = cfg.batch_max_slots.saturating_sub(slots);
-    let tx_room = cfg.batch_max_txs.saturating_sub(txs).min(slot_room) as usize;
-    let byte_room = cfg
-        .batch_max_bytes
-        .saturating_sub(bytes + BLOCK_HEADER_BYTES as u64) as usize;
-    (tx_room, slot_room, byte_room)
 }
 
 /// How many of `picked` (in order) fit `slot_room` proof slots: one per transfer, one more
@@ -227,9 +213,14 @@ fn fitting_slots(picked: &[Arc<PoolTx>], tree: &StateTree, slot_room: u64) -> us
 fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     let cfg = &seq.config.production;
     let gas_cap = (seq.config.genesis.block_gas_limit / TRANSFER_GAS) as usize;
-    let (tx_room, slot_room, byte_room) = batch_room(seq, st);
+    let limits = BatchLimits::new(cfg, seq.config.mempool.max_tx_bytes);
+    let batch::BatchRoom {
+        txs: tx_room,
+        slots: slot_room,
+        bytes: byte_room,
+    } = batch::room(&st.batch, &limits);
     let candidates = {
-        let mut pool = seq.pool.lock();
+        let mut pool = seq.mempool.lock();
         // Start each sender after the blocks this thread executed, published or not.
         let tree = &st.tree;
         let mut picked = pool.select(
@@ -306,37 +297,23 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
             .map(|t| TX_HEADER_BYTES + t.tx.raw.len())
             .sum::<usize>()) as u64;
     let mut batch = if opening {
-        BatchHeader {
-            number: batch_number,
-            first_block: number,
-            last_block: number,
-            tx_count: 0,
-            proof_slots: 0,
-            data_bytes: BATCH_HEADER_BYTES as u64,
-            prev_state_root: prev_root,
-            state_root: prev_root,
-            tx_commitment: B256::ZERO,
-            opened_at_ms: now,
-            sealed_at_ms: 0,
-            status: BatchStatus::Open.code(),
-        }
+        batch::open(batch_number, number, prev_root, now)
     } else {
         st.batch.clone()
     };
-    batch.last_block = number;
-    batch.tx_count += header.tx_count;
-    batch.proof_slots += header.tx_count + executed.created;
-    batch.data_bytes += block_bytes;
-    batch.state_root = header.state_root;
-    batch.tx_commitment = digest_to_b256(&executed.commitment.0);
-    let max_tx = (seq.config.mempool.max_tx_bytes + TX_HEADER_BYTES + BLOCK_HEADER_BYTES) as u64;
-    if batch.tx_count >= cfg.batch_max_txs
-        || batch.proof_slots + 2 > cfg.batch_max_slots
-        || batch.data_bytes + max_tx > cfg.batch_max_bytes
-        || now.saturating_sub(batch.opened_at_ms) >= cfg.batch_max_age_ms
-    {
-        batch.status = BatchStatus::Sealed.code();
-        batch.sealed_at_ms = now;
+    batch::add_block(
+        &mut batch,
+        &BlockAddition {
+            number,
+            txs: header.tx_count,
+            created: executed.created,
+            bytes: block_bytes,
+            state_root: header.state_root,
+            tx_commitment: digest_to_b256(&executed.commitment.0),
+        },
+    );
+    if batch::is_full_or_old(&batch, &limits, now) {
+        batch::seal(&mut batch, now);
     }
 
     let mut w = seq.store.block_write();
@@ -425,7 +402,7 @@ fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError
 fn publish(seq: &Sequencer, block: PendingBlock) -> Result<(), StoreError> {
     seq.store.write(block.write, true, "block")?;
     let stale = {
-        let mut pool = seq.pool.lock();
+        let mut pool = seq.mempool.lock();
         pool.clear_in_flight(&block.in_flight);
         let mut view = seq.view.write();
         for (a, state) in &block.accounts {
@@ -477,7 +454,7 @@ fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {
     if executed.dropped.is_empty() {
         return Vec::new();
     }
-    let mut pool = seq.pool.lock();
+    let mut pool = seq.mempool.lock();
     let mut seqs = Vec::new();
     let keys: Vec<(Address, u64)> = executed
         .dropped
@@ -507,12 +484,12 @@ fn seal_if_due(seq: &Sequencer, st: &mut ProducerState) -> Option<BatchHeader> {
         return None;
     }
     let now = now_ms();
-    let old = now.saturating_sub(st.batch.opened_at_ms) >= seq.config.production.batch_max_age_ms;
+    let limits = BatchLimits::new(&seq.config.production, seq.config.mempool.max_tx_bytes);
+    // A batch has one fee recipient: a restart with another one seals the open batch.
     let recipient_changed = st.head.fee_recipient != seq.config.production.fee_recipient;
-    if !old && !recipient_changed {
+    if !batch::is_old(&st.batch, &limits, now) && !recipient_changed {
         return None;
     }
-    st.batch.status = BatchStatus::Sealed.code();
-    st.batch.sealed_at_ms = now;
+    batch::seal(&mut st.batch, now);
     Some(st.batch.clone())
 }

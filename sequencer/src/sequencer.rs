@@ -76,7 +76,7 @@ pub struct Sequencer {
     pub(crate) rules: ValidationRules,
     pub(crate) store: Arc<Store>,
     pub(crate) view: RwLock<View>,
-    pub(crate) pool: Mutex<Mempool>,
+    pub(crate) mempool: Mutex<Mempool>,
     pub(crate) journal: JournalWriter,
     pub(crate) heads: broadcast::Sender<BlockHeader>,
     pub(crate) wake: Wake,
@@ -151,7 +151,7 @@ impl Sequencer {
             max_tx_bytes: config.mempool.max_tx_bytes,
         };
         let seq = Arc::new(Self {
-            pool: Mutex::new(Mempool::new(config.mempool.clone(), next_seq)),
+            mempool: Mutex::new(Mempool::new(config.mempool.clone(), next_seq)),
             config,
             rules,
             journal: JournalWriter::spawn(store.clone()),
@@ -205,7 +205,7 @@ impl Sequencer {
         let mut restored = 0usize;
         for (_, tx) in valid {
             let raw = tx.raw.clone();
-            let mut pool = self.pool.lock();
+            let mut pool = self.mempool.lock();
             let state = self.account_state(&tx.transfer.sender);
             match pool.insert(tx, state, self.rules.base_fee) {
                 Ok((entry, displaced)) => {
@@ -222,7 +222,7 @@ impl Sequencer {
             }
         }
         w.commit()?;
-        metrics::gauge!("quire_mempool_size").set(self.pool.lock().len() as f64);
+        metrics::gauge!("quire_mempool_size").set(self.mempool.lock().len() as f64);
         tracing::info!(restored, dropped, "journal replayed");
         Ok(())
     }
@@ -260,7 +260,7 @@ impl Sequencer {
         {
             // Pool then view: the producer publishes blocks under the same order, so the
             // nonce and balance seen here and the pool's contents are one snapshot.
-            let mut pool = self.pool.lock();
+            let mut pool = self.mempool.lock();
             let state = self.account_state(&tx.transfer.sender);
             // A payable transfer that would push its recipient past the balance limit could
             // never execute (an unpayable one gets "insufficient funds" from the pool).
@@ -301,7 +301,7 @@ impl Sequencer {
                 // Not durable: take it back out so nothing unrecorded gets acknowledged.
                 // (Storage is failing; what it displaced is restored by the next start's
                 // journal replay if its deletion did not land either.)
-                self.pool.lock().remove(&hash);
+                self.mempool.lock().remove(&hash);
                 let why = match other {
                     Ok(Err(e)) => e,
                     _ => "journal stopped".into(),
@@ -345,14 +345,14 @@ impl Sequencer {
 
     /// The nonce a new transaction from `address` should use, counting pending ones.
     pub fn pending_nonce(&self, address: &Address) -> u64 {
-        let pool = self.pool.lock();
+        let pool = self.mempool.lock();
         let state = self.account_state(address);
         pool.pending_nonce(address, state)
     }
 
     /// Number of pending transactions.
     pub fn pending_count(&self) -> usize {
-        self.pool.lock().len()
+        self.mempool.lock().len()
     }
 
     /// A block by number. A block written but not yet published (the instant between its
@@ -376,7 +376,7 @@ impl Sequencer {
     /// block also holds, so a transaction moving from the pool into a block is always
     /// found in one place or the other.
     pub fn tx(&self, hash: &B256) -> Result<Option<TxLookup>, StoreError> {
-        let pool = self.pool.lock();
+        let pool = self.mempool.lock();
         let head = self.head().number;
         if let Some(record) = self.store.tx(hash)?.filter(|r| r.block_number <= head) {
             drop(pool);

@@ -5,7 +5,8 @@
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
-use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_primitives::{Bytes, B256, U256};
+use quire_primitives::transfer::TransferDecodeError;
 use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::Transfer;
 
@@ -53,12 +54,9 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
     if !buf.is_empty() {
         return Err(TxError::Decode(format!("{} trailing bytes", buf.len())));
     }
-    let tx_type = match &envelope {
-        TxEnvelope::Legacy(_) => 0,
-        TxEnvelope::Eip2930(_) => 1,
-        TxEnvelope::Eip1559(_) => 2,
-        TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_) => return Err(TxError::UnsupportedType),
-    };
+    if matches!(envelope, TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_)) {
+        return Err(TxError::UnsupportedType);
+    }
     match envelope.chain_id() {
         None => return Err(TxError::NotReplayProtected),
         Some(have) if have != rules.chain_id => {
@@ -69,7 +67,9 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         }
         Some(_) => {}
     }
-    let to = envelope.to().ok_or(TxError::ContractCreation)?;
+    if envelope.to().is_none() {
+        return Err(TxError::ContractCreation);
+    }
     if !envelope.input().is_empty() {
         return Err(TxError::Calldata);
     }
@@ -98,7 +98,10 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
     let sender = envelope
         .recover_signer()
         .map_err(|_| TxError::InvalidSignature)?;
-    let transfer = transfer_of(&envelope, tx_type, sender, to);
+    let transfer = Transfer::from_envelope(&envelope, sender).map_err(|e| match e {
+        TransferDecodeError::ContractCreation => TxError::ContractCreation,
+        _ => TxError::UnsupportedType,
+    })?;
     let value = envelope.value();
     // Saturating: U256 arithmetic wraps, and a wrapped cost would pass the balance check.
     let upfront_cost = U256::from(gas_limit)
@@ -111,36 +114,6 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         transfer,
         upfront_cost,
     })
-}
-
-fn transfer_of(envelope: &TxEnvelope, tx_type: u8, sender: Address, to: Address) -> Transfer {
-    let max_fee = envelope.max_fee_per_gas();
-    Transfer {
-        tx_type,
-        sender,
-        to,
-        value: envelope.value().saturating_to::<u128>(),
-        nonce: envelope.nonce(),
-        gas_limit: envelope.gas_limit(),
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: envelope.max_priority_fee_per_gas().unwrap_or(max_fee),
-    }
-}
-
-/// The transfer a stored, already validated transaction performs, given the sender
-/// recovered when it was accepted: how the prover reads the sequencer's blocks without
-/// recovering every signature again (signatures are not yet proven; see the README).
-pub fn transfer_from_raw(raw: &[u8], sender: Address) -> Result<Transfer, TxError> {
-    let mut buf = raw;
-    let envelope = TxEnvelope::decode_2718(&mut buf).map_err(|e| TxError::Decode(e.to_string()))?;
-    let tx_type = match &envelope {
-        TxEnvelope::Legacy(_) => 0,
-        TxEnvelope::Eip2930(_) => 1,
-        TxEnvelope::Eip1559(_) => 2,
-        TxEnvelope::Eip4844(_) | TxEnvelope::Eip7702(_) => return Err(TxError::UnsupportedType),
-    };
-    let to = envelope.to().ok_or(TxError::ContractCreation)?;
-    Ok(transfer_of(&envelope, tx_type, sender, to))
 }
 
 #[cfg(test)]
@@ -164,25 +137,13 @@ pub(crate) mod tests {
     }
 
     pub fn eip1559(nonce: u64, to: Address, value: u64) -> TxEip1559 {
-        TxEip1559 {
-            chain_id: CHAIN,
-            nonce,
-            gas_limit: 21_000,
-            max_fee_per_gas: 2_000,
-            max_priority_fee_per_gas: 100,
-            to: TxKind::Call(to),
-            value: U256::from(value),
-            ..Default::default()
-        }
+        quire_test_support::transfer(CHAIN, nonce, to, U256::from(value), 2_000, 100)
     }
 
-    pub fn sign(signer: &PrivateKeySigner, mut tx: TxEip1559) -> Bytes {
-        let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-        TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
-    }
+    pub use quire_test_support::sign;
 
     fn signer() -> PrivateKeySigner {
-        PrivateKeySigner::from_slice(&[7u8; 32]).unwrap()
+        quire_test_support::key(6)
     }
 
     const TO: Address = address!("0x00000000000000000000000000000000000000aa");

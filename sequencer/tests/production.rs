@@ -17,23 +17,11 @@ use quire_sequencer::{GenesisAccount, Sequencer, SequencerConfig, StateAt};
 
 const CHAIN: u64 = 271_828;
 
-fn signer(i: u8) -> PrivateKeySigner {
-    PrivateKeySigner::from_slice(&[i + 1; 32]).unwrap()
-}
+use quire_test_support::key as signer;
 
 fn raw(s: &PrivateKeySigner, nonce: u64, to: Address, value: u64) -> Bytes {
-    let mut tx = TxEip1559 {
-        chain_id: CHAIN,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 3,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        ..Default::default()
-    };
-    let sig = s.sign_transaction_sync(&mut tx).unwrap();
-    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+    let tx = quire_test_support::transfer(CHAIN, nonce, to, U256::from(value), 2_000_000_000, 3);
+    quire_test_support::sign(s, tx)
 }
 
 fn config(senders: u8) -> SequencerConfig {

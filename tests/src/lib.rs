@@ -287,28 +287,12 @@ pub fn transfer(
     to: alloy::primitives::Address,
     value: alloy::primitives::U256,
 ) -> alloy::consensus::TxEip1559 {
-    alloy::consensus::TxEip1559 {
-        chain_id: CHAIN_ID,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1,
-        to: alloy::primitives::TxKind::Call(to),
-        value,
-        ..Default::default()
-    }
+    quire_test_support::transfer(CHAIN_ID, nonce, to, value, 2_000_000_000, 1)
 }
 
 /// `tx` signed by `signer`, as the 0x-hex a wallet passes to `eth_sendRawTransaction`.
-pub fn sign(signer: &PrivateKeySigner, mut tx: alloy::consensus::TxEip1559) -> String {
-    use alloy::consensus::SignableTransaction;
-    use alloy::eips::eip2718::Encodable2718;
-    use alloy::network::TxSignerSync;
-    let sig = signer.sign_transaction_sync(&mut tx).expect("signing");
-    let bytes: alloy::primitives::Bytes = alloy::consensus::TxEnvelope::from(tx.into_signed(sig))
-        .encoded_2718()
-        .into();
-    bytes.to_string()
+pub fn sign(signer: &PrivateKeySigner, tx: alloy::consensus::TxEip1559) -> String {
+    quire_test_support::sign_hex(signer, tx)
 }
 
 /// A free TCP port on loopback.
@@ -318,4 +302,19 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
+}
+
+/// Proves job `id` from the coordinator's own inputs, as an in-process worker would: a
+/// valid output to hand in (or to tamper with) in tests.
+pub fn prove_job(
+    coordinator: &quire_coordinator::Coordinator,
+    id: quire_coordinator::JobId,
+) -> quire_coordinator::JobOutput {
+    let job = quire_coordinator::Job {
+        id,
+        input: coordinator.inputs(&id).unwrap(),
+    };
+    quire_coordinator::JobRunner::new(coordinator.cache().clone(), coordinator.circuits_cell())
+        .run(&job, "test")
+        .unwrap()
 }

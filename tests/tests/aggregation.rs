@@ -1,14 +1,20 @@
-//! The aggregation pool in a running node: steps are handed out as their inputs are
-//! proven, and a submitted step output is stored only if it verifies and proves exactly
-//! the batches the step covers. A wrong output (another batch's leaf, an edited proof, a
-//! leaf posing as a final proof) changes nothing and frees the step for another worker.
+//! Aggregation steps in a running node's proof coordinator: steps are handed out as their
+//! inputs are proven, and a submitted step output is stored only if it verifies and proves
+//! exactly the batches the step covers. A wrong output (another batch's leaf, an edited
+//! proof, a leaf posing as a final proof) changes nothing and frees the step for another
+//! worker.
 
 use std::time::Duration;
 
-use quire_aggregator::jobs::{Step, StepOutput, Window};
-use quire_prover::pool::Submitted;
+use quire_aggregator::{Step, StepOutput, Window};
+use quire_coordinator::{JobId, JobOutput, SubmitError, WorkKinds};
 use quire_tests::*;
 use serde_json::json;
+
+const STEPS: WorkKinds = WorkKinds {
+    batches: false,
+    aggregation: true,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_step_outputs_are_refused_and_change_nothing() {
@@ -21,8 +27,8 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     cfg.aggregation.window_secs = 3_600;
     let node = start_node(cfg).await;
     let url = node.http_url();
-    let agg = node.aggregation.clone().expect("aggregation enabled");
-    agg.start_building();
+    let c = node.coordinator.clone();
+    c.start_building_circuits();
     for nonce in 0..2 {
         send_two_transfers(&url, nonce, 0x50, 3).await;
     }
@@ -30,92 +36,116 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
 
     // Nothing to aggregate before the batches are proven.
     wait_for(Duration::from_secs(300), || async {
-        agg.circuits().map(|_| ())
+        c.circuits().map(|_| ())
     })
     .await
     .expect("aggregation circuits built");
-    assert_eq!(agg.lease("w").unwrap(), None);
+    let circuits = c.circuits().unwrap().clone();
+    assert_eq!(c.lease_next("w", STEPS).unwrap(), None);
     for n in 1..=2 {
-        let file = node.pool.prove(n).unwrap();
-        assert_eq!(node.pool.submit("p", &file).unwrap(), Submitted::Accepted);
+        let proof = prove_job(&c, JobId::Batch(n));
+        assert_eq!(c.submit("p", &JobId::Batch(n), &proof), Ok(()));
     }
+    let step = |s: Step| JobId::Step(s);
+    let run = |s: Step| prove_job(&c, step(s));
 
     let window = Window { start: 1, end: 2 };
-    assert_eq!(agg.lease("w").unwrap(), Some(Step::Leaf(1)));
-    // A step that failed is held back for a while, and the next one is handed out.
-    agg.defer("w", &Step::Leaf(1), Duration::from_millis(1_500))
-        .unwrap();
-    assert_eq!(agg.lease("w").unwrap(), Some(Step::Leaf(2)));
-    // Both leaves are held; their fold waits for them.
-    assert_eq!(agg.lease("w").unwrap(), None);
-    tokio::time::sleep(Duration::from_millis(1_600)).await;
-    assert_eq!(agg.lease("w").unwrap(), Some(Step::Leaf(1)));
-    let leaf1 = agg.run(&Step::Leaf(1)).unwrap();
-    let leaf2 = agg.run(&Step::Leaf(2)).unwrap();
+    assert_eq!(c.lease_next("w", STEPS).unwrap(), Some(step(Step::Leaf(1))));
+    // A step that failed waits its retry delay, and the next one is handed out.
+    c.fail("w", &step(Step::Leaf(1)), "test").unwrap();
+    assert_eq!(c.lease_next("w", STEPS).unwrap(), Some(step(Step::Leaf(2))));
+    // Both leaves are unavailable; their fold waits for them.
+    assert_eq!(c.lease_next("w", STEPS).unwrap(), None);
+    let leaf1 = run(Step::Leaf(1));
+    let leaf2 = run(Step::Leaf(2));
 
-    // Batch 2's leaf handed in as batch 1's: refused, and the step is free again.
-    assert!(agg.submit("w", &Step::Leaf(1), &leaf2).is_err());
-    assert_eq!(agg.lease("v").unwrap(), Some(Step::Leaf(1)));
+    // Batch 2's leaf handed in as batch 1's: refused, and the step is free again (once
+    // its retry delay from the failure above has passed).
+    assert_eq!(c.lease_next("v", STEPS).unwrap(), None);
+    assert!(matches!(
+        c.submit("w", &step(Step::Leaf(2)), &leaf1),
+        Err(SubmitError::Refused(_))
+    ));
+    assert_eq!(c.job_state(&step(Step::Leaf(2))).unwrap().holder, None);
     // An edited proof: refused.
-    let StepOutput::Part(mut edited) = agg.run(&Step::Leaf(1)).unwrap() else {
+    let JobOutput::Step(result) = run(Step::Leaf(1)) else {
+        panic!("a leaf step makes a step output")
+    };
+    let StepOutput::Part(mut edited) = result.decode(&circuits).unwrap() else {
         panic!("a leaf step makes a part")
     };
     edited.proof.proof.opening_proof.final_poly.coeffs[0].0[0] += plonky2::field::types::Field::ONE;
-    assert!(agg
-        .submit("v", &Step::Leaf(1), &StepOutput::Part(edited))
-        .is_err());
+    let edited = JobOutput::Step(StepOutput::Part(edited).encode("v").unwrap());
+    assert!(matches!(
+        c.submit("v", &step(Step::Leaf(1)), &edited),
+        Err(SubmitError::Refused(_))
+    ));
     // A leaf posing as the final proof: refused.
-    assert!(agg.submit("v", &Step::Wrap(window), &leaf1).is_err());
+    assert!(matches!(
+        c.submit("v", &step(Step::Wrap(window)), &leaf1),
+        Err(SubmitError::Refused(_))
+    ));
     assert!(rpc(&url, "quire_getAggregateProof", json!(["0x1"])).await["result"].is_null());
 
     // The right outputs are accepted once; a second copy is a harmless duplicate.
-    assert_eq!(
-        agg.submit("w", &Step::Leaf(1), &leaf1).unwrap(),
-        Submitted::Accepted
-    );
-    assert_eq!(
-        agg.submit("w", &Step::Leaf(1), &leaf1).unwrap(),
-        Submitted::Duplicate
-    );
-    assert_eq!(
-        agg.submit("w", &Step::Leaf(2), &leaf2).unwrap(),
-        Submitted::Accepted
-    );
+    assert_eq!(c.submit("w", &step(Step::Leaf(1)), &leaf1), Ok(()));
+    assert!(matches!(
+        c.submit("w", &step(Step::Leaf(1)), &leaf1),
+        Err(SubmitError::Duplicate(_))
+    ));
+    assert_eq!(c.submit("w", &step(Step::Leaf(2)), &leaf2), Ok(()));
     // A valid final proof of part of the window (batch 1 alone) is not the window's.
     let part = Step::Wrap(Window { start: 1, end: 1 });
-    let partial = agg.run(&part).unwrap();
-    assert!(agg.submit("w", &part, &partial).is_err());
+    let partial = JobOutput::Step(
+        quire_aggregator::prove_step(
+            &circuits,
+            c.cache(),
+            &quire_aggregator::StepInputs {
+                step: part,
+                batch_proof: None,
+                parts: vec![c.store().aggregate(1, 1).unwrap().unwrap()],
+            },
+        )
+        .unwrap()
+        .encode("w")
+        .unwrap(),
+    );
+    assert!(matches!(
+        c.submit("w", &step(part), &partial),
+        Err(SubmitError::Refused(_))
+    ));
     assert_eq!(batch_status(&url, 1).await, "proven");
     let fold = Step::Fold {
         lo: 1,
         mid: 1,
         hi: 2,
     };
-    assert_eq!(agg.lease("w").unwrap(), Some(fold));
-    let folded = agg.run(&fold).unwrap();
+    assert_eq!(c.lease_next("w", STEPS).unwrap(), Some(step(fold)));
+    let folded = run(fold);
     // A fold handed in as the final proof: refused.
-    assert!(agg.submit("w", &Step::Wrap(window), &folded).is_err());
+    assert!(matches!(
+        c.submit("w", &step(Step::Wrap(window)), &folded),
+        Err(SubmitError::Refused(_))
+    ));
+    assert_eq!(c.submit("w", &step(fold), &folded), Ok(()));
     assert_eq!(
-        agg.submit("w", &fold, &folded).unwrap(),
-        Submitted::Accepted
+        c.lease_next("w", STEPS).unwrap(),
+        Some(step(Step::Wrap(window)))
     );
-    assert_eq!(agg.lease("w").unwrap(), Some(Step::Wrap(window)));
-    let wrapped = agg.run(&Step::Wrap(window)).unwrap();
+    let wrapped = run(Step::Wrap(window));
     // Anything handed in for a finished step is ignored.
-    assert_eq!(
-        agg.submit("w", &fold, &wrapped).unwrap(),
-        Submitted::Duplicate
-    );
-    assert_eq!(
-        agg.submit("w", &Step::Wrap(window), &wrapped).unwrap(),
-        Submitted::Accepted
-    );
-    assert_eq!(agg.lease("w").unwrap(), None);
+    assert!(matches!(
+        c.submit("w", &step(fold), &wrapped),
+        Err(SubmitError::Duplicate(_))
+    ));
+    assert_eq!(c.submit("w", &step(Step::Wrap(window)), &wrapped), Ok(()));
+    assert_eq!(c.lease_next("w", STEPS).unwrap(), None);
     wait_batch_status(&url, 2, "aggregated", Duration::from_secs(5)).await;
     let fin = rpc(&url, "quire_getAggregateProof", json!(["0x2"])).await["result"].clone();
     assert_eq!(
         (fin["firstBatch"].clone(), fin["lastBatch"].clone()),
         (json!(1), json!(2))
     );
+    drop(c);
     node.shutdown().await.unwrap();
 }

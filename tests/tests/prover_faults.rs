@@ -46,19 +46,25 @@ async fn a_remote_prover_killed_mid_job_loses_it_to_another() {
 
     let mut first = remote(&url, "remote-1", &dir.path().join("c1"));
     wait_batch_status(&url, 1, "proving", Duration::from_secs(20)).await;
-    let lease = node.sequencer.store().proving_lease(1).unwrap().unwrap();
-    assert_eq!(lease.worker, "remote-1");
+    let lease = node
+        .coordinator
+        .job_state(&quire_coordinator::JobId::Batch(1))
+        .unwrap();
+    assert_eq!(lease.holder.as_deref(), Some("remote-1"));
     tokio::time::sleep(Duration::from_millis(200)).await;
     first.kill().expect("SIGKILL");
     first.wait().unwrap();
     assert!(
-        node.pool.accepted(1).unwrap().is_none(),
+        node.coordinator.batch_proof(1).unwrap().is_none(),
         "killed before it could hand in"
     );
 
     let mut second = remote(&url, "remote-2", &dir.path().join("c2"));
     wait_batch_status(&url, 1, "proven", Duration::from_secs(60)).await;
-    assert_eq!(node.pool.accepted(1).unwrap().unwrap().worker, "remote-2");
+    assert_eq!(
+        node.coordinator.batch_proof(1).unwrap().unwrap().worker,
+        "remote-2"
+    );
     let _ = second.kill();
     let _ = second.wait();
     node.shutdown().await.unwrap();
@@ -96,11 +102,10 @@ async fn a_node_killed_while_proving_proves_the_batch_after_restart() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
     use quire_aggregator::circuits::AggregationCircuits;
-    use quire_aggregator::jobs::FinalProofFile;
-    use quire_aggregator::Aggregate;
+    use quire_aggregator::{Aggregate, FinalProofFile};
+    use quire_coordinator::ProofStore;
     use quire_prover::cache::CircuitCache;
     use quire_prover::proof_file::BatchProofFile;
-    use quire_sequencer::storage::Store;
 
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -125,22 +130,30 @@ async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
     fill_batch(&url).await;
 
     // Kill it once some aggregation step is stored but the final proof is not.
-    let db = quire_sequencer::storage::db_path(&data);
-    let parts = |prefix: u8| {
-        Store::open_read_only(&db)
-            .and_then(|s| s.aggregation_from(&[prefix], &[prefix], usize::MAX))
-            .map(|v| v.len())
-            .unwrap_or(0)
+    // The node's proving store, opened read-only beside it: accepted aggregates (leaves
+    // and folds) and the final proof.
+    let db = quire_coordinator::proving_db_path(&data);
+    let progress = || {
+        let Ok(store) = ProofStore::open_read_only(&db) else {
+            return (0, false);
+        };
+        let ranges = [(1, 1), (2, 2), (3, 3), (4, 4), (1, 2), (3, 4)];
+        let parts = ranges
+            .iter()
+            .filter(|(lo, hi)| store.aggregate(*lo, *hi).unwrap().is_some())
+            .count();
+        (parts, store.latest_final_proof().unwrap().is_some())
     };
     wait_for(Duration::from_secs(600), || async {
-        (parts(b'P') > 0).then_some(())
+        let (parts, _) = progress();
+        (parts > 0).then_some(())
     })
     .await
     .expect("an aggregation step is stored");
-    assert_eq!(parts(b'F'), 0, "killed before the final proof");
     node.kill().expect("SIGKILL");
     node.wait().unwrap();
-    let stored_before = parts(b'P');
+    let (stored_before, final_before) = progress();
+    assert!(!final_before, "killed before the final proof");
 
     let mut node = start();
     wait_answering(&url, Duration::from_secs(30)).await;
@@ -155,7 +168,7 @@ async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
         (after_restart.first_batch, after_restart.last_batch),
         (1, 4)
     );
-    assert!(parts(b'P') >= stored_before);
+    assert!(progress().0 >= stored_before);
 
     // The same final statement as a run without interruption, made here from the accepted
     // batch proofs. (The bytes differ run to run: plonky2's proof-of-work search takes
@@ -169,7 +182,7 @@ async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
             serde_json::from_value(served["result"]["file"].clone()).unwrap();
         let verifier = cache.verifier(file.shape).unwrap();
         let proof = file.decode(&verifier.data.common).unwrap();
-        leaves.push(circuits.aggregator.wrap(file.shape, &proof).unwrap());
+        leaves.push(circuits.aggregator.prove_leaf(file.shape, &proof).unwrap());
     }
     let root = circuits.aggregator.aggregate(&leaves).unwrap();
     let pi = circuits.aggregator.verify(&root).unwrap();

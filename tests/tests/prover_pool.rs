@@ -1,12 +1,13 @@
-//! The prover pool in a running node: in-process workers prove sealed batches on their
-//! own; jobs are leased, a refused proof (garbage, or a proof of another batch) changes
-//! nothing and frees the job for another worker, duplicates are harmless, an expired lease
-//! is handed out again, and a restarted node finishes what was left.
+//! The proof coordinator in a running node: in-process workers prove sealed batches on
+//! their own; jobs are leased, a refused proof (garbage, or a proof of another batch)
+//! changes nothing and frees the job for another worker, duplicates are harmless, and a
+//! restarted node finishes what was left. (Lease expiry and retry timing are tested with a
+//! fake clock in `coordinator/tests/job_table.rs`.)
 
 use std::time::Duration;
 
 use alloy::primitives::Address;
-use quire_prover::pool::Submitted;
+use quire_coordinator::{JobId, JobOutput, SubmitError, WorkKinds};
 use quire_tests::*;
 use serde_json::json;
 
@@ -24,7 +25,11 @@ async fn in_process_workers_prove_sealed_batches() {
     let url = node.http_url();
     fill_batch(&url, 0).await;
     wait_batch_status(&url, 1, "proven", Duration::from_secs(60)).await;
-    let accepted = node.pool.accepted(1).unwrap().expect("proof stored");
+    let accepted = node
+        .coordinator
+        .batch_proof(1)
+        .unwrap()
+        .expect("proof stored");
     assert_eq!(accepted.file.batch_number, 1);
     assert_eq!(accepted.worker, "local-0");
 
@@ -59,17 +64,26 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
     cfg.proving.lease_secs = 1;
     let node = start_node(cfg.clone()).await;
     let url = node.http_url();
-    let pool = node.pool.clone();
+    let coordinator = node.coordinator.clone();
+    let batches = WorkKinds {
+        batches: true,
+        aggregation: false,
+    };
     fill_batch(&url, 0).await;
     wait_batch_status(&url, 1, "sealed", Duration::from_secs(20)).await;
 
     // One worker holds the job; nobody else gets it.
-    assert_eq!(pool.lease("remote-a").unwrap(), Some(1));
+    assert_eq!(
+        coordinator.lease_next("remote-a", batches).unwrap(),
+        Some(JobId::Batch(1))
+    );
     assert_eq!(batch_status(&url, 1).await, "proving");
-    assert_eq!(pool.lease("remote-b").unwrap(), None);
+    assert_eq!(coordinator.lease_next("remote-b", batches).unwrap(), None);
 
     // remote-a hands in garbage: refused, nothing stored, the job is free again.
-    let good = pool.prove(1).unwrap();
+    let JobOutput::BatchProof(good) = prove_job(&coordinator, JobId::Batch(1)) else {
+        panic!("a batch job makes a batch proof");
+    };
     let mut garbage = good.clone();
     let mid = garbage.proof.len() / 2;
     let flipped = if &garbage.proof[mid..mid + 1] == "0" {
@@ -78,32 +92,56 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
         "0"
     };
     garbage.proof.replace_range(mid..mid + 1, flipped);
-    assert!(pool.submit("remote-a", &garbage).is_err());
-    assert!(node.sequencer.store().batch_proof(1).unwrap().is_none());
+    let submit = |worker: &str, id: u64, file: &quire_prover::proof_file::BatchProofFile| {
+        coordinator.submit(
+            worker,
+            &JobId::Batch(id),
+            &JobOutput::BatchProof(file.clone()),
+        )
+    };
+    assert!(matches!(
+        submit("remote-a", 1, &garbage),
+        Err(SubmitError::Refused(_))
+    ));
+    assert!(coordinator.batch_proof(1).unwrap().is_none());
     assert_eq!(batch_status(&url, 1).await, "sealed");
 
-    // A proof of batch 1 handed in as batch 2's is refused too.
+    // A proof of batch 1 handed in as batch 2's is refused too, labelled either way.
     let mut relabelled = good.clone();
     relabelled.batch_number = 2;
-    assert!(pool.submit("remote-a", &relabelled).is_err());
+    assert!(matches!(
+        submit("remote-a", 2, &relabelled),
+        Err(SubmitError::Refused(_))
+    ));
+    assert!(matches!(
+        submit("remote-a", 2, &good),
+        Err(SubmitError::Refused(_))
+    ));
 
     // Another worker takes the job and its proof is accepted; a duplicate changes nothing.
-    assert_eq!(pool.lease("remote-b").unwrap(), Some(1));
-    assert_eq!(pool.submit("remote-b", &good).unwrap(), Submitted::Accepted);
     assert_eq!(
-        pool.submit("remote-a", &good).unwrap(),
-        Submitted::Duplicate
+        coordinator.lease_next("remote-b", batches).unwrap(),
+        Some(JobId::Batch(1))
     );
+    assert_eq!(submit("remote-b", 1, &good), Ok(()));
+    assert!(matches!(
+        submit("remote-a", 1, &good),
+        Err(SubmitError::Duplicate(_))
+    ));
     assert_eq!(batch_status(&url, 1).await, "proven");
+    assert_eq!(
+        coordinator.batch_proof(1).unwrap().unwrap().worker,
+        "remote-b"
+    );
 
-    // A worker that stalls loses its job when the lease runs out.
+    // A remote worker holds batch 2 when the node stops.
     fill_batch(&url, 1).await;
     wait_batch_status(&url, 2, "sealed", Duration::from_secs(20)).await;
-    assert_eq!(pool.lease("remote-c").unwrap(), Some(2));
-    assert_eq!(pool.lease("remote-d").unwrap(), None);
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
-    assert_eq!(pool.lease("remote-d").unwrap(), Some(2));
-    drop(pool);
+    assert_eq!(
+        coordinator.lease_next("remote-c", batches).unwrap(),
+        Some(JobId::Batch(2))
+    );
+    drop(coordinator);
     node.shutdown().await.unwrap();
 
     // After a restart with an in-process worker, batch 2 is proven once the lease is gone.
@@ -134,7 +172,13 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     let url = node.http_url();
 
     // A wrong token is refused, by the API and by the prover command.
-    let r = rpc(&url, "prover_lease", json!(["wrong-token-0123456789", "x"])).await;
+    let kinds = json!({"batches": true, "aggregation": false});
+    let r = rpc(
+        &url,
+        "prover_lease",
+        json!(["wrong-token-0123456789", "x", kinds]),
+    )
+    .await;
     assert_eq!(r["error"]["code"], json!(-32001), "{r}");
     let out = std::process::Command::new(quire_binary())
         .args([
@@ -168,7 +212,7 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     let _ = remote.kill();
     let _ = remote.wait();
     let workers: Vec<String> = (1..=6)
-        .map(|n| node.pool.accepted(n).unwrap().unwrap().worker)
+        .map(|n| node.coordinator.batch_proof(n).unwrap().unwrap().worker)
         .collect();
     assert!(workers.iter().any(|w| w == "remote-1"), "{workers:?}");
     assert!(workers.iter().any(|w| w == "local-0"), "{workers:?}");
@@ -257,7 +301,6 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_prover_takes_aggregation_steps_too() {
-    use quire_aggregator::jobs::records::PartRecord;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(&dir.path().join("data"));
     cfg.production.batch_max_txs = 2;
@@ -271,22 +314,54 @@ async fn a_remote_prover_takes_aggregation_steps_too() {
     let node = start_node(cfg).await;
     let url = node.http_url();
 
-    // A wrong token, and a garbage step output, are refused.
+    // A wrong token is refused; each bad submission gets its own error code.
+    let kinds = json!({"batches": true, "aggregation": true});
     let r = rpc(
         &url,
-        "prover_leaseStep",
-        json!(["wrong-token-0123456789", "x"]),
+        "prover_lease",
+        json!(["wrong-token-0123456789", "x", kinds]),
     )
     .await;
     assert_eq!(r["error"]["code"], json!(-32001), "{r}");
-    let garbage = json!({"part": {"leaf_shape": null, "worker": "x", "proof": "00"}});
+    let garbage_batch = json!({"batchProof": {"circuit_version": 2, "shape": {"slots": 3, "depth": 5}, "batch_number": 1, "proof": "00"}});
     let r = rpc(
         &url,
-        "prover_submitStep",
-        json!([TOKEN, "x", {"leaf": 1}, garbage]),
+        "prover_submit",
+        json!([TOKEN, "x", {"batch": 1}, garbage_batch]),
     )
     .await;
-    assert_eq!(r["error"]["code"], json!(-32002), "{r}");
+    assert_eq!(r["error"]["code"], json!(-32002), "garbage is refused: {r}");
+    let garbage_step =
+        json!({"step": {"part": {"leaf_shape": null, "worker": "x", "proof": "00"}}});
+    let r = rpc(
+        &url,
+        "prover_submit",
+        json!([TOKEN, "x", {"batch": 1}, garbage_step]),
+    )
+    .await;
+    assert_eq!(
+        r["error"]["code"],
+        json!(-32002),
+        "a step output for a batch job: {r}"
+    );
+    let r = rpc(
+        &url,
+        "prover_submit",
+        json!([TOKEN, "x", {"step": {"leaf": 1}}, garbage_step]),
+    )
+    .await;
+    let code = r["error"]["code"].clone();
+    assert!(
+        code == json!(-32002) || code == json!(-32004),
+        "garbage step output: refused, or not ready while the circuits build: {r}"
+    );
+    let r = rpc(
+        &url,
+        "prover_submit",
+        json!([TOKEN, "x", {"batch": 1}, "nonsense"]),
+    )
+    .await;
+    assert_eq!(r["error"]["code"], json!(-32602), "undecodable params: {r}");
 
     let mut remote = spawn_prover(
         &url,
@@ -303,15 +378,13 @@ async fn a_remote_prover_takes_aggregation_steps_too() {
     }
     let _ = remote.kill();
     let _ = remote.wait();
-    let parts = node
-        .sequencer
-        .store()
-        .aggregation_from(b"P", b"P", usize::MAX)
-        .unwrap();
-    assert_eq!(parts.len(), 3, "two leaves and their fold");
-    for (_, v) in parts {
-        let record: PartRecord = serde_json::from_slice(&v).unwrap();
-        assert_eq!(record.worker, "remote-agg");
+    let store = node.coordinator.store();
+    let parts = [(1, 1), (2, 2), (1, 2)].map(|(lo, hi)| store.aggregate(lo, hi).unwrap());
+    for (i, record) in parts.iter().enumerate() {
+        let record = record
+            .as_ref()
+            .expect("two leaves and their fold are stored");
+        assert_eq!(record.worker, "remote-agg", "part {i}");
     }
     let fin = rpc(&url, "quire_getAggregateProof", json!([])).await["result"].clone();
     assert_eq!(

@@ -40,7 +40,7 @@ fn measure_tree(
     n: u64,
     workers: usize,
 ) -> anyhow::Result<Duration> {
-    use quire_aggregator::jobs::plan::{steps, Step, Window};
+    use quire_aggregator::plan::{steps, Step, Window};
     use std::collections::HashMap;
     use std::sync::Mutex;
     let todo: Vec<Step> = steps(Window { start: 1, end: n })
@@ -90,7 +90,7 @@ fn measure_tree(
                         continue;
                     };
                     let out = match (step, inputs) {
-                        (Step::Leaf(b), _) => agg.wrap(shape, &proofs[(b - 1) as usize])?,
+                        (Step::Leaf(b), _) => agg.prove_leaf(shape, &proofs[(b - 1) as usize])?,
                         (_, Some((l, r))) => agg.fold(&l, &r)?,
                         _ => anyhow::bail!("unexpected step"),
                     };
@@ -167,7 +167,7 @@ fn main() -> anyhow::Result<()> {
         let w = b.finish()?;
         let proof = batch.prove(&w)?;
         let started = Instant::now();
-        leaves.push(agg.wrap(shape, &proof)?);
+        leaves.push(agg.prove_leaf(shape, &proof)?);
         leaf_times.push(started.elapsed());
         batch_proofs.push(proof);
     }

@@ -14,10 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy::eips::eip2718::Encodable2718;
-use alloy::network::TxSignerSync;
-use alloy::primitives::{keccak256, Address, TxKind, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder, WsConnect};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{bail, Context};
@@ -71,18 +68,8 @@ fn sign(
     value: U256,
     max_fee: u128,
 ) -> Signed {
-    let mut tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: max_fee,
-        max_priority_fee_per_gas: 1,
-        to: TxKind::Call(to),
-        value,
-        ..Default::default()
-    };
-    let sig = key.sign_transaction_sync(&mut tx).expect("signing");
-    let bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+    let tx = quire_test_support::transfer(chain_id, nonce, to, value, max_fee, 1);
+    let bytes = quire_test_support::sign(key, tx);
     Signed {
         hash: keccak256(&bytes),
         raw: format!("0x{}", alloy::hex::encode(bytes)),

@@ -16,8 +16,11 @@ pub enum ProofError {
     /// The low leaf does not bracket the address, so it proves nothing about it.
     #[error("low leaf {low} -> {next} does not bracket {address}")]
     NotBracketed {
+        /// The low leaf's address.
         low: Address,
+        /// The address its link points to.
         next: Address,
+        /// The address whose absence was claimed.
         address: Address,
     },
 }

@@ -8,11 +8,11 @@
 mod amounts;
 mod builder;
 mod field_tree;
-mod from_store;
+mod replay;
 
 pub use builder::{WitnessBuilder, WitnessError};
 pub use field_tree::FieldTree;
-pub use from_store::{batch_witness, stored_batch, StoreWitnessError, StoredBatch};
+pub use replay::{replay_batch, ReplayError};
 
 use plonky2::field::types::Field;
 use quire_primitives::account::LEAF_ELEMENTS;

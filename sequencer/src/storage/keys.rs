@@ -15,11 +15,8 @@ pub const CF_BLOCK_HASHES: &str = "block_hashes";
 pub const CF_TXS: &str = "txs";
 pub const CF_BATCHES: &str = "batches";
 pub const CF_JOURNAL: &str = "journal";
-pub const CF_BATCH_PROOFS: &str = "batch_proofs";
-pub const CF_PROVING: &str = "proving";
-pub const CF_AGGREGATION: &str = "aggregation";
 
-pub const ALL_CFS: [&str; 13] = [
+pub const ALL_CFS: [&str; 10] = [
     CF_META,
     CF_LEAVES,
     CF_LEAF_HISTORY,
@@ -30,10 +27,10 @@ pub const ALL_CFS: [&str; 13] = [
     CF_TXS,
     CF_BATCHES,
     CF_JOURNAL,
-    CF_BATCH_PROOFS,
-    CF_PROVING,
-    CF_AGGREGATION,
 ];
+
+/// Column families of proving state that older versions kept in the chain's database.
+pub const LEGACY_CFS: [&str; 3] = ["batch_proofs", "proving", "aggregation"];
 
 pub const META_HEAD: &[u8] = b"head";
 pub const META_GENESIS: &[u8] = b"genesis";

@@ -28,15 +28,6 @@ pub struct TxRecord {
     pub raw: Bytes,
 }
 
-/// A proving job handed to a worker, until its proof is accepted or the lease runs out.
-#[derive(Clone, Debug, PartialEq, Eq, RlpEncodable, RlpDecodable)]
-pub struct ProvingLease {
-    /// Who holds it.
-    pub worker: String,
-    /// Unix milliseconds when it expires.
-    pub deadline_ms: u64,
-}
-
 pub fn decode<T: Decodable>(bytes: &[u8], what: &str) -> StoreResult<T> {
     T::decode(&mut &bytes[..]).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }

@@ -1,88 +1,17 @@
-//! How aggregation state sits in the store's `aggregation` column family. Integers are
-//! big-endian so key order is numeric order.
-//!
-//! - `W ‖ start` → `end`: a closed window;
-//! - `P ‖ lo ‖ hi` → [`PartRecord`]: the accepted aggregate of batches `lo..=hi`;
-//! - `F ‖ start` → [`FinalProofFile`]: the window's accepted final proof;
-//! - `L ‖ step key` → [`StepLease`]: who works on a step, until when.
+//! Aggregation proofs as files and wire records: a leaf or fold aggregate
+//! ([`PartRecord`]) and a final proof ([`FinalProofFile`], what `quire verify` reads).
 
 use anyhow::{anyhow, Context};
 use plonky2::plonk::proof::ProofWithPublicInputs;
 use quire_prover::BatchShape;
 use serde::{Deserialize, Serialize};
 
-use super::plan::{Step, Window};
 use crate::aggregator::{Aggregate, AggregateKind};
 use crate::circuits::FinalVerifier;
 use crate::public_inputs::AggregatePublicInputs;
 use crate::wrap::WrapProof;
 
-pub(crate) const WINDOW: u8 = b'W';
-pub(crate) const PART: u8 = b'P';
-pub(crate) const FINAL: u8 = b'F';
-pub(crate) const LEASE: u8 = b'L';
-
-pub(crate) fn window_key(start: u64) -> Vec<u8> {
-    let mut k = vec![WINDOW];
-    k.extend_from_slice(&start.to_be_bytes());
-    k
-}
-
-pub(crate) fn part_key(lo: u64, hi: u64) -> Vec<u8> {
-    let mut k = vec![PART];
-    k.extend_from_slice(&lo.to_be_bytes());
-    k.extend_from_slice(&hi.to_be_bytes());
-    k
-}
-
-pub(crate) fn final_key(start: u64) -> Vec<u8> {
-    let mut k = vec![FINAL];
-    k.extend_from_slice(&start.to_be_bytes());
-    k
-}
-
-/// Where a step's output is stored.
-pub(crate) fn output_key(step: &Step) -> Vec<u8> {
-    match *step {
-        Step::Wrap(w) => final_key(w.start),
-        s => {
-            let (lo, hi) = s.range();
-            part_key(lo, hi)
-        }
-    }
-}
-
-pub(crate) fn lease_key(step: &Step) -> Vec<u8> {
-    let mut k = vec![LEASE];
-    k.extend_from_slice(&output_key(step));
-    k
-}
-
-pub(crate) fn decode_u64(bytes: &[u8]) -> anyhow::Result<u64> {
-    Ok(u64::from_be_bytes(
-        bytes
-            .try_into()
-            .map_err(|_| anyhow!("corrupt aggregation record"))?,
-    ))
-}
-
-pub(crate) fn decode_window(key: &[u8], value: &[u8]) -> anyhow::Result<Window> {
-    Ok(Window {
-        start: decode_u64(key.get(1..).unwrap_or_default())?,
-        end: decode_u64(value)?,
-    })
-}
-
-/// A lease on a step.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StepLease {
-    /// Worker id.
-    pub worker: String,
-    /// Unix milliseconds when it runs out.
-    pub deadline_ms: u64,
-}
-
-/// An accepted leaf or fold aggregate.
+/// A leaf or fold aggregate with the worker that made it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PartRecord {
     /// The leaf circuit's batch shape, or `None` for a fold.

@@ -1,0 +1,160 @@
+//! What a submitted output must satisfy before it is stored: it decodes, comes from the
+//! right circuit, verifies, and its public inputs equal what the job's stored (already
+//! verified) inputs say it must prove. Each check sorts its failures: the output's fault
+//! is [`SubmitError::Refused`], the coordinator's own is [`SubmitError::Internal`].
+
+use quire_aggregator::aggregator::{Aggregate, AggregateKind};
+use quire_aggregator::circuits::AggregationCircuits;
+use quire_aggregator::public_inputs::fold_digest;
+use quire_aggregator::{AggregatePublicInputs, Step, StepOutput};
+use quire_primitives::chain::{ChainReadError, ChainReader};
+use quire_prover::cache::CircuitCache;
+use quire_prover::proof_file::BatchProofFile;
+use quire_prover::{shapes, BatchPublicInputs, ChainCheckError};
+
+use crate::errors::SubmitError;
+use crate::store::ProofStore;
+
+fn refused(why: impl std::fmt::Display) -> SubmitError {
+    SubmitError::Refused(format!("{why:#}"))
+}
+
+fn internal(why: impl std::fmt::Display) -> SubmitError {
+    SubmitError::Internal(format!("{why:#}"))
+}
+
+/// Checks a batch proof handed in for batch `n`; returns what it proves.
+pub fn batch_proof(
+    cache: &CircuitCache,
+    chain: &dyn ChainReader,
+    n: u64,
+    file: &BatchProofFile,
+) -> Result<BatchPublicInputs, SubmitError> {
+    if file.batch_number != n {
+        return Err(refused(format_args!(
+            "a proof labelled batch {} handed in for batch {n}",
+            file.batch_number
+        )));
+    }
+    if !shapes::is_standard(file.shape) {
+        return Err(refused(format_args!(
+            "not a standard circuit shape: {}",
+            file.shape
+        )));
+    }
+    let verifier = cache.verifier(file.shape).map_err(internal)?;
+    let proof = file.decode(&verifier.data.common).map_err(refused)?;
+    let pi = verifier.verify(&proof).map_err(refused)?;
+    if pi.batch_number != n {
+        return Err(refused(format_args!(
+            "the proof is for batch {}, handed in for batch {n}",
+            pi.batch_number
+        )));
+    }
+    match quire_prover::check_against_chain(&pi, chain) {
+        Ok(()) => Ok(pi),
+        Err(
+            e @ (ChainCheckError::Differs { .. }
+            | ChainCheckError::Chain(ChainReadError::NoBatch(_) | ChainReadError::NotSealed(_))),
+        ) => Err(refused(e)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The stored aggregate of `lo..=hi`, decoded (already verified when it was accepted).
+fn stored_part(
+    store: &ProofStore,
+    circuits: &AggregationCircuits,
+    lo: u64,
+    hi: u64,
+) -> Result<Aggregate, SubmitError> {
+    store
+        .aggregate(lo, hi)?
+        .ok_or_else(|| SubmitError::NotReady(format!("no aggregate of batches {lo}..={hi} yet")))?
+        .aggregate(&circuits.aggregator.common)
+        .map_err(internal)
+}
+
+/// What a step's output must attest, from its stored inputs.
+fn expected(
+    store: &ProofStore,
+    cache: &CircuitCache,
+    circuits: &AggregationCircuits,
+    step: &Step,
+) -> Result<AggregatePublicInputs, SubmitError> {
+    let public = |a: Aggregate| a.public_inputs().map_err(internal);
+    Ok(match *step {
+        Step::Leaf(n) => {
+            let accepted = store
+                .batch_proof(n)?
+                .ok_or_else(|| SubmitError::NotReady(format!("batch {n} has no accepted proof")))?;
+            let verifier = cache.verifier(accepted.file.shape).map_err(internal)?;
+            let proof = accepted
+                .file
+                .decode(&verifier.data.common)
+                .map_err(internal)?;
+            let pi = BatchPublicInputs::from_elements(&proof.public_inputs).map_err(internal)?;
+            AggregatePublicInputs::of_batch(&pi)
+        }
+        Step::Fold { lo, mid, hi } => {
+            let l = public(stored_part(store, circuits, lo, mid)?)?;
+            let r = public(stored_part(store, circuits, mid + 1, hi)?)?;
+            AggregatePublicInputs {
+                first_batch: l.first_batch,
+                last_batch: r.last_batch,
+                prev_root: l.prev_root,
+                new_root: r.new_root,
+                leaf_count_before: l.leaf_count_before,
+                leaf_count_after: r.leaf_count_after,
+                batches_digest: fold_digest(&l.batches_digest, &r.batches_digest),
+                tx_count: l.tx_count + r.tx_count,
+            }
+        }
+        Step::Wrap(w) => public(stored_part(store, circuits, w.start, w.end)?)?,
+    })
+}
+
+/// Checks a step's output; returns what it proves.
+pub fn step_output(
+    store: &ProofStore,
+    cache: &CircuitCache,
+    circuits: &AggregationCircuits,
+    step: &Step,
+    output: &StepOutput,
+) -> Result<AggregatePublicInputs, SubmitError> {
+    let want = expected(store, cache, circuits, step)?;
+    let proven = match (step, output) {
+        (Step::Leaf(n), StepOutput::Part(a)) => {
+            let shape = store
+                .batch_proof(*n)?
+                .map(|p| p.file.shape)
+                .ok_or_else(|| SubmitError::NotReady(format!("batch {n} has no accepted proof")))?;
+            if a.kind != AggregateKind::Leaf(shape) {
+                return Err(refused(format_args!(
+                    "a leaf of batch {n} must come from the leaf circuit for {shape}"
+                )));
+            }
+            circuits.aggregator.verify(a).map_err(refused)?
+        }
+        (Step::Fold { .. }, StepOutput::Part(a)) => {
+            if a.kind != AggregateKind::Fold {
+                return Err(refused("a fold step must return a fold"));
+            }
+            circuits.aggregator.verify(a).map_err(refused)?
+        }
+        (Step::Wrap(_), StepOutput::Final(p)) => {
+            circuits.final_verifier().verify(p).map_err(refused)?
+        }
+        _ => {
+            return Err(refused(format_args!(
+                "the output is not what the {step} makes"
+            )))
+        }
+    };
+    if proven != want {
+        return Err(refused(format_args!(
+            "the proof attests {proven:?}, the {step} must attest {want:?}"
+        )));
+    }
+    Ok(proven)
+}
