@@ -34,6 +34,31 @@ fn honest_baseline_proves() {
 }
 
 #[test]
+fn a_zero_base_fee_is_rejected() {
+    // With a zero base fee and no tip a transfer costs nothing, so a new account can
+    // "send" 0 to itself: an insert of X followed by X → X is self-consistent although X
+    // had no account (the sequencer refuses it). The circuit requires a positive base fee.
+    let t = tree();
+    let mut b = WitnessBuilder::new(&leaves(&t), DEPTH, 7, 0, fee_recipient()).unwrap();
+    let x = addr(0x45);
+    let tr = quire_primitives::Transfer {
+        max_priority_fee_per_gas: 0,
+        ..transfer(x, x, 0, 0)
+    };
+    assert!(
+        b.clone().push_transfer(&tr).is_err(),
+        "the honest builder refuses it"
+    );
+    let (low, at) = (b.low_leaf(&x), b.leaf_count());
+    b.push_insert(x, low, at).unwrap();
+    let i = idx(&b, x);
+    b.push_tx(tr.to_fields(), i, i).unwrap();
+    let w = b.finish().unwrap();
+    assert_eq!(w.base_fee, 0);
+    assert!(rejected(&w));
+}
+
+#[test]
 fn overdraw_is_rejected() {
     let t = tree();
     let mut b = builder(&t);
