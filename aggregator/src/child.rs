@@ -22,6 +22,9 @@ pub enum Child<'a> {
     Leaf(usize, &'a VerifierOnlyCircuitData<C, EXT>),
     /// A fold.
     Fold,
+    /// A child claimed to be a fold but verified against this verifier data (tests: the
+    /// circuit accepts a fold child only if it is the fold's own).
+    FoldWith(&'a VerifierOnlyCircuitData<C, EXT>),
 }
 
 /// Most leaf circuits a fold or wrap accepts.
@@ -121,6 +124,7 @@ impl ChildKindTargets {
     ) -> anyhow::Result<()> {
         let (vd, is_fold, index) = match kind {
             Child::Fold => (fold_vd, true, 0),
+            Child::FoldWith(vd) => (vd, true, 0),
             Child::Leaf(index, vd) => (vd, false, index),
         };
         pw.set_verifier_data_target(verifier, vd)?;

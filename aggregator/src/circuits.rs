@@ -79,12 +79,34 @@ impl FinalVerifier {
         Self::from_bytes(bytes).with_context(|| format!("reading {}", path.display()))
     }
 
-    /// The wrap circuit's digest, hex: what to compare when pinning a key.
-    pub fn digest_hex(&self) -> String {
+    /// plonky2's circuit digest of the wrap circuit, hex. Informative only: it does not
+    /// cover the gates, selectors or FRI parameters of the key, so a key file edited to
+    /// accept forged proofs (say, with no FRI queries) keeps it. Pin [`Self::key_digest_hex`].
+    pub fn circuit_digest_hex(&self) -> String {
         use plonky2::plonk::config::GenericHashOut;
         hex::encode(GenericHashOut::<F>::to_bytes(
             &self.data.verifier_only.circuit_digest,
         ))
+    }
+
+    /// Keccak-256 of the key's canonical serialisation ([`Self::to_bytes`] of the data as
+    /// read, so every field a verification uses: common data with gates, selectors and FRI
+    /// parameters, and the verifier-only data), hex: what to compare when pinning a key.
+    pub fn key_digest_hex(&self) -> anyhow::Result<String> {
+        Ok(hex::encode(alloy_primitives::keccak256(self.to_bytes()?)))
+    }
+
+    /// Checks the key against a pinned [`Self::key_digest_hex`] (hex, `0x` optional).
+    pub fn check_pin(&self, pinned: &str) -> anyhow::Result<()> {
+        let actual = self.key_digest_hex()?;
+        anyhow::ensure!(
+            pinned
+                .trim()
+                .trim_start_matches("0x")
+                .eq_ignore_ascii_case(&actual),
+            "the verifier key's digest is 0x{actual}, not the pinned {pinned}"
+        );
+        Ok(())
     }
 }
 

@@ -124,13 +124,25 @@ impl FoldCircuit {
         left: (&AggregateProof, Child<'_>),
         right: (&AggregateProof, Child<'_>),
     ) -> anyhow::Result<AggregateProof> {
+        self.prove_against(left, right, &self.data.verifier_only)
+    }
+
+    /// [`Self::prove`] with `own` as the fold circuit's verifier data (the public inputs the
+    /// proof passes on, and what a [`Child::Fold`] is verified against). Only the fold's real
+    /// verifier data gives a proof that [`crate::Aggregator::verify`] accepts; tests use
+    /// others.
+    pub fn prove_against(
+        &self,
+        left: (&AggregateProof, Child<'_>),
+        right: (&AggregateProof, Child<'_>),
+        own: &VerifierOnlyCircuitData<C, EXT>,
+    ) -> anyhow::Result<AggregateProof> {
         let mut pw = PartialWitness::new();
         for (t, (proof, kind)) in self.children.iter().zip([left, right]) {
             pw.set_proof_with_pis_target(&t.proof, proof)?;
-            t.kind
-                .set(&mut pw, &t.verifier, kind, &self.data.verifier_only)?;
+            t.kind.set(&mut pw, &t.verifier, kind, own)?;
         }
-        pw.set_verifier_data_target(&self.own, &self.data.verifier_only)?;
+        pw.set_verifier_data_target(&self.own, own)?;
         crate::common::prove_catching("folding", || self.data.prove(pw).context("folding"))
     }
 }

@@ -25,6 +25,8 @@ struct Fixture {
     /// Batches 1..=4 of one chain, then a batch 2 of another chain.
     proofs: Vec<(BatchProof, BatchPublicInputs)>,
     leaves: Vec<Aggregate>,
+    /// The chain's state before batches 1..=4.
+    before: Vec<StateTree>,
 }
 
 fn addr(i: u8) -> Address {
@@ -65,6 +67,20 @@ fn prove_batch(
     (proof, pi)
 }
 
+/// The transfers of batch `n` (1..=4) of the fixture's chain.
+fn batch_transfers(n: u64) -> Vec<Transfer> {
+    match n {
+        1 => vec![transfer(addr(0x10), addr(0x20), ETH, 0)],
+        2 => vec![transfer(addr(0x20), addr(0x30), ETH / 2, 0)],
+        3 => vec![
+            transfer(addr(0x10), addr(0x30), 7, 1),
+            transfer(addr(0x30), addr(0x10), 1, 0),
+        ],
+        4 => vec![transfer(addr(0xfe), addr(0x20), 9, 0)],
+        _ => unreachable!(),
+    }
+}
+
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
@@ -85,35 +101,12 @@ fn fixture() -> &'static Fixture {
         }
         tree.commit();
         let genesis = tree.clone();
-        let mut proofs = vec![
-            prove_batch(
-                &batch,
-                &mut tree,
-                1,
-                &[transfer(addr(0x10), addr(0x20), ETH, 0)],
-            ),
-            prove_batch(
-                &other,
-                &mut tree,
-                2,
-                &[transfer(addr(0x20), addr(0x30), ETH / 2, 0)],
-            ),
-            prove_batch(
-                &batch,
-                &mut tree,
-                3,
-                &[
-                    transfer(addr(0x10), addr(0x30), 7, 1),
-                    transfer(addr(0x30), addr(0x10), 1, 0),
-                ],
-            ),
-            prove_batch(
-                &batch,
-                &mut tree,
-                4,
-                &[transfer(addr(0xfe), addr(0x20), 9, 0)],
-            ),
-        ];
+        let mut before = Vec::new();
+        let mut proofs = Vec::new();
+        for (n, circuit) in [(1, &batch), (2, &other), (3, &batch), (4, &batch)] {
+            before.push(tree.clone());
+            proofs.push(prove_batch(circuit, &mut tree, n, &batch_transfers(n)));
+        }
         // Batch "2" of a fork that skipped batch 1.
         let mut fork = genesis;
         proofs.push(prove_batch(
@@ -136,6 +129,7 @@ fn fixture() -> &'static Fixture {
             aggregator,
             proofs,
             leaves,
+            before,
         }
     })
 }
@@ -213,6 +207,27 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
             .prove((&f.leaves[0].proof, leaf(0)), (&f.leaves[4].proof, leaf(4))),
         f
     ));
+    // Roots and account counts chain, only the numbers do not: batch 2's transition
+    // proven as batch 3 after batch 1 (a gap), and batch 3's proven as batch 1 after
+    // batch 2 (the wrong order).
+    for (left, transition, label) in [(0, 2, 3), (1, 3, 1)] {
+        let mut tree = f.before[transition as usize - 1].clone();
+        let (proof, pi) = prove_batch(&f.batch, &mut tree, label, &batch_transfers(transition));
+        assert_eq!(pi.prev_root, f.proofs[left].1.new_root);
+        let relabelled = agg.wrap(f.batch.shape, &proof).unwrap();
+        assert!(agg.fold(&f.leaves[left], &relabelled).is_err());
+        assert!(
+            refused(
+                agg.fold.prove(
+                    (&f.leaves[left].proof, leaf(left)),
+                    (&relabelled.proof, Child::Leaf(0, &vd))
+                ),
+                f
+            ),
+            "batch {} then batch {transition} labelled {label}",
+            left + 1
+        );
+    }
 }
 
 fn leaf_vd(
@@ -249,14 +264,39 @@ fn tampered_or_foreign_proofs_do_not_fold() {
         ),
         f
     ));
-    // A leaf passed off as a fold.
-    assert!(refused(
-        agg.fold.prove(
-            (&f.leaves[0].proof, Child::Fold),
-            (&f.leaves[1].proof, Child::Leaf(0, &vd))
-        ),
-        f
-    ));
+    // A leaf passed off as a fold: verified against the fold's verifier data, or (the
+    // proof verifying) against its own leaf verifier data while claimed to be a fold.
+    let other_vd = agg.leaf_verifier_data(f.other.shape).unwrap().clone();
+    for kind in [Child::Fold, Child::FoldWith(&vd)] {
+        assert!(
+            refused(
+                agg.fold.prove(
+                    (&f.leaves[0].proof, kind),
+                    (&f.leaves[1].proof, Child::Leaf(1, &other_vd))
+                ),
+                f
+            ),
+            "{kind:?}"
+        );
+    }
+    // A fold proven against other verifier data than the fold circuit's (here the leaf's):
+    // the proof verifies as a fold proof, but the verifier data it passes on is not the
+    // fold's, which the top-level check refuses.
+    let against_leaf = agg
+        .fold
+        .prove_against(
+            (&f.leaves[0].proof, Child::Leaf(0, &vd)),
+            (&f.leaves[1].proof, Child::Leaf(1, &other_vd)),
+            &vd,
+        )
+        .unwrap();
+    agg.fold.data.verify(against_leaf.clone()).unwrap();
+    assert!(agg
+        .verify(&Aggregate {
+            proof: against_leaf,
+            kind: AggregateKind::Fold,
+        })
+        .is_err());
     // A top proof whose verifier-data inputs were replaced fails verification.
     let mut top = agg.fold(&f12, &f.leaves[2]).unwrap();
     agg.verify(&top).unwrap();

@@ -171,8 +171,9 @@ impl NodeConfig {
             p.batch_max_bytes as usize > self.mempool.max_tx_bytes + 64,
             "production.batch_max_bytes must exceed mempool.max_tx_bytes"
         );
-        // A zero base fee would let a batch proof spend from an account created in the same
-        // slot pair with nothing in it (see prover/README.md); every transfer pays something.
+        // The batch circuit refuses a zero base fee (with one, a batch proof could spend from
+        // an account created in the same slot pair with nothing in it; see prover/README.md),
+        // so such a chain could never be proven; every transfer pays something.
         anyhow::ensure!(
             self.genesis.base_fee > 0,
             "genesis.base_fee must be positive"

@@ -36,7 +36,9 @@ pub struct VerifyArgs {
     /// The pinned verifier key (default: the one in `--circuits`, built there if absent).
     #[arg(long)]
     pub verifier_key: Option<PathBuf>,
-    /// The circuit digest the key must have (hex, as `quire verifier-key` prints it).
+    /// The key digest the verifier key must have: Keccak-256 of the whole key (common data
+    /// with gates, selectors and FRI parameters, and verifier-only data) in its canonical
+    /// serialisation, hex, as `quire verifier-key` prints it.
     #[arg(long)]
     pub key_digest: Option<String>,
     /// Circuit cache directory.
@@ -87,7 +89,11 @@ pub fn verifier_key(args: VerifierKeyArgs) -> anyhow::Result<()> {
         "verifier key     {}",
         args.out.as_ref().unwrap_or(&path).display()
     );
-    println!("circuit digest   0x{}", key.digest_hex());
+    println!("key digest       0x{}", key.key_digest_hex()?);
+    println!(
+        "circuit digest   0x{} (plonky2's; does not cover the FRI parameters: pin the key digest)",
+        key.circuit_digest_hex()
+    );
     Ok(())
 }
 
@@ -130,12 +136,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         (None, None) => bail!("give a final proof file or --rpc URL"),
     };
     if let Some(want) = &args.key_digest {
-        ensure!(
-            want.trim_start_matches("0x")
-                .eq_ignore_ascii_case(&key.digest_hex()),
-            "the verifier key's digest is 0x{}, not the pinned {want}",
-            key.digest_hex()
-        );
+        key.check_pin(want)?;
     }
     let started = Instant::now();
     let pi = file.verify(&key)?;
@@ -149,9 +150,9 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "verifier key     {} (digest 0x{})",
+        "verifier key     {} (key digest 0x{})",
         key_path.display(),
-        key.digest_hex()
+        key.key_digest_hex()?
     );
     print_claims(&pi);
     println!("proof verifies   {:.1} ms", elapsed.as_secs_f64() * 1000.0);

@@ -34,6 +34,31 @@ fn honest_baseline_proves() {
 }
 
 #[test]
+fn a_zero_base_fee_is_rejected() {
+    // With a zero base fee and no tip a transfer costs nothing, so a new account can
+    // "send" 0 to itself: an insert of X followed by X → X is self-consistent although X
+    // had no account (the sequencer refuses it). The circuit requires a positive base fee.
+    let t = tree();
+    let mut b = WitnessBuilder::new(&leaves(&t), DEPTH, 7, 0, fee_recipient()).unwrap();
+    let x = addr(0x45);
+    let tr = quire_primitives::Transfer {
+        max_priority_fee_per_gas: 0,
+        ..transfer(x, x, 0, 0)
+    };
+    assert!(
+        b.clone().push_transfer(&tr).is_err(),
+        "the honest builder refuses it"
+    );
+    let (low, at) = (b.low_leaf(&x), b.leaf_count());
+    b.push_insert(x, low, at).unwrap();
+    let i = idx(&b, x);
+    b.push_tx(tr.to_fields(), i, i).unwrap();
+    let w = b.finish().unwrap();
+    assert_eq!(w.base_fee, 0);
+    assert!(rejected(&w));
+}
+
+#[test]
 fn overdraw_is_rejected() {
     let t = tree();
     let mut b = builder(&t);
@@ -67,11 +92,23 @@ fn skipped_nonce_is_rejected() {
 #[test]
 fn repeated_nonce_is_rejected() {
     let t = tree();
-    let mut b = builder(&t);
     let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    // Replayed after an honest execution: the sender's nonce is 1 by then.
+    let mut b = builder(&t);
     b.push_transfer(&tr).unwrap();
     let (s, r) = (idx(&b, addr(0x10)), idx(&b, addr(0x20)));
     b.push_tx(tr.to_fields(), s, r).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+    // Replayed by a prover whose state never increments the sender's nonce: the nonces
+    // match every time, only the increment stops it.
+    let mut b = builder(&t);
+    for _ in 0..2 {
+        b.push_tx(tr.to_fields(), s, r).unwrap();
+        let leaf = *b.tree().leaf(s).unwrap();
+        let mut same = leaf;
+        same[6] = F::ZERO;
+        b.raw_update(s, leaf, same);
+    }
     assert!(rejected(&b.finish().unwrap()));
 }
 
@@ -111,6 +148,22 @@ fn a_leaf_that_is_not_in_the_tree_is_rejected() {
 }
 
 #[test]
+fn a_receiver_leaf_that_is_not_in_the_tree_is_rejected() {
+    // The prover claims the receiver holds 1,000 ETH: its path no longer leads to the
+    // root after the sender's update (everything after is consistent with the claim).
+    let t = tree();
+    let mut b = builder(&t);
+    let r = idx(&b, addr(0x20));
+    let real = *b.tree().leaf(r).unwrap();
+    let mut fake = real;
+    fake[7..9].copy_from_slice(&amount_limbs(1_000 * ETH));
+    b.raw_update(r, real, fake);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
 fn a_wrong_sibling_is_rejected() {
     let t = tree();
     let mut w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
@@ -120,17 +173,21 @@ fn a_wrong_sibling_is_rejected() {
 
 #[test]
 fn crediting_the_wrong_amount_is_rejected() {
-    // The prover's state gives the receiver one wei more than the transfer's value.
+    // The prover's state after the transfer's slot credits the receiver something else
+    // than the value: nothing (the sender is debited, the value vanishes), or one wei more.
+    // The slot's witness is the honest one; the rest of the batch follows the prover's state.
     let t = tree();
-    let mut b = builder(&t);
-    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
-        .unwrap();
-    let r = idx(&b, addr(0x20));
-    let real = *b.tree().leaf(r).unwrap();
-    let mut more = real;
-    more[7] += F::ONE;
-    b.raw_update(r, real, more);
-    assert!(rejected(&b.finish().unwrap()));
+    for credited in [10 * ETH, 11 * ETH + 1] {
+        let mut b = builder(&t);
+        b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+            .unwrap();
+        let r = idx(&b, addr(0x20));
+        let real = *b.tree().leaf(r).unwrap();
+        let mut other = real;
+        other[7..9].copy_from_slice(&amount_limbs(credited));
+        b.raw_update(r, real, other);
+        assert!(rejected(&b.finish().unwrap()), "credited {credited}");
+    }
 }
 
 #[test]
@@ -162,12 +219,10 @@ fn a_fee_cap_below_the_base_fee_is_rejected() {
 
 #[test]
 fn withheld_fees_cannot_be_proven() {
-    // A prover whose state skips the fee credit gets a proof only for the honest root.
+    // The state a prover withholding the fee wants proven: the transfer executed, the fee
+    // recipient's balance unchanged.
     let t = tree();
     let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
-    let w = honest(&t, &[tr]);
-    let proof = circuit().prove(&w).unwrap();
-    let public = circuit().verify(&proof).unwrap();
     let mut cheat = t.clone();
     let s = cheat.index_of(&tr.sender).unwrap();
     cheat
@@ -176,36 +231,73 @@ fn withheld_fees_cannot_be_proven() {
     let r = cheat.index_of(&tr.to).unwrap();
     cheat.set_account(r, 0, 10 * ETH + ETH).unwrap();
     cheat.commit();
+    // The circuit takes no new root: the final credit computes it. The honest witness,
+    // claimed to end in the withheld state, proves only the credited root.
+    let mut w = honest(&t, &[tr]);
+    let credited = w.expected.new_root;
+    w.expected.new_root = cheat.root();
+    let proof = circuit().prove(&w).unwrap();
+    let public = circuit().verify(&proof).unwrap();
+    assert_eq!(public.new_root, credited);
     assert_ne!(public.new_root, cheat.root());
-    assert_eq!(public.new_root, w.expected.new_root);
+    // A witness whose fee recipient's leaf, in the final credit, holds the fee less than it
+    // does: credited, it ends with the balance it started with.
+    let mut b = builder(&t);
+    b.push_transfer(&tr).unwrap();
+    let f = idx(&b, fee_recipient());
+    let real = *b.tree().leaf(f).unwrap();
+    let mut less = real;
+    less[7..9].copy_from_slice(&amount_limbs(ETH - tr.fee(BASE_FEE)));
+    b.raw_update(f, real, less);
+    let w = b.finish().unwrap();
+    assert_eq!(w.expected.new_root, cheat.root());
+    assert!(rejected(&w));
+}
+
+#[test]
+fn fees_credited_to_another_account_are_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    let other = idx(&b, addr(0x30));
+    assert!(rejected(&b.finish_flushing_to(other).unwrap()));
 }
 
 #[test]
 fn creating_an_account_that_exists_is_rejected() {
     let t = tree();
-    let mut b = builder(&t);
     let existing = addr(0x20);
-    let low = b.low_leaf(&existing);
-    let at = b.leaf_count();
-    b.push_insert(existing, low, at).unwrap();
-    let (s, r) = (idx(&b, addr(0x10)), idx(&b, existing));
-    b.push_tx(transfer(addr(0x10), existing, ETH, 0).to_fields(), s, r)
-        .unwrap();
-    assert!(rejected(&b.finish().unwrap()));
+    let b0 = builder(&t);
+    // Its predecessor (0x10…, next 0x20…): the address is not below the next key. Itself
+    // (0x20…, next 0x30…): the address is not above the predecessor's key.
+    for low in [b0.low_leaf(&existing), idx(&b0, existing)] {
+        let mut b = b0.clone();
+        let at = b.leaf_count();
+        b.push_insert(existing, low, at).unwrap();
+        let (s, r) = (idx(&b, addr(0x10)), idx(&b, existing));
+        b.push_tx(transfer(addr(0x10), existing, ETH, 0).to_fields(), s, r)
+            .unwrap();
+        assert!(rejected(&b.finish().unwrap()), "predecessor {low}");
+    }
 }
 
 #[test]
 fn an_insert_with_a_predecessor_that_does_not_bracket_it_is_rejected() {
     let t = tree();
-    let mut b = builder(&t);
     let new = addr(0x45);
-    // The sentinel's next key (0x10…) is below 0x45…: it is not the predecessor.
-    let at = b.leaf_count();
-    b.push_insert(new, 0, at).unwrap();
-    let (s, r) = (idx(&b, addr(0x10)), idx(&b, new));
-    b.push_tx(transfer(addr(0x10), new, ETH, 0).to_fields(), s, r)
-        .unwrap();
-    assert!(rejected(&b.finish().unwrap()));
+    let b0 = builder(&t);
+    // The sentinel's next key (0x10…) is below 0x45…: 0x45… is not below the next key.
+    // The last leaf (0xfe…, next: end of the list) is above 0x45…: 0x45… is not above it.
+    for low in [0, idx(&b0, fee_recipient())] {
+        let mut b = b0.clone();
+        let at = b.leaf_count();
+        b.push_insert(new, low, at).unwrap();
+        let (s, r) = (idx(&b, addr(0x10)), idx(&b, new));
+        b.push_tx(transfer(addr(0x10), new, ETH, 0).to_fields(), s, r)
+            .unwrap();
+        assert!(rejected(&b.finish().unwrap()), "predecessor {low}");
+    }
 }
 
 #[test]
@@ -334,23 +426,31 @@ fn the_fee_recipient_is_created_when_missing_and_only_then() {
     let w = b.finish().unwrap();
     assert_eq!(w.fee_slot.kind, SlotKind::Insert);
     proves(&w);
-    // Claiming it exists when it does not: the final fee credit has no leaf to land in.
-    let mut w2 = w.clone();
-    w2.fee_slot = SlotWitness::noop(DEPTH);
+    // Not creating it: the final fee credit has no leaf to land in, and redirected to
+    // another account's leaf it is refused.
+    let mut b2 =
+        WitnessBuilder::with_fee_account(&leaves(&t), DEPTH, 7, BASE_FEE, fr, false).unwrap();
+    b2.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
+        .unwrap();
+    let to = idx(&b2, addr(0x20));
+    let w2 = b2.finish_flushing_to(to).unwrap();
+    assert_eq!(w2.fee_slot.kind, SlotKind::Noop);
     assert!(rejected(&w2));
-    // Creating it when it exists.
+    // Creating it when it exists, linked from its predecessor (0x30…, next 0xfe…) or from
+    // its own leaf (0xfe…, the last).
     let t = tree();
     let mut b = builder(&t);
-    let low = b.low_leaf(&fee_recipient());
-    let at = b.leaf_count();
-    let mut cheat = b.clone();
-    cheat.push_insert(fee_recipient(), low, at).unwrap();
-    cheat
-        .push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0))
-        .unwrap();
-    let mut w3 = cheat.finish().unwrap();
-    w3.fee_slot = w3.slots.remove(0);
-    assert!(rejected(&w3));
+    for low in [b.low_leaf(&fee_recipient()), idx(&b, fee_recipient())] {
+        let at = b.leaf_count();
+        let mut cheat = b.clone();
+        cheat.push_insert(fee_recipient(), low, at).unwrap();
+        cheat
+            .push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0))
+            .unwrap();
+        let mut w3 = cheat.finish().unwrap();
+        w3.fee_slot = w3.slots.remove(0);
+        assert!(rejected(&w3), "predecessor {low}");
+    }
     b.push_transfer(&transfer(addr(0x10), addr(0x20), 1, 0))
         .unwrap();
     proves(&b.finish().unwrap());

@@ -82,6 +82,13 @@ impl BatchCircuit {
         for limb in targets.base_fee {
             b.range_check(limb, LIMB_BITS);
         }
+        // The base fee is not zero: `lo + hi` (below 2^49, so it does not wrap and is zero
+        // only if both limbs are) has an inverse. With a zero fee, an insert followed by a
+        // zero-value self-transfer from the new account would prove.
+        let fee_limbs = b.add(targets.base_fee[0], targets.base_fee[1]);
+        let fee_times_inv = b.mul(fee_limbs, targets.base_fee_inv);
+        let one = b.one();
+        b.connect(fee_times_inv, one);
         b.range_check(targets.fee_recipient[0], 48);
         b.range_check(targets.fee_recipient[1], 56);
         b.range_check(targets.fee_recipient[2], 56);
@@ -93,7 +100,6 @@ impl BatchCircuit {
 
         // The account count is the tree's: the leaf before it exists and the slot at it is
         // empty (the tree fills indices densely from 0, so only the true count passes).
-        let one = b.one();
         let last_index = b.add(targets.last_leaf.index, one);
         b.connect(last_index, targets.leaf_count_before);
         b.connect(targets.first_empty.index, targets.leaf_count_before);
@@ -218,6 +224,9 @@ impl BatchCircuit {
         let fee = quire_primitives::field::amount_limbs(u128::from(w.base_fee));
         pw.set_target(t.base_fee[0], fee[0])?;
         pw.set_target(t.base_fee[1], fee[1])?;
+        // Zero has no inverse: a zero base fee gets 0 here and fails the constraint.
+        let limb_sum = fee[0] + fee[1];
+        pw.set_target(t.base_fee_inv, limb_sum.try_inverse().unwrap_or(F::ZERO))?;
         let fr = quire_primitives::field::address_limbs(&w.fee_recipient);
         for (target, limb) in t.fee_recipient.iter().zip(fr) {
             pw.set_target(*target, limb)?;

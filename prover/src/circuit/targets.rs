@@ -144,6 +144,8 @@ pub struct BatchTargets {
     pub batch_number: Target,
     /// Base fee as `[lo48, hi48]` (public).
     pub base_fee: [Target; 2],
+    /// Inverse of `lo + hi` of the base fee: proves the base fee is not zero.
+    pub base_fee_inv: Target,
     /// Fee recipient limbs (public).
     pub fee_recipient: [Target; 3],
     /// The last leaf before the batch (index `leaf_count_before - 1`), which must exist.
@@ -166,6 +168,7 @@ impl BatchTargets {
             leaf_count_before: b.add_virtual_target(),
             batch_number: b.add_virtual_target(),
             base_fee: b.add_virtual_target_arr(),
+            base_fee_inv: b.add_virtual_target(),
             fee_recipient: b.add_virtual_target_arr(),
             last_leaf: UpdateTargets::new(b, depth),
             first_empty: UpdateTargets::new(b, depth),
@@ -182,6 +185,7 @@ impl BatchTargets {
         w.write_target(self.leaf_count_before)?;
         w.write_target(self.batch_number)?;
         w.write_target_array(&self.base_fee)?;
+        w.write_target(self.base_fee_inv)?;
         w.write_target_array(&self.fee_recipient)?;
         self.last_leaf.write(&mut w)?;
         self.first_empty.write(&mut w)?;
@@ -203,6 +207,7 @@ impl BatchTargets {
         let leaf_count_before = r.read_target()?;
         let batch_number = r.read_target()?;
         let base_fee = r.read_target_array()?;
+        let base_fee_inv = r.read_target()?;
         let fee_recipient = r.read_target_array()?;
         let last_leaf = UpdateTargets::read(&mut r)?;
         let first_empty = UpdateTargets::read(&mut r)?;
@@ -221,6 +226,7 @@ impl BatchTargets {
             leaf_count_before,
             batch_number,
             base_fee,
+            base_fee_inv,
             fee_recipient,
             last_leaf,
             first_empty,

@@ -388,10 +388,16 @@ impl WitnessBuilder {
 
     /// [`Self::finish`] without the at-least-one-transfer check, for tests of witnesses the
     /// circuit must refuse.
-    pub fn finish_any(mut self) -> Result<BatchWitness, WitnessError> {
+    pub fn finish_any(self) -> Result<BatchWitness, WitnessError> {
         let index = self
             .index_of(&self.fee_recipient)
             .ok_or(WitnessError::NoFeeRecipient)?;
+        self.finish_flushing_to(index)
+    }
+
+    /// [`Self::finish_any`], crediting the pending fees to the leaf at `index` whoever it
+    /// belongs to (tests of witnesses that redirect the fees).
+    pub fn finish_flushing_to(mut self, index: u64) -> Result<BatchWitness, WitnessError> {
         let old = self.leaf(index)?;
         let mut new = old;
         new[7..9].copy_from_slice(&amounts::add(balance_of(&old), self.pending));
