@@ -214,7 +214,7 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
         let mut tree = f.before[transition as usize - 1].clone();
         let (proof, pi) = prove_batch(&f.batch, &mut tree, label, &batch_transfers(transition));
         assert_eq!(pi.prev_root, f.proofs[left].1.new_root);
-        let relabelled = agg.wrap(f.batch.shape, &proof).unwrap();
+        let relabelled = agg.prove_leaf(f.batch.shape, &proof).unwrap();
         assert!(agg.fold(&f.leaves[left], &relabelled).is_err());
         assert!(
             refused(

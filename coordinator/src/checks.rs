@@ -122,7 +122,8 @@ pub fn step_output(
     step: &Step,
     output: &StepOutput,
 ) -> Result<AggregatePublicInputs, SubmitError> {
-    let want = expected(store, cache, circuits, step)?;
+    // The output's kind and its proof first (a wrong or bad output is refused whatever is
+    // stored), then what the stored inputs say it must attest.
     let proven = match (step, output) {
         (Step::Leaf(n), StepOutput::Part(a)) => {
             let shape = store
@@ -151,6 +152,7 @@ pub fn step_output(
             )))
         }
     };
+    let want = expected(store, cache, circuits, step)?;
     if proven != want {
         return Err(refused(format_args!(
             "the proof attests {proven:?}, the {step} must attest {want:?}"

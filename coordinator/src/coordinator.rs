@@ -136,26 +136,10 @@ impl Coordinator {
     }
 
     /// Builds the aggregation circuits on a thread of their own; steps are handed out once
-    /// they are ready (the coordinator checks every step, whoever proves it). Needs every
-    /// standard batch circuit's verifier data: about a minute the first time on a
-    /// machine, seconds after that (it is cached on disk).
-    pub fn start_building_circuits(self: &Arc<Self>) {
-        if !self.aggregates() {
-            return;
-        }
-        let (cache, cell) = (self.cache.clone(), self.circuits.clone());
-        let spawned = std::thread::Builder::new()
-            .name("aggregation-circuits".into())
-            .spawn(move || match AggregationCircuits::build_standard(&cache) {
-                Ok(c) => {
-                    let _ = cell.set(Arc::new(c));
-                }
-                Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "building the aggregation circuits failed: nothing will be aggregated")
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "could not start building the aggregation circuits");
+    /// they are ready (the coordinator checks every step, whoever proves it).
+    pub fn start_building_circuits(&self) {
+        if self.aggregates() {
+            crate::worker::build_circuits_in_background(self.cache.clone(), self.circuits.clone());
         }
     }
 

@@ -71,15 +71,7 @@ impl JobRunner {
     /// Builds the aggregation circuits on a thread of their own (a remote prover that
     /// aggregates); until they are ready the worker takes batch jobs only.
     pub fn start_building_circuits(&self) {
-        let (cache, cell) = (self.cache.clone(), self.circuits.clone());
-        std::thread::spawn(move || match AggregationCircuits::build_standard(&cache) {
-            Ok(c) => {
-                let _ = cell.set(Arc::new(c));
-            }
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "cannot build the aggregation circuits; proving batches only")
-            }
-        });
+        build_circuits_in_background(self.cache.clone(), self.circuits.clone());
     }
 
     /// What this runner can take now.
@@ -120,6 +112,28 @@ impl JobRunner {
         metrics::histogram!("quire_job_seconds", "job" => job.id.label())
             .record(started.elapsed().as_secs_f64());
         Ok(output)
+    }
+}
+
+/// Builds every aggregation circuit (about a minute the first time on a machine, seconds
+/// once the batch circuits' verifier data is cached on disk) on a thread of its own, and
+/// puts them in `cell` when done.
+pub fn build_circuits_in_background(
+    cache: Arc<CircuitCache>,
+    cell: Arc<OnceLock<Arc<AggregationCircuits>>>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("aggregation-circuits".into())
+        .spawn(move || match AggregationCircuits::build_standard(&cache) {
+            Ok(c) => {
+                let _ = cell.set(Arc::new(c));
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "building the aggregation circuits failed: no aggregation steps will be taken")
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start building the aggregation circuits");
     }
 }
 
