@@ -103,11 +103,8 @@ fn repeated_nonce_is_rejected() {
     // match every time, only the increment stops it.
     let mut b = builder(&t);
     for _ in 0..2 {
-        b.push_tx(tr.to_fields(), s, r).unwrap();
-        let leaf = *b.tree().leaf(s).unwrap();
-        let mut same = leaf;
-        same[6] = F::ZERO;
-        b.raw_update(s, leaf, same);
+        b.push_tx_with_nonce_step(tr.to_fields(), s, r, F::ZERO)
+            .unwrap();
     }
     assert!(rejected(&b.finish().unwrap()));
 }
@@ -151,16 +148,21 @@ fn a_leaf_that_is_not_in_the_tree_is_rejected() {
 fn a_receiver_leaf_that_is_not_in_the_tree_is_rejected() {
     // The prover claims the receiver holds 1,000 ETH: its path no longer leads to the
     // root after the sender's update (everything after is consistent with the claim).
+    // The sender's path is the real one (its membership holds); only the receiver's old
+    // leaf is made up, and its siblings are the real ones after the sender's update.
     let t = tree();
+    let tr = transfer(addr(0x10), addr(0x20), ETH, 0);
+    let real_sender_path = honest(&t, &[tr]).slots[0].first.siblings.clone();
     let mut b = builder(&t);
     let r = idx(&b, addr(0x20));
     let real = *b.tree().leaf(r).unwrap();
     let mut fake = real;
     fake[7..9].copy_from_slice(&amount_limbs(1_000 * ETH));
     b.raw_update(r, real, fake);
-    b.push_transfer(&transfer(addr(0x10), addr(0x20), ETH, 0))
-        .unwrap();
-    assert!(rejected(&b.finish().unwrap()));
+    b.push_transfer(&tr).unwrap();
+    let mut w = b.finish().unwrap();
+    w.slots[0].first.siblings = real_sender_path;
+    assert!(rejected(&w));
 }
 
 #[test]

@@ -282,6 +282,18 @@ impl WitnessBuilder {
         sender: u64,
         receiver: u64,
     ) -> Result<(), WitnessError> {
+        self.push_tx_with_nonce_step(tx, sender, receiver, F::ONE)
+    }
+
+    /// [`Self::push_tx`] with the sender's nonce raised by `step` instead of one: the state
+    /// a prover that skips the nonce increment would claim (soundness tests).
+    pub fn push_tx_with_nonce_step(
+        &mut self,
+        tx: [F; TRANSFER_ELEMENTS],
+        sender: u64,
+        receiver: u64,
+        step: F,
+    ) -> Result<(), WitnessError> {
         let fr = address_limbs(&self.fee_recipient);
         let value = [tx[9], tx[10]];
         let fee = self.fee(&tx);
@@ -292,7 +304,7 @@ impl WitnessBuilder {
         let gross1 = amounts::add(balance_of(&old1), owed1);
         let balance1 = amounts::sub(gross1, amounts::add(value, fee));
         let mut new1 = old1;
-        new1[6] += F::ONE;
+        new1[6] += step;
         new1[7..9].copy_from_slice(&balance1);
         let first = self.raw_update(sender, old1, new1);
         let kept = if fr1 { amounts::zero() } else { self.pending };

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+# Rule-deletion check of the soundness tests (prover/SOUNDNESS_CHECKS.md).
+# usage: scripts/rule-deletion.py RULE  -- deletes one circuit rule, runs the tests aimed
+# at it (each must now FAIL: the cheat proves), restores the file. Results append to
+# $TMPDIR/rule-deletion/results.txt.
+import sys, subprocess, os, tempfile
+W=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT=os.path.join(tempfile.gettempdir(),'rule-deletion')
+os.makedirs(OUT,exist_ok=True)
+RULES={
+ 'R1':('prover/src/circuit/batch.rs',"        b.connect(fee_times_inv, one);\n","",
+       'prover',['a_zero_base_fee_is_rejected']),
+ 'R2':('prover/src/circuit/slot.rs',"    assert_hash_eq_if(b, active, r_old2, root1);\n","",
+       'prover',['a_receiver_leaf_that_is_not_in_the_tree_is_rejected','a_wrong_sibling_is_rejected']),
+ 'R3':('prover/src/circuit/slot.rs',"let brackets = b.and(below, above_or_last);","let brackets = above_or_last;",
+       'prover',['an_insert_with_a_predecessor_that_does_not_bracket_it_is_rejected','creating_an_account_that_exists_is_rejected','the_fee_recipient_is_created_when_missing_and_only_then']),
+ 'R4':('prover/src/circuit/slot.rs',"let brackets = b.and(below, above_or_last);","let brackets = below;",
+       'prover',['an_insert_with_a_predecessor_that_does_not_bracket_it_is_rejected','creating_an_account_that_exists_is_rejected','the_fee_recipient_is_created_when_missing_and_only_then']),
+ 'R5':('prover/src/circuit/slot.rs',"        b.connect(old.key[i], ctx.fee_recipient[i]);\n","",
+       'prover',['fees_credited_to_another_account_are_rejected','the_fee_recipient_is_created_when_missing_and_only_then']),
+ 'R6':('prover/src/circuit/slot.rs',"let gross2 = u96::add3(b, old2.balance, flushed2, debit);","let gross2 = u96::add(b, old2.balance, flushed2);",
+       'prover',['crediting_the_wrong_amount_is_rejected']),
+ 'R7':('prover/src/circuit/slot.rs',"nonce: b.add(old1.nonce, s.is_tx.target),","nonce: old1.nonce,",
+       'prover',['repeated_nonce_is_rejected']),
+ 'R8':('prover/src/circuit/slot.rs',"    assert_zero_if(b, s.is_tx, old1.nonce, tx.nonce);\n","",
+       'prover',['repeated_nonce_is_rejected','skipped_nonce_is_rejected']),
+ 'R9':('prover/src/circuit/slot.rs',"        balance: u96::add(b, old.balance, regs.pending),\n        ..old","        ..old",
+       'prover',['withheld_fees_cannot_be_proven']),
+ 'R10':('prover/src/circuit/slot.rs',"    b.connect_hashes(r_old, regs.root);\n    for i in 0..3","    for i in 0..3",
+       'prover',['withheld_fees_cannot_be_proven']),
+ 'R11':('prover/src/circuit/slot.rs',"    assert_hash_eq_if(b, active, r_old1, regs.root);\n","",
+       'prover',['a_leaf_that_is_not_in_the_tree_is_rejected']),
+ 'A1':('aggregator/src/fold.rs',"        b.connect(next, r[0]);\n","",
+       'agg',['batches_that_are_not_consecutive_or_do_not_chain_do_not_fold']),
+ 'A2':('aggregator/src/child.rs',"            assert_zero_if(b, self.is_fold, elements[k], fold[k]);\n            assert_zero_if(b, self.is_fold, passed_on[k], fold[k]);\n","",
+       'agg',['tampered_or_foreign_proofs_do_not_fold']),
+ 'A3':('aggregator/src/aggregator.rs',"""                check_cyclic_proof_verifier_data(
+                    &a.proof,
+                    &self.fold.data.verifier_only,
+                    &self.fold.data.common,
+                )
+                .context("fold proof was made against other verifier data")?;
+""","",'agg',['tampered_or_foreign_proofs_do_not_fold']),
+}
+r=sys.argv[1]
+path,old,new,crate,tests=RULES[r]
+p=os.path.join(W,path)
+src=open(p).read()
+assert src.count(old)==1,(r,'pattern count',src.count(old))
+open(p,'w').write(src.replace(old,new))
+env=dict(os.environ)
+env.setdefault('CARGO_TARGET_DIR',os.path.expanduser('~/.cache/quire/target'))
+try:
+    for t in tests:
+        if crate=='prover':
+            cmd=['cargo','test','--release','-p','quire-prover','--test','soundness','--',t,'--exact']
+        else:
+            cmd=['cargo','test','--release','-p','quire-aggregator','--test','aggregate','--',t,'--exact']
+        res=subprocess.run(cmd,cwd=W,env=env,capture_output=True,text=True)
+        out=res.stdout+res.stderr
+        ok='test result: ok' in out
+        fail='test result: FAILED' in out
+        status='PASSES (not isolated)' if ok else ('FAILS as required' if fail else 'BUILD/OTHER ERROR')
+        line=f"{r} | {path} | {t} | {status}"
+        print(line, flush=True)
+        open(os.path.join(OUT,'results.txt'),'a').write(line+"\n")
+        open(os.path.join(OUT,f'{r}-{t}.log'),'w').write(out)
+finally:
+    open(p,'w').write(src)
+    subprocess.run(['git','-C',W,'diff','--stat',path])
