@@ -36,4 +36,6 @@ pub use lease::{JobState, RetryPolicy};
 pub use queries::ProvingStatus;
 pub use store::{proving_db_path, AcceptedBatchProof, ProofStore};
 pub use windows::WindowRule;
-pub use worker::{run_worker, JobRunner, JobSource, LocalWorkers, SourceError, WorkerOptions};
+pub use worker::{
+    run_worker, JobRunner, JobSource, LocalWorkers, RunJob, SourceError, WorkerOptions,
+};

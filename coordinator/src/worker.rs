@@ -52,6 +52,24 @@ impl JobSource for Coordinator {
     }
 }
 
+/// What runs a job: [`JobRunner`] with the real circuits (a seam for tests).
+pub trait RunJob: Send + Sync {
+    /// The kinds of job this runner can take now.
+    fn kinds(&self, aggregate: bool) -> WorkKinds;
+    /// Runs a job into its output, recording `worker` as its maker.
+    fn run(&self, job: &Job, worker: &str) -> anyhow::Result<JobOutput>;
+}
+
+impl RunJob for JobRunner {
+    fn kinds(&self, aggregate: bool) -> WorkKinds {
+        JobRunner::kinds(self, aggregate)
+    }
+
+    fn run(&self, job: &Job, worker: &str) -> anyhow::Result<JobOutput> {
+        JobRunner::run(self, job, worker)
+    }
+}
+
 /// Runs jobs: the circuits a worker proves with.
 #[derive(Clone)]
 pub struct JobRunner {
@@ -162,7 +180,7 @@ fn sleep_unless(stop: &AtomicBool, d: Duration) {
 /// Works until `stop` is set; returns early only if the source refuses the worker.
 pub fn run_worker(
     source: &dyn JobSource,
-    runner: &JobRunner,
+    runner: &dyn RunJob,
     worker: &str,
     options: WorkerOptions,
     stop: &AtomicBool,
@@ -189,7 +207,20 @@ pub fn run_worker(
             Ok(output) => match source.submit(worker, &job.id, &output) {
                 Ok(()) => tracing::info!(job = %job.id, "accepted"),
                 Err(e @ SubmitError::Duplicate(_)) => tracing::info!(job = %job.id, "{e}"),
-                Err(e) => tracing::error!(job = %job.id, error = %e, "output not accepted"),
+                // The coordinator already freed the job.
+                Err(e @ SubmitError::Refused(_)) => {
+                    tracing::error!(job = %job.id, error = %e, "output refused")
+                }
+                // Not judged: give the job back under the retry rule rather than sit on
+                // the lease until it runs out.
+                Err(e @ (SubmitError::NotReady(_) | SubmitError::Internal(_))) => {
+                    tracing::error!(job = %job.id, error = %e, "output not accepted");
+                    if let Err(SourceError::Unauthorized) =
+                        source.fail(worker, &job.id, &e.to_string())
+                    {
+                        return Err(SourceError::Unauthorized);
+                    }
+                }
             },
             Err(e) => {
                 let reason = format!("{e:#}");
@@ -248,5 +279,137 @@ impl LocalWorkers {
         for t in self.threads {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parking_lot::Mutex;
+    use quire_aggregator::{PartRecord, Step, StepInputs, StepResult};
+
+    /// Hands out the queued jobs, answers submissions as told, and records every call;
+    /// stops the worker once the queue is empty.
+    struct FakeSource {
+        jobs: Mutex<Vec<Job>>,
+        lease_error: Option<SourceError>,
+        answer: Option<SubmitError>,
+        calls: Mutex<Vec<String>>,
+        stop: Arc<AtomicBool>,
+    }
+
+    impl JobSource for FakeSource {
+        fn lease(&self, _: &str, _: WorkKinds) -> Result<Option<Job>, SourceError> {
+            if let Some(e) = &self.lease_error {
+                return Err(e.clone());
+            }
+            let job = self.jobs.lock().pop();
+            if job.is_none() {
+                self.stop.store(true, Ordering::SeqCst);
+            }
+            Ok(job)
+        }
+        fn submit(&self, _: &str, id: &JobId, _: &JobOutput) -> Result<(), SubmitError> {
+            self.calls.lock().push(format!("submit {id}"));
+            self.answer.clone().map_or(Ok(()), Err)
+        }
+        fn fail(&self, _: &str, id: &JobId, _: &str) -> Result<(), SourceError> {
+            self.calls.lock().push(format!("fail {id}"));
+            Ok(())
+        }
+    }
+
+    /// Succeeds or fails every job without proving anything.
+    struct FakeRunner(bool);
+
+    impl RunJob for FakeRunner {
+        fn kinds(&self, aggregate: bool) -> WorkKinds {
+            WorkKinds {
+                batches: true,
+                aggregation: aggregate,
+            }
+        }
+        fn run(&self, _: &Job, worker: &str) -> anyhow::Result<JobOutput> {
+            anyhow::ensure!(self.0, "out of memory");
+            Ok(JobOutput::Step(StepResult::Part(PartRecord {
+                leaf_shape: None,
+                worker: worker.into(),
+                proof: "00".into(),
+            })))
+        }
+    }
+
+    fn leaf_job() -> Job {
+        Job {
+            id: JobId::Step(Step::Leaf(1)),
+            input: JobInput::Step(Box::new(StepInputs {
+                step: Step::Leaf(1),
+                batch_proof: None,
+                parts: Vec::new(),
+            })),
+        }
+    }
+
+    /// Runs one job through the loop; returns the source's calls.
+    fn one_job(
+        runs: bool,
+        answer: Option<SubmitError>,
+        lease_error: Option<SourceError>,
+    ) -> (Result<(), SourceError>, Vec<String>) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let source = FakeSource {
+            jobs: Mutex::new(vec![leaf_job()]),
+            lease_error,
+            answer,
+            calls: Mutex::new(Vec::new()),
+            stop: stop.clone(),
+        };
+        let options = WorkerOptions {
+            poll: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            aggregate: true,
+        };
+        let r = run_worker(&source, &FakeRunner(runs), "w", options, &stop);
+        let calls = source.calls.lock().clone();
+        (r, calls)
+    }
+
+    #[test]
+    fn a_job_that_cannot_run_is_reported_as_failed() {
+        let (r, calls) = one_job(false, None, None);
+        assert_eq!(r, Ok(()));
+        assert_eq!(calls, ["fail leaf of batch 1"]);
+    }
+
+    #[test]
+    fn an_output_is_handed_in_once_and_only_unjudged_ones_are_given_back() {
+        assert_eq!(one_job(true, None, None).1, ["submit leaf of batch 1"]);
+        // Refused: the coordinator freed the job; a duplicate: someone else finished it.
+        for answer in [
+            SubmitError::Refused("bad".into()),
+            SubmitError::Duplicate("leaf".into()),
+        ] {
+            assert_eq!(
+                one_job(true, Some(answer), None).1,
+                ["submit leaf of batch 1"]
+            );
+        }
+        // Not judged: the job goes back under the retry rule instead of waiting out the lease.
+        for answer in [
+            SubmitError::NotReady("building".into()),
+            SubmitError::Internal("disk".into()),
+        ] {
+            assert_eq!(
+                one_job(true, Some(answer), None).1,
+                ["submit leaf of batch 1", "fail leaf of batch 1"]
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_token_stops_the_worker() {
+        let (r, calls) = one_job(true, None, Some(SourceError::Unauthorized));
+        assert_eq!(r, Err(SourceError::Unauthorized));
+        assert!(calls.is_empty());
     }
 }
