@@ -10,7 +10,7 @@ use quire_aggregator::{AggregatePublicInputs, Step, StepOutput};
 use quire_primitives::chain::{ChainReadError, ChainReader};
 use quire_prover::cache::CircuitCache;
 use quire_prover::proof_file::BatchProofFile;
-use quire_prover::{shapes, BatchPublicInputs, ChainCheckError};
+use quire_prover::{shapes, BatchPublicInputs, BatchShape, ChainCheckError};
 
 use crate::errors::SubmitError;
 use crate::store::ProofStore;
@@ -75,26 +75,37 @@ fn stored_part(
         .map_err(internal)
 }
 
-/// What a step's output must attest, from its stored inputs.
-fn expected(
+/// Batch `n`'s accepted proof: the shape of the circuit that made it, and what a leaf of
+/// it must attest. One read and decode serves both checks of a leaf.
+fn accepted_batch(
     store: &ProofStore,
     cache: &CircuitCache,
+    n: u64,
+) -> Result<(BatchShape, AggregatePublicInputs), SubmitError> {
+    let accepted = store
+        .batch_proof(n)?
+        .ok_or_else(|| SubmitError::NotReady(format!("batch {n} has no accepted proof")))?;
+    let verifier = cache.verifier(accepted.file.shape).map_err(internal)?;
+    let proof = accepted
+        .file
+        .decode(&verifier.data.common)
+        .map_err(internal)?;
+    let pi = BatchPublicInputs::from_elements(&proof.public_inputs).map_err(internal)?;
+    Ok((accepted.file.shape, AggregatePublicInputs::of_batch(&pi)))
+}
+
+/// What a fold's or the wrap's output must attest, from its stored children.
+fn expected(
+    store: &ProofStore,
     circuits: &AggregationCircuits,
     step: &Step,
 ) -> Result<AggregatePublicInputs, SubmitError> {
     let public = |a: Aggregate| a.public_inputs().map_err(internal);
     Ok(match *step {
         Step::Leaf(n) => {
-            let accepted = store
-                .batch_proof(n)?
-                .ok_or_else(|| SubmitError::NotReady(format!("batch {n} has no accepted proof")))?;
-            let verifier = cache.verifier(accepted.file.shape).map_err(internal)?;
-            let proof = accepted
-                .file
-                .decode(&verifier.data.common)
-                .map_err(internal)?;
-            let pi = BatchPublicInputs::from_elements(&proof.public_inputs).map_err(internal)?;
-            AggregatePublicInputs::of_batch(&pi)
+            return Err(internal(format_args!(
+                "batch {n}'s leaf is checked against its accepted batch proof"
+            )))
         }
         Step::Fold { lo, mid, hi } => {
             let l = public(stored_part(store, circuits, lo, mid)?)?;
@@ -123,28 +134,28 @@ pub fn step_output(
     output: &StepOutput,
 ) -> Result<AggregatePublicInputs, SubmitError> {
     // The output's kind and its proof first (a wrong or bad output is refused whatever is
-    // stored), then what the stored inputs say it must attest.
-    let proven = match (step, output) {
+    // stored, except that a leaf's kind needs the batch proof's shape), then what the
+    // stored inputs say it must attest.
+    let (proven, want) = match (step, output) {
         (Step::Leaf(n), StepOutput::Part(a)) => {
-            let shape = store
-                .batch_proof(*n)?
-                .map(|p| p.file.shape)
-                .ok_or_else(|| SubmitError::NotReady(format!("batch {n} has no accepted proof")))?;
+            let (shape, want) = accepted_batch(store, cache, *n)?;
             if a.kind != AggregateKind::Leaf(shape) {
                 return Err(refused(format_args!(
                     "a leaf of batch {n} must come from the leaf circuit for {shape}"
                 )));
             }
-            circuits.aggregator.verify(a).map_err(refused)?
+            (circuits.aggregator.verify(a).map_err(refused)?, want)
         }
         (Step::Fold { .. }, StepOutput::Part(a)) => {
             if a.kind != AggregateKind::Fold {
                 return Err(refused("a fold step must return a fold"));
             }
-            circuits.aggregator.verify(a).map_err(refused)?
+            let proven = circuits.aggregator.verify(a).map_err(refused)?;
+            (proven, expected(store, circuits, step)?)
         }
         (Step::Wrap(_), StepOutput::Final(p)) => {
-            circuits.final_verifier().verify(p).map_err(refused)?
+            let proven = circuits.final_verifier().verify(p).map_err(refused)?;
+            (proven, expected(store, circuits, step)?)
         }
         _ => {
             return Err(refused(format_args!(
@@ -152,7 +163,6 @@ pub fn step_output(
             )))
         }
     };
-    let want = expected(store, cache, circuits, step)?;
     if proven != want {
         return Err(refused(format_args!(
             "the proof attests {proven:?}, the {step} must attest {want:?}"

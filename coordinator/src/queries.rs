@@ -1,6 +1,6 @@
 //! What RPC and tools read of the proving state.
 
-use quire_aggregator::FinalProofFile;
+use quire_aggregator::{FinalProofFile, Step};
 use quire_primitives::{BatchHeader, BatchStatus};
 
 use crate::coordinator::Coordinator;
@@ -36,7 +36,12 @@ impl Coordinator {
             return Ok(ProvingStatus::Sealed);
         }
         if self.store.has_batch_proof(n)? {
-            return Ok(if self.final_proof_covering(n)?.is_some() {
+            // Existence only: the window's final proof covers it (no need to decode it).
+            let aggregated = match self.store.window_of(n)? {
+                Some(w) => self.store.has_output(&Step::Wrap(w))?,
+                None => false,
+            };
+            return Ok(if aggregated {
                 ProvingStatus::Aggregated
             } else {
                 ProvingStatus::Proven

@@ -6,7 +6,6 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use quire_coordinator::{Job, JobId, JobOutput, JobSource, SourceError, SubmitError, WorkKinds};
 use tokio::runtime::Handle;
 
-use crate::errors::INTERNAL;
 use crate::prover::{ProverApiClient, DUPLICATE, NOT_READY, PROOF_REFUSED, UNAUTHORIZED};
 
 /// Largest answer accepted (a lease carries a batch witness or child aggregates).
@@ -65,7 +64,7 @@ impl JobSource for RemoteJobSource {
                     PROOF_REFUSED => SubmitError::Refused(message),
                     DUPLICATE => SubmitError::Duplicate(id.to_string()),
                     NOT_READY => SubmitError::NotReady(message),
-                    UNAUTHORIZED | INTERNAL => SubmitError::Internal(message),
+                    // A wrong token (UNAUTHORIZED), INTERNAL, or anything else: not judged.
                     _ => SubmitError::Internal(message),
                 })
             }
