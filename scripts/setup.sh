@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing quire needs on a fresh Debian machine that has only
 # the Rust toolchain, Node/npm and apt: libclang (RocksDB's bindings are generated at build
-# time) and the Foundry tools (anvil, cast) from npm into .quire/tools.
+# time), the Foundry tools (anvil, cast, forge) and solc (solcjs) from npm into .quire/tools.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -20,9 +20,11 @@ command -v npm >/dev/null 2>&1 || { echo "setup: npm is required (install Node.j
 tools="$root/.quire/tools"
 foundry_version=1.7.1
 missing=()
-for t in anvil cast; do
+solc_version=0.8.28
+for t in anvil cast forge; do
   [ -x "$tools/node_modules/@foundry-rs/$t-linux-amd64/bin/$t" ] || [ -e "$tools/node_modules/.bin/$t" ] || missing+=("@foundry-rs/$t@$foundry_version")
 done
+[ -e "$tools/node_modules/.bin/solcjs" ] || missing+=("solc@$solc_version")
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} into $tools (npm)"
   mkdir -p "$tools"

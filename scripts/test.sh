@@ -15,4 +15,8 @@ cargo fmt --all -- --check
 cargo build --release --workspace --bins
 # Same profile as the build, so dependencies' build scripts (RocksDB's C++) run once.
 cargo clippy --release --workspace --all-targets -- -D warnings
+# The contracts: the committed bytecode is what the committed source compiles to, and the
+# forge tests pass on the committed fixtures (real final proofs).
+(cd contracts && ./build.sh > /dev/null && git diff --exit-code artifacts/Verifier.bin \
+  && "$QUIRE_TOOLS_DIR/node_modules/.bin/forge" test)
 cargo test --release --workspace "$@"

@@ -27,38 +27,57 @@ use crate::child::{leaf_table, verifier_elements, verifier_hash, Child, ChildKin
 use crate::public_inputs::{AggregatePublicInputs, AGGREGATE_INPUTS};
 use crate::{Builder, C, EXT, F};
 
-/// plonky2 configuration of the wrap proof: Keccak-256 (32-byte digests) for Merkle trees
-/// and the transcript.
+/// plonky2 configuration of the wrap proof: Keccak-256 truncated to 25 bytes (200 bits:
+/// 100-bit collision resistance, as plonky2's own Keccak configuration) for Merkle trees
+/// and the transcript. The public-input hash stays Poseidon: the circuit computes it, and
+/// Keccak in plonky2 gates costs ~2^15 rows per block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeccakWrapConfig;
 
 impl GenericConfig<2> for KeccakWrapConfig {
     type F = F;
     type FE = QuadraticExtension<F>;
-    type Hasher = KeccakHash<32>;
+    type Hasher = KeccakHash<WRAP_HASH_BYTES>;
     type InnerHasher = PoseidonHash;
 }
 
 /// A final proof.
 pub type WrapProof = ProofWithPublicInputs<F, KeccakWrapConfig, EXT>;
 
-/// FRI settings of the wrap: rate 2^-`rate_bits`, queries for ~100 bits of conjectured
-/// security with 16 bits of grinding.
+/// Bytes of a wrap Merkle digest.
+pub const WRAP_HASH_BYTES: usize = 25;
+
+/// Bits of grinding (proof of work) in the wrap's FRI: off-chain work that replaces
+/// queries, which cost calldata on L1.
+pub const WRAP_POW_BITS: u32 = 16;
+
+/// Conjectured security the wrap's FRI queries and grinding reach together, in bits
+/// (`queries · rate_bits + grinding bits`, the ethSTARK conjecture plonky2 uses).
+pub const WRAP_SECURITY_BITS: usize = 100;
+
+/// FRI settings of the wrap: rate 2^-`rate_bits`, enough queries for
+/// [`WRAP_SECURITY_BITS`] with [`WRAP_POW_BITS`] of grinding, Merkle caps of 16 digests
+/// (for 9 to 12 queries the size that minimises caps plus paths in the calldata: one level
+/// more costs 8 digests in each of the proof's 5 caps and saves one digest on each of a
+/// query's 6 paths).
 pub fn wrap_config(rate_bits: usize) -> CircuitConfig {
-    let pow = 16;
+    let pow = WRAP_POW_BITS;
     CircuitConfig {
         fri_config: FriConfig {
             rate_bits,
             cap_height: 4,
             proof_of_work_bits: pow,
             reduction_strategy: FriReductionStrategy::ConstantArityBits(4, 5),
-            num_query_rounds: (100 - pow as usize).div_ceil(rate_bits),
+            num_query_rounds: (WRAP_SECURITY_BITS - pow as usize).div_ceil(rate_bits),
         },
         ..CircuitConfig::standard_recursion_config()
     }
 }
 
-/// The default wrap rate.
+/// The default wrap rate: 2^-7, 12 queries. Rates 2^-9 and 2^-10 make the proof smaller
+/// (51.3 KB at 2^-9) but the standard wrap circuit has 2^13 rows, where rate 2^-9 takes
+/// 71 s and rate 2^-10 ~12 GB to prove: too slow and too large for the test machines
+/// while the contract's execution gas, not calldata, dominates (benchmarks/README.md).
 pub const WRAP_RATE_BITS: usize = 7;
 
 /// The wrap circuit.

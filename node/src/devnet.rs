@@ -180,6 +180,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&data_dir)?;
     let (anvil, l1_url) = start_anvil(&paths[0], args.l1_port, args.dir.join("anvil.log")).await?;
+    let verifier = deploy_verifier(&l1_url).await?;
     let mut cfg = devnet_config(
         data_dir.join("node"),
         args.http_addr,
@@ -194,6 +195,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     print_banner(
         &node,
         &l1_url,
+        verifier,
         &paths[1],
         args.metrics_addr,
         &data_dir.join("node"),
@@ -208,9 +210,24 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     outcome
 }
 
+/// Deploys the final-proof Verifier on the devnet's L1 from the first dev account (anvil
+/// funds the same mnemonic's accounts).
+async fn deploy_verifier(l1_url: &str) -> anyhow::Result<alloy::primitives::Address> {
+    let signer = dev_signers()?.remove(0);
+    let provider = ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(signer))
+        .connect_http(l1_url.parse()?);
+    let address = quire_contracts::verifier::deploy_verifier(&provider)
+        .await
+        .context("deploying the Verifier on anvil")?;
+    tracing::info!(%address, "deployed the final-proof Verifier on L1");
+    Ok(address)
+}
+
 fn print_banner(
     node: &NodeHandle,
     l1_url: &str,
+    verifier: alloy::primitives::Address,
     cast: &std::path::Path,
     metrics: SocketAddr,
     data_dir: &std::path::Path,
@@ -224,6 +241,9 @@ fn print_banner(
     ));
     out.push_str(&format!(
         "  L1 (anvil)              {l1_url}   chain id 31337\n"
+    ));
+    out.push_str(&format!(
+        "  final-proof Verifier    {verifier} on L1 (contracts/solidity/Verifier.sol)\n"
     ));
     out.push_str(&format!(
         "  metrics                 http://{metrics}/metrics\n\n"

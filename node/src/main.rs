@@ -36,6 +36,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write the final proof's verifier key (what a light client or L1 pins).
     VerifierKey(verify::VerifierKeyArgs),
+    /// Write the Solidity Verifier generated from the final circuit's verifier key.
+    VerifierContract(verify::VerifierContractArgs),
 }
 
 /// Flags override environment variables, which override the config file.
@@ -140,6 +142,7 @@ fn main() -> anyhow::Result<()> {
         Command::ProveBatch(args) => return prove::prove_batch(args),
         Command::VerifyBatch(args) => return prove::verify_batch(args),
         Command::VerifierKey(args) => return verify::verifier_key(args),
+        Command::VerifierContract(args) => return verify::verifier_contract(args),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -152,7 +155,10 @@ fn main() -> anyhow::Result<()> {
             Command::Devnet(args) => devnet::run(args).await,
             Command::Prover(args) => remote_prover::run(args).await,
             Command::Verify(args) => verify::verify(args).await,
-            Command::ProveBatch(_) | Command::VerifyBatch(_) | Command::VerifierKey(_) => {
+            Command::ProveBatch(_)
+            | Command::VerifyBatch(_)
+            | Command::VerifierKey(_)
+            | Command::VerifierContract(_) => {
                 unreachable!("handled above")
             }
         }

@@ -97,6 +97,32 @@ pub fn verifier_key(args: VerifierKeyArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `quire verifier-contract` flags.
+#[derive(clap::Args, Debug)]
+pub struct VerifierContractArgs {
+    /// Circuit cache directory.
+    #[arg(
+        long,
+        env = "QUIRE_CIRCUITS_DIR",
+        default_value = "./quire-data/circuits"
+    )]
+    pub circuits: PathBuf,
+    /// Where to write the contract (the committed one is contracts/solidity/Verifier.sol;
+    /// `contracts/build.sh` then refreshes the bytecode the node deploys).
+    #[arg(long, default_value = "contracts/solidity/Verifier.sol")]
+    pub out: PathBuf,
+}
+
+/// Writes the Solidity Verifier of the final circuit (built in `--circuits` if absent).
+pub fn verifier_contract(args: VerifierContractArgs) -> anyhow::Result<()> {
+    let (_, key) = key_in(&args.circuits)?;
+    let source = quire_contracts::generate::verifier_contract(&key.data)?;
+    std::fs::write(&args.out, source).with_context(|| format!("writing {}", args.out.display()))?;
+    println!("verifier contract {}", args.out.display());
+    println!("key digest        0x{}", key.key_digest_hex()?);
+    Ok(())
+}
+
 /// Verifies a final proof, and with `--rpc` checks its claims against the node's batches.
 pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     let (key_path, key) = match &args.verifier_key {

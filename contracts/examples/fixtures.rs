@@ -1,0 +1,203 @@
+//! Regenerates the Verifier contract and the forge fixtures from real final proofs
+//! (`cargo run --release -p quire-contracts --example fixtures`): proves 8 batches of the
+//! smallest standard shape, aggregates batch 1 alone and batches 1..=8, wraps both for
+//! L1, and writes `solidity/Verifier.sol` and `test/fixtures/final-{1,8}.json`.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use alloy_primitives::{Address, U256};
+use plonky2::field::extension::FieldExtension;
+use plonky2::field::types::PrimeField64;
+use quire_aggregator::circuits::AggregationCircuits;
+use quire_contracts::calldata::{encode_proof, public_inputs, ProofShape};
+use quire_contracts::generate::verifier_contract;
+use quire_primitives::{StateTree, Transfer};
+use quire_prover::cache::CircuitCache;
+use quire_prover::witness::WitnessBuilder;
+use quire_prover::BatchShape;
+use quire_sequencer::execution::apply_transfer;
+
+fn main() -> anyhow::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // `--contract-only`: regenerate the contract from the committed fixture key (seconds).
+    if std::env::args().any(|a| a == "--contract-only") {
+        let key = quire_aggregator::circuits::FinalVerifier::read(
+            &root.join("test/fixtures/verifier-key.bin"),
+        )?;
+        std::fs::write(
+            root.join(quire_contracts::VERIFIER_SOURCE),
+            verifier_contract(&key.data)?,
+        )?;
+        return Ok(());
+    }
+    let circuits = std::env::var_os("QUIRE_CIRCUITS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../.quire/circuits"));
+    std::fs::create_dir_all(&circuits)?;
+    let cache = CircuitCache::new(Some(circuits));
+    let t = Instant::now();
+    let all = AggregationCircuits::build_standard(&cache)?;
+    println!("circuits built in {:.1} s", t.elapsed().as_secs_f64());
+    let fv = all.final_verifier();
+    let source = verifier_contract(&fv.data)?;
+    std::fs::write(root.join(quire_contracts::VERIFIER_SOURCE), &source)?;
+    std::fs::write(root.join("test/fixtures/verifier-key.bin"), fv.to_bytes()?)?;
+    let shape = ProofShape::of(&fv.data.common);
+    println!("proof bytes {}", shape.encoded_len());
+
+    let batch_shape = BatchShape {
+        slots: 15,
+        depth: 16,
+    };
+    let batch = cache.get(batch_shape)?;
+    let base_fee = 1_000u64;
+    let fr = Address::repeat_byte(0xfe);
+    let mut tree = StateTree::new();
+    for i in 1..=12u8 {
+        let (idx, _) = tree.get_or_insert(Address::repeat_byte(i))?;
+        tree.set_account(idx, 0, 10u128.pow(21))?;
+    }
+    tree.commit();
+    let mut leaves = Vec::new();
+    for n in 1..=8u64 {
+        let mut b = WitnessBuilder::new(tree.leaves(), 16, n, base_fee, fr)?;
+        for k in 0..5u8 {
+            let t = Transfer {
+                tx_type: 2,
+                sender: Address::repeat_byte(k + 1),
+                to: Address::repeat_byte(k + 2),
+                value: 1000 + u128::from(n),
+                nonce: n - 1,
+                gas_limit: 21_000,
+                max_fee_per_gas: 2 * u128::from(base_fee),
+                max_priority_fee_per_gas: 1,
+            };
+            b.push_transfer(&t)?;
+            let upfront =
+                U256::from(21_000u64) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
+            apply_transfer(&mut tree, &t, upfront, fr, base_fee).map_err(anyhow::Error::msg)?;
+        }
+        tree.commit();
+        let w = b.finish()?;
+        let proof = batch.prove(&w)?;
+        leaves.push(all.aggregator.prove_leaf(batch_shape, &proof)?);
+    }
+    for count in [1usize, 8] {
+        let top = all.aggregator.aggregate(&leaves[..count])?;
+        let t = Instant::now();
+        let fin = all.wrap.prove(&all.aggregator, &top)?;
+        let prove = t.elapsed();
+        fv.verify(&fin)?;
+        let ch = fin.get_challenges(
+            fin.get_public_inputs_hash(),
+            &fv.data.verifier_only.circuit_digest,
+            &fv.data.common,
+        )?;
+        let hex_u64 = |x: u64| format!("0x{x:x}");
+        let ext =
+            |e: &<quire_aggregator::F as plonky2::field::extension::Extendable<2>>::Extension| {
+                FieldExtension::<2>::to_basefield_array(e)
+                    .map(|x| hex_u64(x.to_canonical_u64()))
+                    .to_vec()
+            };
+        let layout = shape.layout();
+        let mut tamper: Vec<(String, usize)> = vec![
+            ("wires cap".into(), 0),
+            ("Z cap".into(), layout.cap_bytes),
+            ("quotient cap".into(), 2 * layout.cap_bytes),
+        ];
+        let c = &fv.data.common;
+        let groups = [
+            ("constants", 0),
+            ("sigmas", c.num_constants),
+            ("wires", c.num_constants + c.config.num_routed_wires),
+            (
+                "Zs",
+                c.num_constants + c.config.num_routed_wires + c.config.num_wires,
+            ),
+            (
+                "partial products",
+                c.num_constants + c.config.num_routed_wires + c.config.num_wires + 2,
+            ),
+            (
+                "quotient",
+                shape.openings_zeta - 2 * c.quotient_degree_factor,
+            ),
+            ("Zs at g·zeta", shape.openings_zeta),
+        ];
+        for (name, i) in groups {
+            tamper.push((format!("opening: {name}"), layout.off_openings + i * 16 + 7));
+        }
+        for l in 0..shape.arity_bits.len() {
+            tamper.push((
+                format!("FRI layer {l} cap"),
+                layout.off_fri_caps + l * layout.cap_bytes + 3,
+            ));
+        }
+        tamper.push((
+            "final polynomial, first coefficient".into(),
+            layout.off_final_poly + 7,
+        ));
+        tamper.push((
+            "final polynomial, last coefficient".into(),
+            layout.off_final_poly + shape.final_poly_len * 16 - 1,
+        ));
+        tamper.push(("proof-of-work witness".into(), layout.off_pow + 7));
+        let names = [
+            "constants and sigmas",
+            "wires",
+            "Zs and partial products",
+            "quotient",
+        ];
+        for q in [0, shape.queries - 1] {
+            let base = layout.off_queries + q * layout.query_bytes;
+            for (o, name) in names.iter().enumerate() {
+                let leaf = base + layout.leaf_offsets[o];
+                tamper.push((format!("query {q}: {name} leaf"), leaf));
+                let sib = leaf + shape.leaf_widths[o] * 8;
+                tamper.push((format!("query {q}: {name} first sibling"), sib + 5));
+                tamper.push((
+                    format!("query {q}: {name} last sibling"),
+                    sib + (shape.initial_path - 1) * quire_aggregator::wrap::WRAP_HASH_BYTES + 5,
+                ));
+            }
+            for (l, off) in layout.layer_offsets.iter().enumerate() {
+                tamper.push((
+                    format!("query {q}: FRI layer {l} values"),
+                    base + off + 16 * 3,
+                ));
+                tamper.push((
+                    format!("query {q}: FRI layer {l} sibling"),
+                    base + off + (16 << shape.arity_bits[l]) + 2,
+                ));
+            }
+        }
+        let json = serde_json::json!({
+            "tamperNames": tamper.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
+            "tamperOffsets": tamper.iter().map(|t| t.1).collect::<Vec<_>>(),
+            "batches": count,
+            "publicInputs": public_inputs(&fin).iter().map(|x| format!("{x:#x}")).collect::<Vec<_>>(),
+            "proof": format!("0x{}", hex::encode(encode_proof(&shape, &fin)?)),
+            "plonky2Proof": format!("0x{}", hex::encode(fin.to_bytes())),
+            "proveSeconds": prove.as_secs_f64(),
+            "challenges": {
+                "betas": ch.plonk_betas.iter().map(|x| hex_u64(x.to_canonical_u64())).collect::<Vec<_>>(),
+                "gammas": ch.plonk_gammas.iter().map(|x| hex_u64(x.to_canonical_u64())).collect::<Vec<_>>(),
+                "alphas": ch.plonk_alphas.iter().map(|x| hex_u64(x.to_canonical_u64())).collect::<Vec<_>>(),
+                "zeta": ext(&ch.plonk_zeta),
+                "friAlpha": ext(&ch.fri_challenges.fri_alpha),
+                "friBetas": ch.fri_challenges.fri_betas.iter().flat_map(|b| ext(b)).collect::<Vec<_>>(),
+                "powResponse": hex_u64(ch.fri_challenges.fri_pow_response.to_canonical_u64()),
+                "queryIndices": ch.fri_challenges.fri_query_indices,
+            },
+        });
+        let path = root.join(format!("test/fixtures/final-{count}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&json)?)?;
+        println!(
+            "{count} batches: final proof in {:.1} s, written to {}",
+            prove.as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(())
+}
