@@ -186,7 +186,7 @@ fn main() -> anyhow::Result<()> {
                 "alphas": ch.plonk_alphas.iter().map(|x| hex_u64(x.to_canonical_u64())).collect::<Vec<_>>(),
                 "zeta": ext(&ch.plonk_zeta),
                 "friAlpha": ext(&ch.fri_challenges.fri_alpha),
-                "friBetas": ch.fri_challenges.fri_betas.iter().flat_map(|b| ext(b)).collect::<Vec<_>>(),
+                "friBetas": ch.fri_challenges.fri_betas.iter().flat_map(ext).collect::<Vec<_>>(),
                 "powResponse": hex_u64(ch.fri_challenges.fri_pow_response.to_canonical_u64()),
                 "queryIndices": ch.fri_challenges.fri_query_indices,
             },

@@ -11,7 +11,10 @@ use quire_aggregator::wrap::WrapProof;
 
 use crate::calldata::{encode_proof, public_inputs, ProofShape};
 
-alloy::sol! {
+/// alloy's generated call and error types carry no docs of their own.
+#[allow(missing_docs)]
+mod bindings {
+    alloy::sol! {
     /// The generated Verifier (contracts/solidity/Verifier.sol).
     interface IVerifier {
         /// A check of the proof failed; `code` names it (see the contract's `fail` sites).
@@ -23,7 +26,9 @@ alloy::sol! {
         /// Keccak-256 of the verifier key the contract pins.
         function KEY_DIGEST() external view returns (bytes32);
     }
+    }
 }
+pub use bindings::IVerifier;
 
 /// Creation bytecode of the committed Verifier (hex), as `forge build` compiles
 /// `solidity/Verifier.sol` (`contracts/build.sh` refreshes it).
