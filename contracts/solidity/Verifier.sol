@@ -121,19 +121,27 @@ contract Verifier {
             // ------------------------------------------------------------ challenger
             // plonky2's duplex sponge over KeccakPermutation: overwrite mode, rate 8,
             // width 12; challenges pop from the end of the squeezed rate.
+            // Reverses the bytes of each 64-bit lane of a word at once (big- and
+            // little-endian encodings of four elements).
+            function lanes_swap(w) -> r {
+                w := or(shl(8, and(w, 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)), and(shr(8, w), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff))
+                w := or(shl(16, and(w, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)), and(shr(16, w), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff))
+                r := or(shl(32, and(w, 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)), and(shr(32, w), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff))
+            }
             function ch_permute() {
                 let s := 0x1000
                 let k := 0x1400
                 for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
                     let b := add(s, mul(i, 128))
-                    mstore(add(k, mul(i, 32)), or(or(shl(192, bswap64(mload(b))), shl(128, bswap64(mload(add(b, 32))))),
-                        or(shl(64, bswap64(mload(add(b, 64)))), bswap64(mload(add(b, 96))))))
+                    mstore(add(k, mul(i, 32)), lanes_swap(or(or(shl(192, mload(b)), shl(128, mload(add(b, 32)))),
+                        or(shl(64, mload(add(b, 64))), mload(add(b, 96))))))
                 }
                 let h := keccak256(k, 96)
                 let count := 0
                 for { } 1 { } {
+                    let w := lanes_swap(h)
                     for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                        let v := bswap64(and(shr(sub(192, mul(j, 64)), h), 0xffffffffffffffff))
+                        let v := and(shr(sub(192, mul(j, 64)), w), 0xffffffffffffffff)
                         if and(lt(v, 0xffffffff00000001), lt(count, 12)) {
                             mstore(add(s, mul(count, 32)), v)
                             count := add(count, 1)
@@ -238,33 +246,27 @@ contract Verifier {
             function poseidon(rcp) {
                 let s := 0x2000
                 for { let r := 0 } lt(r, 30) { r := add(r, 1) } {
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let c := shr(192, mload(add(rcp, mul(add(mul(r, 12), i), 8))))
-                        mstore(add(s, mul(i, 32)), addmod(mload(add(s, mul(i, 32))), c, 0xffffffff00000001))
-                    }
+                    // Round constants and S-boxes (all lanes in full rounds, lane 0 in
+                    // partial ones), written twice in a row at 0x2180 so that row i of the
+                    // circulant MDS reads 12 consecutive words from 0x2180 + 32·i.
                     let full := or(lt(r, 4), gt(r, 25))
                     for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                        let c := shr(192, mload(add(rcp, mul(add(mul(r, 12), i), 8))))
+                        let x := addmod(mload(add(s, mul(i, 32))), c, 0xffffffff00000001)
                         if or(full, iszero(i)) {
-                            let p := add(s, mul(i, 32))
-                            let x := mload(p)
                             let x2 := mulmod(x, x, 0xffffffff00000001)
                             let x4 := mulmod(x2, x2, 0xffffffff00000001)
-                            mstore(p, mulmod(mulmod(x4, x2, 0xffffffff00000001), x, 0xffffffff00000001))
+                            x := mulmod(mulmod(x4, x2, 0xffffffff00000001), x, 0xffffffff00000001)
                         }
+                        mstore(add(0x2180, mul(i, 32)), x)
+                        mstore(add(0x2300, mul(i, 32)), x)
                     }
-                    // MDS: circulant row (17, 15, 41, 16, 2, 28, 13, 13, 39, 18, 34, 20) plus
-                    // 8 on the diagonal of row 0; small coefficients, one reduction per row.
-                    let o := 0x2180
+                    // MDS: small coefficients, one reduction per row.
                     for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let acc := 0
-                        for { let j := 0 } lt(j, 12) { j := add(j, 1) } {
-                            acc := add(acc, mul(mload(add(s, mul(mod(add(i, j), 12), 32))), byte(j, 0x110f2910021c0d0d271222140000000000000000000000000000000000000000)))
-                        }
-                        if iszero(i) { acc := add(acc, mul(mload(s), 8)) }
-                        mstore(add(o, mul(i, 32)), mod(acc, 0xffffffff00000001))
-                    }
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        mstore(add(s, mul(i, 32)), mload(add(o, mul(i, 32))))
+                        let b := add(0x2180, mul(i, 32))
+                        let acc := add(add(add(add(add(add(add(add(add(add(add(mul(mload(add(b, 0)), 17), mul(mload(add(b, 32)), 15)), mul(mload(add(b, 64)), 41)), mul(mload(add(b, 96)), 16)), mul(mload(add(b, 128)), 2)), mul(mload(add(b, 160)), 28)), mul(mload(add(b, 192)), 13)), mul(mload(add(b, 224)), 13)), mul(mload(add(b, 256)), 39)), mul(mload(add(b, 288)), 18)), mul(mload(add(b, 320)), 34)), mul(mload(add(b, 352)), 20))
+                        if iszero(i) { acc := add(acc, mul(mload(0x2180), 8)) }
+                        mstore(add(s, mul(i, 32)), mod(acc, 0xffffffff00000001))
                     }
                 }
             }
