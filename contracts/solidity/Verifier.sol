@@ -1485,32 +1485,50 @@ contract Verifier {
                 let a1 := mload(0x1d20)
                 let r0 := 0
                 let r1 := 0
-                    for { let i := 16 } gt(i, 0) { } {
-                        i := sub(i, 1)
-                        r0, r1 := emul(r0, r1, a0, a1)
-                        r0 := fadd(r0, cd_elem_le(add(qp, add(3120, mul(i, 8)))))
-                    }
-                    for { let i := 20 } gt(i, 0) { } {
-                        i := sub(i, 1)
-                        r0, r1 := emul(r0, r1, a0, a1)
-                        r0 := fadd(r0, cd_elem_le(add(qp, add(2560, mul(i, 8)))))
-                    }
-                    for { let i := 135 } gt(i, 0) { } {
-                        i := sub(i, 1)
-                        r0, r1 := emul(r0, r1, a0, a1)
-                        r0 := fadd(r0, cd_elem_le(add(qp, add(1080, mul(i, 8)))))
-                    }
-                    for { let i := 85 } gt(i, 0) { } {
-                        i := sub(i, 1)
-                        r0, r1 := emul(r0, r1, a0, a1)
-                        r0 := fadd(r0, cd_elem_le(add(qp, add(0, mul(i, 8)))))
-                    }
+                for { let i := 16 } gt(i, 0) { } {
+                    i := sub(i, 4)
+                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(3120, mul(i, 8))))))
+                }
+                for { let i := 20 } gt(i, 0) { } {
+                    i := sub(i, 4)
+                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(2560, mul(i, 8))))))
+                }
+                for { let i := 135 } gt(i, 132) { } {
+                    i := sub(i, 1)
+                    r0, r1 := emul(r0, r1, a0, a1)
+                    r0 := fadd(r0, cd_elem_le(add(qp, add(1080, mul(i, 8)))))
+                }
+                for { let i := 132 } gt(i, 0) { } {
+                    i := sub(i, 4)
+                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(1080, mul(i, 8))))))
+                }
+                for { let i := 85 } gt(i, 84) { } {
+                    i := sub(i, 1)
+                    r0, r1 := emul(r0, r1, a0, a1)
+                    r0 := fadd(r0, cd_elem_le(add(qp, add(0, mul(i, 8)))))
+                }
+                for { let i := 84 } gt(i, 0) { } {
+                    i := sub(i, 4)
+                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(0, mul(i, 8))))))
+                }
                 r0, r1 := esub(r0, r1, mload(0x1e00), mload(0x1e20))
                 let d0, d1 := einv(fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
                 r0, r1 := emul(r0, r1, d0, d1)
                 r0, r1 := emul(r0, r1, mload(0x1e80), mload(0x1ea0))
                 ev0, ev1 := combine_next(qp, x, a0, a1)
                 ev0, ev1 := eadd(r0, r1, ev0, ev1)
+            }
+            // Horner steps over four values in one word (lanes big-endian, the first value
+            // on top): the last value first.
+            function horner4(r0, r1, a0, a1, w) -> o0, o1 {
+                o0 := r0
+                o1 := r1
+                for { let k := 0 } lt(k, 256) { k := add(k, 64) } {
+                    let v := and(shr(k, w), 0xffffffffffffffff)
+                    if iszero(lt(v, 0xffffffff00000001)) { fail(11) }
+                    o0, o1 := emul(o0, o1, a0, a1)
+                    o0 := addmod(o0, v, 0xffffffff00000001)
+                }
             }
             // The Zs at g·zeta: the first 2 values of the Z tree's leaf.
             function combine_next(qp, x, a0, a1) -> n0, n1 {

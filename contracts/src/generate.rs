@@ -245,25 +245,37 @@ pub fn verifier_contract(
         }
         writeln!(trees, "                }}")?;
     }
-    // sum_k alpha^k · leaf_k over the four leaves in order (Horner from the last value).
+    // sum_k alpha^k · leaf_k over the four leaves in order (Horner from the last value):
+    // the values above a multiple of four one by one, then four per 32-byte load.
     let mut reduce = String::new();
     for o in (0..4).rev() {
+        let width = shape.leaf_widths[o];
+        let whole = width - width % 4;
+        if whole < width {
+            writeln!(
+                reduce,
+                "                for {{ let i := {width} }} gt(i, {whole}) {{ }} {{"
+            )?;
+            writeln!(reduce, "                    i := sub(i, 1)")?;
+            writeln!(reduce, "                    r0, r1 := emul(r0, r1, a0, a1)")?;
+            writeln!(
+                reduce,
+                "                    r0 := fadd(r0, cd_elem_le(add(qp, add({}, mul(i, 8)))))",
+                leaf_offsets[o]
+            )?;
+            writeln!(reduce, "                }}")?;
+        }
         writeln!(
             reduce,
-            "                    for {{ let i := {} }} gt(i, 0) {{ }} {{",
-            shape.leaf_widths[o]
+            "                for {{ let i := {whole} }} gt(i, 0) {{ }} {{"
         )?;
-        writeln!(reduce, "                        i := sub(i, 1)")?;
+        writeln!(reduce, "                    i := sub(i, 4)")?;
         writeln!(
             reduce,
-            "                        r0, r1 := emul(r0, r1, a0, a1)"
-        )?;
-        writeln!(
-            reduce,
-            "                        r0 := fadd(r0, cd_elem_le(add(qp, add({}, mul(i, 8)))))",
+            "                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add({}, mul(i, 8))))))",
             leaf_offsets[o]
         )?;
-        writeln!(reduce, "                    }}")?;
+        writeln!(reduce, "                }}")?;
     }
 
     let mut cap_cases = String::new();
