@@ -1211,152 +1211,68 @@ contract Verifier {
             function eval_gates(acc) {
                 for { let i := 0 } lt(i, 123) { i := add(i, 1) } { estore(add(acc, mul(i, 64)), 0, 0) }
                 { // NoopGate
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(1, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(2, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(3, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(5, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(6, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 0, 1)
                     accumulate(acc, gate_noop(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ConstantGate { num_consts: 2 }
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(0, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(2, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(3, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(5, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(6, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 1, 1)
                     accumulate(acc, gate_constant(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // PoseidonMdsGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(0, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(1, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(3, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(5, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(6, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 2, 1)
                     accumulate(acc, gate_poseidon_mds(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // PublicInputGate
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(0, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(1, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(2, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(5, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(6, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 3, 1)
                     accumulate(acc, gate_public_input(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // BaseSumGate { num_limbs: 63 } + Base: 2
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(0, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(1, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(2, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(3, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(5, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(6, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 4, 1)
                     accumulate(acc, gate_base_sum(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ReducingExtensionGate { num_coeffs: 32 }
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(0, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(1, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(2, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(3, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(6, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 5, 1)
                     accumulate(acc, gate_reducing_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ReducingGate { num_coeffs: 43 }
-                    let s0, s1 := eload(add(0x2400, 0))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(0, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(1, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(2, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(3, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(5, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(0, 0, 7, 6, 1)
                     accumulate(acc, gate_reducing(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ArithmeticExtensionGate { num_ops: 10 }
-                    let s0, s1 := eload(add(0x2400, 64))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(8, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(9, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(10, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(1, 7, 11, 7, 1)
                     accumulate(acc, gate_arithmetic_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ArithmeticGate { num_ops: 20 }
-                    let s0, s1 := eload(add(0x2400, 64))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(7, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(9, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(10, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(1, 7, 11, 8, 1)
                     accumulate(acc, gate_arithmetic(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // MulExtensionGate { num_ops: 13 }
-                    let s0, s1 := eload(add(0x2400, 64))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(7, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(8, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(10, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(1, 7, 11, 9, 1)
                     accumulate(acc, gate_mul_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // RandomAccessGate { bits: 4, num_copies: 4, num_extra_constants: 2, _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
-                    let s0, s1 := eload(add(0x2400, 64))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(7, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(8, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(9, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(1, 7, 11, 10, 1)
                     accumulate(acc, gate_random_access(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // CosetInterpolationGate { subgroup_bits: 4, degree: 6, barycentric_weights: [17293822565076172801, 256, 1048576, 4294967296, 17592186044416, 72057594037927936, 68719476720, 281474976645120, 1152921504338411520, 18446744069414584065, 18446744069413535745, 18446744065119617025, 18446726477228539905, 18374686475376656385, 18446744000695107601, 18446462594437939201], _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
-                    let s0, s1 := eload(add(0x2400, 128))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(12, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(2, 11, 13, 11, 1)
                     accumulate(acc, gate_coset_interpolation(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // PoseidonGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
-                    let s0, s1 := eload(add(0x2400, 128))
-                    let f0 := 1
-                    let f1 := 0
-                    f0, f1 := emul(f0, f1, fsub(11, s0), fneg(s1))
-                    f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1))
+                    let f0, f1 := selector_filter(2, 11, 13, 12, 1)
                     accumulate(acc, gate_poseidon(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
+            }
+            // plonky2's compute_filter at zeta: the product over rows r != row of the group
+            // [start, end) of (r - s), times (2^32 - 1 - s) when there are several selectors;
+            // s is selector polynomial `sel` at zeta.
+            function selector_filter(sel, start, end, row, many) -> f0, f1 {
+                let s0, s1 := eload(add(0x2400, mul(sel, 64)))
+                f0 := 1
+                for { let r := start } lt(r, end) { r := add(r, 1) } {
+                    if iszero(eq(r, row)) { f0, f1 := emul(f0, f1, fsub(r, s0), fneg(s1)) }
+                }
+                if many { f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1)) }
             }
             function accumulate(acc, n, f0, f1) {
                 for { let k := 0 } lt(k, n) { k := add(k, 1) } {

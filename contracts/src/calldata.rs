@@ -120,17 +120,8 @@ impl ProofShape {
 
     /// Bytes of the encoded proof.
     pub fn encoded_len(&self) -> usize {
-        let h = WRAP_HASH_BYTES;
-        let caps = (3 + self.arity_bits.len()) * self.cap_len * h;
-        let openings = (self.openings_zeta + self.openings_next) * 16;
-        let mut per_query: usize = self.leaf_widths.iter().sum::<usize>() * 8;
-        per_query += 4 * self.initial_path * h;
-        let mut path = self.initial_path;
-        for a in &self.arity_bits {
-            path -= a;
-            per_query += (1 << a) * 16 + path * h;
-        }
-        caps + openings + self.final_poly_len * 16 + 8 + self.queries * per_query
+        let layout = self.layout();
+        layout.off_queries + self.queries * layout.query_bytes
     }
 }
 

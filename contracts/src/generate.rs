@@ -191,24 +191,16 @@ pub fn verifier_contract(
         used.push(func);
         let sel = selector_indices[row];
         let group = groups[sel].clone();
-        let mut factors: Vec<u64> = group.filter(|&i| i != row).map(|i| i as u64).collect();
-        if num_selectors > 1 {
-            factors.push(u64::from(u32::MAX));
-        }
+        // The selector filter: prod over the group's other rows r of (r - s), times
+        // (UNUSED_SELECTOR - s) when there are several selectors.
         writeln!(gate_calls, "                {{ // {id}")?;
         writeln!(
             gate_calls,
-            "                    let s0, s1 := eload(add(0x2400, {}))",
-            sel * 64
+            "                    let f0, f1 := selector_filter({sel}, {}, {}, {row}, {})",
+            group.start,
+            group.end,
+            u8::from(num_selectors > 1)
         )?;
-        writeln!(gate_calls, "                    let f0 := 1")?;
-        writeln!(gate_calls, "                    let f1 := 0")?;
-        for k in factors {
-            writeln!(
-                gate_calls,
-                "                    f0, f1 := emul(f0, f1, fsub({k}, s0), fneg(s1))"
-            )?;
-        }
         writeln!(
             gate_calls,
             "                    accumulate(acc, {func}(0x{:x}, 0x{:x}, 0x2000, 0x{GATE_OUT_AT:x}), f0, f1)",
