@@ -120,7 +120,10 @@ contract Verifier {
 
             // ------------------------------------------------------------ challenger
             // plonky2's duplex sponge over KeccakPermutation: overwrite mode, rate 8,
-            // width 12; challenges pop from the end of the squeezed rate.
+            // width 12; challenges pop from the end of the squeezed rate. The state lives
+            // at 0x1000 as the 96 little-endian bytes the permutation hashes (rate, then
+            // capacity), so inputs are written into it in place and absorbed eight at a
+            // time; 0x1060 counts buffered inputs, 0x1080 the outputs left to pop.
             // Reverses the bytes of each 64-bit lane of a word at once (big- and
             // little-endian encodings of four elements).
             function lanes_swap(w) -> r {
@@ -128,68 +131,110 @@ contract Verifier {
                 w := or(shl(16, and(w, 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)), and(shr(16, w), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff))
                 r := or(shl(32, and(w, 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)), and(shr(32, w), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff))
             }
+            // Nonzero when some little-endian lane of `w` may be >= p: its high half (the
+            // lane's last four bytes) is all ones. Exact rejection happens in the slow path.
+            function lanes_suspect(w) -> r {
+                r := and(add(and(w, 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), 0x0000000000000001000000000000000100000000000000010000000000000001), 0x0000000100000000000000010000000000000001000000000000000100000000)
+            }
+            // KeccakPermutation: the hash onion h1 = keccak(state), h2 = keccak(h1), ...
+            // read as little-endian u64s, those >= p skipped, the first 12 kept.
             function ch_permute() {
-                let s := 0x1000
-                let k := 0x1400
-                for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                    let b := add(s, mul(i, 128))
-                    mstore(add(k, mul(i, 32)), lanes_swap(or(or(shl(192, mload(b)), shl(128, mload(add(b, 32)))),
-                        or(shl(64, mload(add(b, 64))), mload(add(b, 96))))))
+                mstore(0x1000, keccak256(0x1000, 96))
+                mstore(0x1020, keccak256(0x1000, 32))
+                mstore(0x1040, keccak256(0x1020, 32))
+                if or(or(lanes_suspect(mload(0x1000)), lanes_suspect(mload(0x1020))), lanes_suspect(mload(0x1040))) {
+                    ch_permute_exact()
                 }
-                let h := keccak256(k, 96)
+            }
+            function ch_permute_exact() {
+                let h := mload(0x1000)
                 let count := 0
-                for { } 1 { } {
-                    let w := lanes_swap(h)
+                for { let k := 0 } 1 { k := add(k, 1) } {
+                    if gt(k, 2) {
+                        mstore(0x1b00, h)
+                        h := keccak256(0x1b00, 32)
+                    }
+                    if lt(k, 3) { h := mload(add(0x1000, shl(5, k))) }
                     for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                        let v := and(shr(sub(192, mul(j, 64)), w), 0xffffffffffffffff)
-                        if and(lt(v, 0xffffffff00000001), lt(count, 12)) {
-                            mstore(add(s, mul(count, 32)), v)
+                        let lane := and(shr(sub(192, shl(6, j)), h), 0xffffffffffffffff)
+                        if and(lt(bswap64(lane), 0xffffffff00000001), lt(count, 12)) {
+                            let a := add(0x1b20, shl(3, count))
+                            mstore(a, or(shl(192, lane), and(mload(a), 0xffffffffffffffffffffffffffffffffffffffffffffffff)))
                             count := add(count, 1)
                         }
                     }
                     if eq(count, 12) { break }
-                    mstore(k, h)
-                    h := keccak256(k, 32)
                 }
-            }
-            function ch_duplex() {
-                let n := mload(0x1180)
-                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    mstore(add(0x1000, mul(i, 32)), mload(add(0x11c0, mul(i, 32))))
-                }
-                mstore(0x1180, 0)
-                ch_permute()
-                for { let i := 0 } lt(i, 8) { i := add(i, 1) } {
-                    mstore(add(0x12c0, mul(i, 32)), mload(add(0x1000, mul(i, 32))))
-                }
-                mstore(0x11a0, 8)
+                mcopy(0x1000, 0x1b20, 96)
             }
             function ch_observe(x) {
-                mstore(0x11a0, 0)
-                let n := mload(0x1180)
-                mstore(add(0x11c0, mul(n, 32)), x)
+                let n := mload(0x1060)
+                let a := add(0x1000, shl(3, n))
+                mstore(a, or(shl(192, bswap64(x)), and(mload(a), 0xffffffffffffffffffffffffffffffffffffffffffffffff)))
                 n := add(n, 1)
-                mstore(0x1180, n)
-                if eq(n, 8) { ch_duplex() }
+                if eq(n, 8) {
+                    ch_permute()
+                    n := 0
+                }
+                mstore(0x1060, n)
+                // plonky2 clears the outputs on every observation; a full rate duplexes
+                // and leaves the permuted rate as the outputs.
+                mstore(0x1080, mul(iszero(n), 8))
+            }
+            // Observes `count` elements stored as little-endian u64s at memory `src`
+            // (canonical: the caller checks).
+            function ch_absorb(src, count) {
+                let n := mload(0x1060)
+                for { } gt(count, 0) { } {
+                    let take := sub(8, n)
+                    if lt(count, take) { take := count }
+                    mcopy(add(0x1000, shl(3, n)), src, shl(3, take))
+                    src := add(src, shl(3, take))
+                    count := sub(count, take)
+                    n := add(n, take)
+                    if eq(n, 8) {
+                        ch_permute()
+                        n := 0
+                    }
+                }
+                mstore(0x1060, n)
+                mstore(0x1080, mul(iszero(n), 8))
             }
             function ch_challenge() -> x {
-                if or(gt(mload(0x1180), 0), iszero(mload(0x11a0))) { ch_duplex() }
-                let n := sub(mload(0x11a0), 1)
-                x := mload(add(0x12c0, mul(n, 32)))
-                mstore(0x11a0, n)
+                if or(gt(mload(0x1060), 0), iszero(mload(0x1080))) {
+                    ch_permute()
+                    mstore(0x1060, 0)
+                    mstore(0x1080, 8)
+                }
+                let n := sub(mload(0x1080), 1)
+                x := bswap64(shr(192, mload(add(0x1000, shl(3, n)))))
+                mstore(0x1080, n)
             }
-            // A 25-byte digest (top bytes of `w`) observed as plonky2's BytesHash::to_vec:
-            // little-endian chunks of 7, 7, 7 and 4 bytes.
-            function ch_observe_digest(w) {
-                ch_observe(bswap64(and(shr(192, w), 0xffffffffffffff00)))
-                ch_observe(bswap64(and(shr(192, shl(56, w)), 0xffffffffffffff00)))
-                ch_observe(bswap64(and(shr(192, shl(112, w)), 0xffffffffffffff00)))
-                ch_observe(bswap64(and(shr(192, shl(168, w)), 0xffffffff00000000)))
-            }
+            // A cap's 25-byte digests observed as plonky2's BytesHash::to_vec: each as
+            // little-endian chunks of 7, 7, 7 and 4 bytes, i.e. the digest's bytes spread
+            // over four 8-byte lanes with zero padding; staged at 0x1400.
             function ch_observe_cap(p) {
                 for { let i := 0 } lt(i, 16) { i := add(i, 1) } {
-                    ch_observe_digest(calldataload(add(p, mul(i, 25))))
+                    let w := calldataload(add(p, mul(i, 25)))
+                    mstore(add(0x1400, shl(5, i)), or(or(and(w, 0xffffffffffffff00000000000000000000000000000000000000000000000000), and(shr(8, w), 0x0000000000000000ffffffffffffff0000000000000000000000000000000000)),
+                        or(and(shr(16, w), 0x00000000000000000000000000000000ffffffffffffff000000000000000000), and(shr(24, w), 0x000000000000000000000000000000000000000000000000ffffffff00000000))))
                 }
+                ch_absorb(0x1400, 64)
+            }
+            // `words` words of big-endian elements at calldata `p`: each checked canonical,
+            // copied to memory `dst` (one element per word) and observed.
+            function ch_observe_be(p, words, dst) {
+                for { let i := 0 } lt(i, words) { i := add(i, 1) } {
+                    let w := calldataload(add(p, shl(5, i)))
+                    let d := add(dst, shl(7, i))
+                    for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
+                        let x := and(shr(sub(192, shl(6, j)), w), 0xffffffffffffffff)
+                        if iszero(lt(x, 0xffffffff00000001)) { fail(10) }
+                        mstore(add(d, shl(5, j)), x)
+                    }
+                    mstore(add(0x6500, shl(5, i)), lanes_swap(w))
+                }
+                ch_absorb(0x6500, shl(2, words))
             }
 
             // --------------------------------------------------------------- Merkle
@@ -1067,7 +1112,7 @@ contract Verifier {
 
             // Transcript: the FRI parameters and circuit digest (constants of this key),
             // the public-input hash, then the proof in plonky2's order.
-            for { let i := 0 } lt(i, 28) { i := add(i, 1) } { mstore(add(0x1000, mul(i, 32)), 0) }
+            for { let i := 0 } lt(i, 5) { i := add(i, 1) } { mstore(add(0x1000, mul(i, 32)), 0) }
             ch_observe(7)
             ch_observe(4)
             ch_observe(16)
@@ -1097,14 +1142,7 @@ contract Verifier {
             mstore(0x1cc0, ch_challenge())
             mstore(0x1ce0, ch_challenge())
             // Openings: decoded to 0x2400 (ext, 64 bytes each) and observed.
-            for { let i := 0 } lt(i, 258) { i := add(i, 1) } {
-                let p := add(pr, add(1200, mul(i, 16)))
-                let c0 := cd_elem_be(p)
-                let c1 := cd_elem_be(add(p, 8))
-                estore(add(0x2400, mul(i, 64)), c0, c1)
-                ch_observe(c0)
-                ch_observe(c1)
-            }
+            ch_observe_be(add(pr, 1200), 129, 0x2400)
             mstore(0x1d00, ch_challenge())
             mstore(0x1d20, ch_challenge())
             for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
@@ -1112,11 +1150,8 @@ contract Verifier {
                 mstore(add(0x1d40, mul(l, 64)), ch_challenge())
                 mstore(add(0x1d60, mul(l, 64)), ch_challenge())
             }
-            for { let i := 0 } lt(i, 32) { i := add(i, 1) } {
-                let p := add(pr, add(6128, mul(i, 16)))
-                ch_observe(cd_elem_be(p))
-                ch_observe(cd_elem_be(add(p, 8)))
-            }
+            // The final polynomial: decoded to 0xd400 (ext, 64 bytes each) and observed.
+            ch_observe_be(add(pr, 6128), 16, 0xd400)
             ch_observe(cd_elem_be(add(pr, 6640)))
             // Proof of work: the response has at least 16 leading zero bits.
             if iszero(lt(ch_challenge(), shl(sub(64, 16), 1))) { fail(4) }
@@ -1307,7 +1342,9 @@ contract Verifier {
             }
 
             // Reduced openings (sum of alpha^i · opening_i per point), alpha^(openings at
-            // g·zeta) and g·zeta, at 0x1e00..0x1f00.
+            // g·zeta) and g·zeta at 0x1e00..0x1f00; the powers alpha^k for the leaves at
+            // 0x9000; g^-rev(j) for the coset positions at 0xdc00; beta_l^arity at
+            // 0xdf00.
             function fri_prepare() {
                 let a0 := mload(0x1d00)
                 let a1 := mload(0x1d20)
@@ -1331,18 +1368,29 @@ contract Verifier {
                 estore(0x1e40, r0, r1)
                 r0 := 1
                 r1 := 0
-                for { let i := 0 } lt(i, 2) { i := add(i, 1) } { r0, r1 := emul(r0, r1, a0, a1) }
-                estore(0x1e80, r0, r1)
+                for { let i := 0 } lt(i, 256) { i := add(i, 1) } {
+                    estore(add(0x9000, shl(6, i)), r0, r1)
+                    if eq(i, 2) { estore(0x1e80, r0, r1) }
+                    r0, r1 := emul(r0, r1, a0, a1)
+                }
                 r0, r1 := escale(mload(0x1cc0), mload(0x1ce0), 4308460244895131701)
                 estore(0x1ec0, r0, r1)
+                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
+                    mstore(add(0xdc00, shl(5, j)), coset_root_pow(mod(sub(16, rev_bits(j)), 16)))
+                }
+                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
+                    r0, r1 := pow2k(mload(add(0x1d40, shl(6, l))), mload(add(0x1d60, shl(6, l))), 4)
+                    estore(add(0xdf00, shl(6, l)), r0, r1)
+                }
             }
             function fri_query(q) {
                 let pb := mload(0x1f00)
                 let idx := mload(add(0x2200, mul(q, 32)))
                 let qp := add(pb, add(6648, mul(q, 4660)))
                 initial_trees(pb, qp, idx)
-                let x := query_x(idx)
-                let ev0, ev1 := combine_initial(qp, x)
+                fri_denominators(query_x(idx), idx)
+                batch_invert(0x6500, 36)
+                let ev0, ev1 := combine_initial(qp)
                 let lp := add(qp, 3648)
                 let path := 16
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
@@ -1354,11 +1402,10 @@ contract Verifier {
                         let p := add(lp, mul(within, 16))
                         if iszero(and(eq(cd_elem_le(p), ev0), eq(cd_elem_le(add(p, 8)), ev1))) { fail(6) }
                     }
-                    ev0, ev1 := fold_coset(lp, x, within, mload(add(0x1d40, mul(l, 64))), mload(add(0x1d60, mul(l, 64))))
+                    ev0, ev1 := fold_layer(lp, l)
                     lp := layer_merkle(pb, lp, idx, path, l)
-                    for { let k := 0 } lt(k, 4) { k := add(k, 1) } { x := fmul(x, x) }
                 }
-                final_check(pb, x, ev0, ev1)
+                final_check(mload(add(0xde00, add(32, shl(6, sub(2, 1))))), ev0, ev1)
             }
             // Initial trees: each leaf's hash climbs to its cap.
             function initial_trees(pb, qp, idx) {
@@ -1394,68 +1441,114 @@ contract Verifier {
                     rev := shr(1, rev)
                 }
             }
+            // Every denominator of the query, inverted together afterwards (one field
+            // inversion per query): at 0x6500, x - zeta and x - g·zeta; then per layer l,
+            // beta_l·g^-rev(j) - c_l for each coset position j (c_l·g^rev(j) is that
+            // position's point, c_l = x_l·g^(arity - rev(within))), and arity·x_l^arity.
+            // c_l and x_l^arity are kept at 0xde00 + 64·l (+32).
+            function fri_denominators(x, idx) {
+                estore(0x6500, fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
+                estore(add(0x6500, 64), fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
+                let d := add(0x6500, 128)
+                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
+                    let c := fmul(x, coset_root_pow(mod(sub(16, rev_bits(and(idx, sub(16, 1)))), 16)))
+                    idx := shr(4, idx)
+                    for { let k := 0 } lt(k, 4) { k := add(k, 1) } { x := fmul(x, x) }
+                    mstore(add(0xde00, shl(6, l)), c)
+                    mstore(add(0xde00, add(32, shl(6, l))), x)
+                    let b0 := mload(add(0x1d40, shl(6, l)))
+                    let b1 := mload(add(0x1d60, shl(6, l)))
+                    for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
+                        let g := mload(add(0xdc00, shl(5, j)))
+                        mstore(d, addmod(mulmod(b0, g, 0xffffffff00000001), sub(0xffffffff00000001, c), 0xffffffff00000001))
+                        mstore(add(d, 32), mulmod(b1, g, 0xffffffff00000001))
+                        d := add(d, 64)
+                    }
+                    estore(d, fmul(16, x), 0)
+                    d := add(d, 64)
+                }
+            }
+            // Montgomery's trick: the n extension elements at d replaced by their inverses,
+            // prefix products at d + 64·n; reverts if one is zero.
+            function batch_invert(d, n) {
+                let pre := add(d, shl(6, n))
+                let a0 := mload(d)
+                let a1 := mload(add(d, 32))
+                estore(pre, a0, a1)
+                for { let k := 1 } lt(k, n) { k := add(k, 1) } {
+                    let p := add(d, shl(6, k))
+                    a0, a1 := emul(a0, a1, mload(p), mload(add(p, 32)))
+                    estore(add(pre, shl(6, k)), a0, a1)
+                }
+                a0, a1 := einv(a0, a1)
+                for { let k := sub(n, 1) } gt(k, 0) { k := sub(k, 1) } {
+                    let p := add(d, shl(6, k))
+                    let v0 := mload(p)
+                    let v1 := mload(add(p, 32))
+                    let q := add(pre, shl(6, sub(k, 1)))
+                    let r0, r1 := emul(a0, a1, mload(q), mload(add(q, 32)))
+                    estore(p, r0, r1)
+                    a0, a1 := emul(a0, a1, v0, v1)
+                }
+                estore(d, a0, a1)
+            }
+            // Flags lanes >= p among the four big-endian 64-bit lanes of `w`: a lane v is
+            // >= p exactly when v + 2^32 - 1 carries out of 64 bits.
+            function lanes_noncanonical(w) -> bad {
+                bad := or(and(add(and(w, 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff), 0x000000000000000000000000ffffffff000000000000000000000000ffffffff), 0x0000000000000001000000000000000000000000000000010000000000000000),
+                    and(add(and(shr(64, w), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff), 0x000000000000000000000000ffffffff000000000000000000000000ffffffff), 0x0000000000000001000000000000000000000000000000010000000000000000))
+            }
+            // (s0 + sum_k v_k·t_k.c0, s1 + sum_k v_k·t_k.c1) over the `count` little-endian
+            // values at calldata p and the extension elements at memory t, unreduced
+            // (products < 2^128: a few hundred terms stay far below 2^256).
+            function leaf_dot(p, count, t, a0, a1) -> s0, s1 {
+                s0 := a0
+                s1 := a1
+                let end := add(p, shl(3, count))
+                let bad := 0
+                for { } lt(add(p, 24), end) { } {
+                    let w := lanes_swap(calldataload(p))
+                    bad := or(bad, lanes_noncanonical(w))
+                    let v := shr(192, w)
+                    s0 := add(s0, mul(v, mload(t)))
+                    s1 := add(s1, mul(v, mload(add(t, 32))))
+                    v := and(shr(128, w), 0xffffffffffffffff)
+                    s0 := add(s0, mul(v, mload(add(t, 64))))
+                    s1 := add(s1, mul(v, mload(add(t, 96))))
+                    v := and(shr(64, w), 0xffffffffffffffff)
+                    s0 := add(s0, mul(v, mload(add(t, 128))))
+                    s1 := add(s1, mul(v, mload(add(t, 160))))
+                    v := and(w, 0xffffffffffffffff)
+                    s0 := add(s0, mul(v, mload(add(t, 192))))
+                    s1 := add(s1, mul(v, mload(add(t, 224))))
+                    p := add(p, 32)
+                    t := add(t, 256)
+                }
+                if bad { fail(11) }
+                for { } lt(p, end) { } {
+                    let v := cd_elem_le(p)
+                    s0 := add(s0, mul(v, mload(t)))
+                    s1 := add(s1, mul(v, mload(add(t, 32))))
+                    p := add(p, 8)
+                    t := add(t, 64)
+                }
+            }
             // alpha^(next count)·(sum alpha^k leaf_k - reduced at zeta)/(x - zeta)
             //   + (sum alpha^k Z_k(x) - reduced at g·zeta)/(x - g·zeta)
-            function combine_initial(qp, x) -> ev0, ev1 {
-                let a0 := mload(0x1d00)
-                let a1 := mload(0x1d20)
+            function combine_initial(qp) -> ev0, ev1 {
                 let r0 := 0
                 let r1 := 0
-                for { let i := 16 } gt(i, 0) { } {
-                    i := sub(i, 4)
-                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(3120, mul(i, 8))))))
-                }
-                for { let i := 20 } gt(i, 0) { } {
-                    i := sub(i, 4)
-                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(2560, mul(i, 8))))))
-                }
-                for { let i := 135 } gt(i, 132) { } {
-                    i := sub(i, 1)
-                    r0, r1 := emul(r0, r1, a0, a1)
-                    r0 := fadd(r0, cd_elem_le(add(qp, add(1080, mul(i, 8)))))
-                }
-                for { let i := 132 } gt(i, 0) { } {
-                    i := sub(i, 4)
-                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(1080, mul(i, 8))))))
-                }
-                for { let i := 85 } gt(i, 84) { } {
-                    i := sub(i, 1)
-                    r0, r1 := emul(r0, r1, a0, a1)
-                    r0 := fadd(r0, cd_elem_le(add(qp, add(0, mul(i, 8)))))
-                }
-                for { let i := 84 } gt(i, 0) { } {
-                    i := sub(i, 4)
-                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add(0, mul(i, 8))))))
-                }
-                r0, r1 := esub(r0, r1, mload(0x1e00), mload(0x1e20))
-                let d0, d1 := einv(fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
-                r0, r1 := emul(r0, r1, d0, d1)
+                r0, r1 := leaf_dot(add(qp, 0), 85, 0x9000, r0, r1)
+                r0, r1 := leaf_dot(add(qp, 1080), 135, 0xa540, r0, r1)
+                r0, r1 := leaf_dot(add(qp, 2560), 20, 0xc700, r0, r1)
+                r0, r1 := leaf_dot(add(qp, 3120), 16, 0xcc00, r0, r1)
+                r0, r1 := esub(mod(r0, 0xffffffff00000001), mod(r1, 0xffffffff00000001), mload(0x1e00), mload(0x1e20))
+                r0, r1 := emul(r0, r1, mload(0x6500), mload(add(0x6500, 32)))
                 r0, r1 := emul(r0, r1, mload(0x1e80), mload(0x1ea0))
-                ev0, ev1 := combine_next(qp, x, a0, a1)
-                ev0, ev1 := eadd(r0, r1, ev0, ev1)
-            }
-            // Horner steps over four values in one word (lanes big-endian, the first value
-            // on top): the last value first.
-            function horner4(r0, r1, a0, a1, w) -> o0, o1 {
-                o0 := r0
-                o1 := r1
-                for { let k := 0 } lt(k, 256) { k := add(k, 64) } {
-                    let v := and(shr(k, w), 0xffffffffffffffff)
-                    if iszero(lt(v, 0xffffffff00000001)) { fail(11) }
-                    o0, o1 := emul(o0, o1, a0, a1)
-                    o0 := addmod(o0, v, 0xffffffff00000001)
-                }
-            }
-            // The Zs at g·zeta: the first 2 values of the Z tree's leaf.
-            function combine_next(qp, x, a0, a1) -> n0, n1 {
-                for { let i := 2 } gt(i, 0) { } {
-                    i := sub(i, 1)
-                    n0, n1 := emul(n0, n1, a0, a1)
-                    n0 := fadd(n0, cd_elem_le(add(qp, add(2560, mul(i, 8)))))
-                }
-                n0, n1 := esub(n0, n1, mload(0x1e40), mload(0x1e60))
-                let d0, d1 := einv(fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
-                n0, n1 := emul(n0, n1, d0, d1)
+                let n0, n1 := leaf_dot(add(qp, 2560), 2, 0x9000, 0, 0)
+                n0, n1 := esub(mod(n0, 0xffffffff00000001), mod(n1, 0xffffffff00000001), mload(0x1e40), mload(0x1e60))
+                n0, n1 := emul(n0, n1, mload(add(0x6500, 64)), mload(add(0x6500, 96)))
+                ev0, ev1 := eadd(r0, r1, n0, n1)
             }
             // The coset is a leaf of this layer's tree; returns where the next layer starts.
             function layer_merkle(pb, lp, idx, path, l) -> next {
@@ -1466,14 +1559,13 @@ contract Verifier {
                 next := add(add(lp, len), mul(path, 25))
             }
             // The final polynomial at x equals the last layer's value.
-            function final_check(pb, x, ev0, ev1) {
+            function final_check(x, ev0, ev1) {
                 let f0 := 0
                 let f1 := 0
-                for { let i := 32 } gt(i, 0) { } {
-                    i := sub(i, 1)
-                    let p := add(pb, add(6128, mul(i, 16)))
-                    f0, f1 := escale(f0, f1, x)
-                    f0, f1 := eadd(f0, f1, shr(192, calldataload(p)), shr(192, calldataload(add(p, 8))))
+                for { let p := add(0xd400, shl(6, 32)) } gt(p, 0xd400) { } {
+                    p := sub(p, 64)
+                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), mload(p), 0xffffffff00000001)
+                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), mload(add(p, 32)), 0xffffffff00000001)
                 }
                 if iszero(and(eq(f0, ev0), eq(f1, ev1))) { fail(8) }
             }
@@ -1483,55 +1575,36 @@ contract Verifier {
                 if lt(b, a) { m := b }
             }
             // The value at beta of the polynomial of degree < arity through the coset's
-            // points (c·g^i, y_i), c = x·g^(arity - rev(within)), y = the values in
-            // bit-reversed order: (beta^n - c^n) / (n·c^(n-1)) · sum_i y_i·g^i / (beta - c·g^i),
-            // or y_i where beta is a point (the barycentric formula plonky2 uses, in closed
-            // form for a coset of a subgroup).
-            function fold_coset(lp, x, within, b0, b1) -> r0, r1 {
-                let c := fmul(x, coset_root_pow(mod(sub(16, rev_bits(within)), 16)))
+            // points (c·g^rev(j), y_j), y_j the values in storage order: with
+            // w_j = 1 / (beta·g^-rev(j) - c) = g^rev(j) / (beta - c·g^rev(j)),
+            // (beta^n - c^n) / (n·c^(n-1)) · sum_j y_j·w_j (the barycentric formula plonky2
+            // uses, in closed form for a coset of a subgroup; a beta on the coset makes a
+            // denominator zero and the batch inversion revert, probability < 2^-120).
+            function fold_layer(lp, l) -> r0, r1 {
+                let d := add(0x6500, shl(6, add(2, mul(l, add(16, 1)))))
                 let s0 := 0
                 let s1 := 0
-                let gi := 1
-                for { let i := 0 } lt(i, 16) { i := add(i, 1) } {
-                    let t0, t1, hit := coset_term(lp, i, c, gi, b0, b1)
-                    if hit {
-                        r0 := t0
-                        r1 := t1
-                        leave
-                    }
-                    s0, s1 := eadd(s0, s1, t0, t1)
-                    gi := fmul(gi, 4096)
+                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
+                    let p := add(lp, shl(4, j))
+                    let y0 := cd_elem_le(p)
+                    let y1 := cd_elem_le(add(p, 8))
+                    let i0 := mload(d)
+                    let i1 := mload(add(d, 32))
+                    s0 := add(s0, add(mul(y0, i0), mul(7, mul(y1, i1))))
+                    s1 := add(s1, add(mul(y0, i1), mul(y1, i0)))
+                    d := add(d, 64)
                 }
-                let bn0, bn1 := pow2k(b0, b1, 4)
-                let cn := x
-                for { let k := 0 } lt(k, 4) { k := add(k, 1) } { cn := fmul(cn, cn) }
-                // 1 / (n·c^(n-1)) = c / (n·c^n)
-                let f := fmul(c, finv(fmul(16, cn)))
-                r0, r1 := emul(fsub(bn0, cn), bn1, s0, s1)
-                r0, r1 := escale(r0, r1, f)
+                let c := mload(add(0xde00, shl(6, l)))
+                let cn := mload(add(0xde00, add(32, shl(6, l))))
+                r0, r1 := emul(fsub(mload(add(0xdf00, shl(6, l))), cn), mload(add(0xdf00, add(32, shl(6, l)))), mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001))
+                // 1 / (n·c^(n-1)) = c / (n·c^n), the inverse of n·c^n at d
+                r0, r1 := escale(r0, r1, fmul(c, mload(d)))
             }
             function rev_bits(v) -> r {
                 for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
                     r := or(shl(1, r), and(v, 1))
                     v := shr(1, v)
                 }
-            }
-            // y_i·g^i / (beta - c·g^i), y_i = the coset's value at reverse_bits(i); or, where
-            // beta is that point, y_i itself with `hit` set.
-            function coset_term(lp, i, c, gi, b0, b1) -> t0, t1, hit {
-                let p := add(lp, mul(rev_bits(i), 16))
-                let y0 := cd_elem_le(p)
-                let y1 := cd_elem_le(add(p, 8))
-                let d0 := fsub(b0, fmul(c, gi))
-                if and(iszero(d0), iszero(b1)) {
-                    t0 := y0
-                    t1 := y1
-                    hit := 1
-                    leave
-                }
-                t0, t1 := einv(d0, b1)
-                t0, t1 := escale(t0, t1, gi)
-                t0, t1 := emul(t0, t1, y0, y1)
             }
             function coset_root_pow(e) -> r {
                 r := 1

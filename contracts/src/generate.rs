@@ -27,6 +27,15 @@ const GATES_YUL: &str = include_str!("../templates/gates.yul");
 /// Memory of the vanishing terms and of a gate's output (see the template's memory map).
 const TERMS_AT: usize = 0x6500;
 const GATE_OUT_AT: usize = 0x9000;
+/// FRI memory: the powers of the FRI alpha for the leaf values (over the gate scratch, free
+/// once the gates are checked), the final polynomial, the coset offsets g^-rev(j), each
+/// layer's c and x^arity for the current query, and each layer's beta^arity; above the
+/// Poseidon gate's scratch (which ends below 0xd400).
+const POWERS_AT: usize = 0x9000;
+const FINAL_AT: usize = 0xd400;
+const GROOTS_AT: usize = 0xdc00;
+const LAYER_X_AT: usize = 0xde00;
+const BETA_N_AT: usize = 0xdf00;
 
 /// The Yul evaluator of each gate the template knows, by the prefix of plonky2's gate id.
 const GATE_FUNCTIONS: [(&str, &str); 13] = [
@@ -237,38 +246,37 @@ pub fn verifier_contract(
         }
         writeln!(trees, "                }}")?;
     }
-    // sum_k alpha^k · leaf_k over the four leaves in order (Horner from the last value):
-    // the values above a multiple of four one by one, then four per 32-byte load.
+    // sum_k alpha^k · leaf_k over the four leaves in order, against the powers table.
     let mut reduce = String::new();
-    for o in (0..4).rev() {
-        let width = shape.leaf_widths[o];
-        let whole = width - width % 4;
-        if whole < width {
-            writeln!(
-                reduce,
-                "                for {{ let i := {width} }} gt(i, {whole}) {{ }} {{"
-            )?;
-            writeln!(reduce, "                    i := sub(i, 1)")?;
-            writeln!(reduce, "                    r0, r1 := emul(r0, r1, a0, a1)")?;
-            writeln!(
-                reduce,
-                "                    r0 := fadd(r0, cd_elem_le(add(qp, add({}, mul(i, 8)))))",
-                leaf_offsets[o]
-            )?;
-            writeln!(reduce, "                }}")?;
-        }
+    let mut base = 0;
+    for o in 0..4 {
         writeln!(
             reduce,
-            "                for {{ let i := {whole} }} gt(i, 0) {{ }} {{"
+            "                r0, r1 := leaf_dot(add(qp, {}), {}, 0x{:x}, r0, r1)",
+            leaf_offsets[o],
+            shape.leaf_widths[o],
+            POWERS_AT + 64 * base
         )?;
-        writeln!(reduce, "                    i := sub(i, 4)")?;
-        writeln!(
-            reduce,
-            "                    r0, r1 := horner4(r0, r1, a0, a1, lanes_swap(calldataload(add(qp, add({}, mul(i, 8))))))",
-            leaf_offsets[o]
-        )?;
-        writeln!(reduce, "                }}")?;
+        base += shape.leaf_widths[o];
     }
+    let num_leaf_values = base;
+    ensure!(
+        POWERS_AT + 64 * num_leaf_values <= 0xd000,
+        "the powers table overflows its memory"
+    );
+    ensure!(num_leaf_values > shape.openings_next);
+    ensure!(
+        (2 * num_openings) % 4 == 0 && (2 * shape.final_poly_len) % 4 == 0,
+        "openings and the final polynomial fill whole words"
+    );
+    ensure!(shape.final_poly_len * 64 <= 0x800, "the final polynomial overflows its memory");
+    ensure!(shape.cap_len * 32 <= 0x700, "a cap overflows its staging memory");
+    ensure!(arity_bits <= 4 && num_layers <= 3, "the FRI tables overflow their memory");
+    let num_den = 2 + num_layers * ((1 << arity_bits) + 1);
+    ensure!(
+        TERMS_AT + 2 * 64 * num_den <= GATE_OUT_AT && TERMS_AT + 16 * num_openings <= GATE_OUT_AT,
+        "FRI denominators or the opening scratch overflow their memory"
+    );
 
     let mut cap_cases = String::new();
     for (i, d) in data.verifier_only.constants_sigmas_cap.0.iter().enumerate() {
@@ -380,6 +388,18 @@ pub fn verifier_contract(
         ("LDE_BITS", lde_bits.to_string()),
         ("LDE_ROOT", root(lde_bits).to_string()),
         ("REDUCE_LEAVES", reduce.trim_end().to_string()),
+        ("NUM_LEAF_VALUES", num_leaf_values.to_string()),
+        ("POWERS_AT", format!("0x{POWERS_AT:x}")),
+        ("GROOTS_AT", format!("0x{GROOTS_AT:x}")),
+        ("BETA_N_AT", format!("0x{BETA_N_AT:x}")),
+        ("LAYER_X_AT", format!("0x{LAYER_X_AT:x}")),
+        ("FINAL_AT", format!("0x{FINAL_AT:x}")),
+        ("DEN_AT", format!("0x{TERMS_AT:x}")),
+        ("SCRATCH", format!("0x{TERMS_AT:x}")),
+        ("NUM_DEN", num_den.to_string()),
+        ("CAP_ELEMS", (4 * shape.cap_len).to_string()),
+        ("OPENING_WORDS", (2 * num_openings / 4).to_string()),
+        ("FINAL_WORDS", (2 * shape.final_poly_len / 4).to_string()),
         ("OFF_LEAF_ZS", leaf_offsets[2].to_string()),
         ("OFF_LAYERS", off_layers.to_string()),
         ("INITIAL_PATH", shape.initial_path.to_string()),
