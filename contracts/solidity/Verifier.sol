@@ -25,9 +25,18 @@ contract Verifier {
     /// inputs are hashed with Poseidon, as the circuit hashes them.
     bytes internal constant ROUND_CONSTANTS = hex"b585f766f21444057746a55f43921ad7b2fb0d31cee799b40f6760a4803427d7e10d666650f4e0128cae14cb07d09bf1d438539c95f63e9fef781c7ce35b4c3dcdc4a239b0c44426277fa208bf337bffe17653a29da578a1c54302f225db2c7686287821f722c88159cd1a8a41c18e55c3b919ad495dc574a484c4c5ef6a0781308bbd23dc5416cc6e4a40c18f30c09c9a2eedb70d8f8cfae360c6e0ae486f38d5c7718fbfc647fbc35eae071903ff0b849c2656969c4be7c0572c8c08cbbbade9fa634a21de0082f56f6d48959a600df7d713e8063911658297132b32825dafad6805e0e30b2c8aac51d9f5fcf8535e502ad7dc18c2ad8757a1550c110b304166bbd30e6ce0e5830da2abef589d644ef061274fdb150d6128b8ec3ae9c2963392a756e67e2b941370e741ebfee96586019d5ee2af82ec1c6f6f2ed7724663527cf416cfe7e14ca161df517b86a4643985dc499b11d77b754b959b48b9c10733e8be3e5da8043e57f5c0bc1de6da869940b12cbf09ef74bfa637093ecb2ad6313cc3f892184df4082e479dc157bf31bb6f49de07a6234346213ce7bede378d7b5b0431345d4dea83a2de45780344d6a17103aaf94a7bf3085326fc0d97279301a9ceb74fec02474727f8ec88bb21b1a3fceb4fda1ded0893fac6ff1346a416757131aa45268d7d8c9351036095630f9fad535b24afc26bfb4627f5c6993e44be645cf794b8f1cc58241c70ed0af61617acb8e076647905f13737e9db4c4f474de7ea5e33e75fffb690dee49fc9bfc23ad1b1edf76bc09c920b65481ba645c60299ad1aab0814283b438a7c91d416ca4db60de3bcc5ea751cc99cab6aef6f58bc69a5ed92a72ee4ff5e7b329c1ed4ad715fc0ac080014488532db829239774eca0ade699c5830f3107cc5583b10415f2185df9ed2e166d64f6604df4fee32bcb1eb84f608da56ef48da608834c40e603d8f97fe408061f183a93f485c96f37b896704e8ee8f18d563cee3e9ac1e072119510d0e65e2b470c1f6323f486b9038f00b508cdeffa5ceeff2417089e4fb3cbd60e75c2890d15730a6217d8bf660f29c7159cd30c3ac118e839b4e8fafead5400d3f3e5e82920adc8f7d83bddee7bba8780f2243ea071d06eb915845f3de1634d19e120d26b6f386016ee53a7e5fecc6cb5fd54e7933e477acb8417879fd449f9c22190be7f747325d693c1ba3ba3621dcef0797c2b69ec73d639263da827b13e273fd971bc8d0e7418f02702d227ed58c25fda3b503038c2cbaed4daec8c07c5f58e6afcdd6ddc2284650ac5e1b0eba635b337ee819dab59f9a036ed4f2d49fb93e260cae5c170eb0a7eae879ddb76dd0762cbc8ca6570c34c6efb812b04bf540bf0ab5fa14c112b6b570fc7c5740d35a27b9002de33454b1a5b165b6d2b2d28722e0ace9d1be22788ee3b37e5680fb14a726661551e28498b7672f9ef3b419bb93ae776bb30e3a28fd3b046380f85030a4680593258387337dc00c61bd9ce1d5eca244c7a4ff1d7762638264d279bdc1e434bedeefd7670299351a53b8ec22b2d456e4ad251b803e9ed1fda49cea0b2972a92ba450bed820216dd77be493deadffe8cf28449ec61c4dbb1c4c27d24315a16a8a8322d458388a128b7fd9a6092300e5d6baedf0fb2f63aa8647e15104f1c36ce86ecec26927181125183970c9e584029370dca96d4d9bbc3e02f1cfb2ea35bc29692af6f818e21b4beabb41371e3b9fc625b554f425d64362697828fd5a3f1bb1c53a9645db7f023869fb8d38b462065911d4e1fc49c24ae4437d8030d793862c112b0566aadd1106730d8febc43b6e0e97b0d568e29024c18ee6fca25e50c27535b88c6610383f20a4ff9a8738e8ee9d71a45af8dd5118375bf1a9b9775005982d74d7f786ab99b4dde6c8b0b1204f603f51c080ef61ac8470250ecf1bbcd90f132c603f0cd1dabd964db55711a3ae5beb9d1ec9f755bfeea585d11da3b83250268ea4d7516306f4927c93afddb4ac49c9efa1da64bb6dec369d4418f9cc95c22b4c1fcc08d37f755f4ae9f6eec49b613478675bf143933aed25e0b0e4c5dd8255dfc622e7ad7756f193198e92c2318b87fff9cb739c25f8fd73596d5636cac9f16dfed0dd8f909a938e0172c6401fe115063f5b8ad97b33f1ac14550c49366bb25e85130784d3d2f1698309530fb67ea1809a81410492299bb01f49139542347424b9ac9cb0bd5ea1a1115e02e3f615c38f49a1985d4f4a9c5291ef775b9feafdcd26e7304265a6384f0f2d593664c39773012c4f0a2e5fb028f2cedd611f1000c17442d8185f9adfea4fd0ef87139ca9a3ab1e3ba71336c34ee1337d3a455d56b70238660d32e130182684297a863f48cd1f4390e0a736a751ebb7549f80ce550c4fd30f73b2922f38bd6416bf1f73fb7a9c3f6d1f5a59005bec1702ff876fa5ef97c4c5cb72a2a51159b08470f39d2d5c900e25abb3f1d39fcb7623eb8cc9b372442fd687ba55c64f6364da8d9e90fd8ff158e3cbdc7d2fe45ea7b9a8c9b3aee52297c0d28a5c10960bd345d7ac9b68f71a34eeb76e397069e8043d06c8bd1514e2d99c9c98207cb1076765700b51aedfb5ef911f4515398694087ae6849fbc3a0ec63bb340eba06afe7eb46e9d8b682ea65e8dcf22f9a3b3435677bdaeda586257a7f19e400a5104d20dc368a348e46d950f9ef1cd60e679f284e89cd854d5d01d335cd377dc8bb882a2a7b0fb7883eee8607684403ec392950d5fa3f06f4fed3b528df57ac11bc048312db01efa1e1e189754846de4aadb9ca2ba6745385893c784541d496344d2c75be909678474e687fedfe89923f6c9c2ffece5a71e0cfedc755ff98fd5d51fe61083e89419189646155922040b47f150c1f97d750e3dd945215080d4c2b86f56d7a7de115b56c78d706a9242ac87538194f7856ef7f9173e442265fc92feb0dc0917dfc8e4f7ba8a579001a64209f21db890004c1371b893c5b932b7cf752e5545a0b1df81b6fe59fc8ef1dd26770af2c20541a4f9cfbeed359e61106178bfc530b3767e80935d8af20098d5782065af0631d191cd5c1466c7410fefafa319ac9dbdf8f242e316c4ab9e8cd55b57637ed0de122bebe9a393684d001fd58f002526ca6637000eb4a9f82f2339d624f91f786d1a7918c80df518df9a4939342308e9ebc2151ee6c8398c03cc2ba8a1116515d341d037e840cf83387cb5d25af4afccbba2515f22909e877248fe7705f38e474d61e56a525d225a262e963c8da05d3d59e89b094d220ec2055d5b52b78b9c5e82b27eb33514ef99d30094ca96b7ce7bcf5cb381cd0a1535feed4db6919e5a7c41703f53753be59f5eeea940fcde8b6f4cd1f1b1751002064a20358574454ec01478d361dbbf9fac6f02dc07d141875c296a202ed8e556a22afd67999bf32ee57acfd96efa95491d6798ba0c0abb2c6d34c6f57b26c921225736e1bad206b5de20057d2a0056521b3dea5bd5d0578bd716e50d897d4634ac29bff3ecb9b7a6e3475cd3205a3bdcde18a42105c31b7e88023e7414af66306815147108121967d7e4a3dff1d7d6fef901a8d1a58808573711b4c74eda62beefe587cc0d69a733461ff7327017aa2a6e594e29c42473d06bf6f31db1899b12d5c02ac5e47312d3cae70201e960cb78b86f90ff3b6a65f10842747a7245e7fa84d1f507e43ab749b21c86d265f15750cd3996ce73dd832c1c8e7fba02983224bdba0dec7103255dd49e9cbd781628fc5bdae8645996edd6a5debe0853b1a1d378a49229d24d0143437be5b9ffda905e1ca3c95eaec244aa300230bca8f4df05444135c2bebfe148c6166fc0cc438a3c723762b59a8ae83efae8928a4c891147502a440b51a4945ee580cefd2b7d99ff83bb9879c6e61fd62a6e7c8f1a84265034164bb2de1bbeddc8f3c12fe54d5c653b40b9e922ed9771e2551f5b0fbe7b184025032aa7c4cb1811aaed34074b1643468ffd96bbf9c9c81d70fc91eb5937085c7f795e2a5f9154404543d9df5476d3cbf172d73e004fc90ddfd1c4febcc81238bc8dfb627fe558fc";
 
+    /// The gate and permutation constraints' evaluator, split off to keep each contract
+    /// under the 24 KB code limit; created here, so this contract's code pins it.
+    address internal immutable CONSTRAINTS;
+
+    constructor() {
+        CONSTRAINTS = address(new VerifierConstraints());
+    }
+
     /// Reverts unless `proof` is a valid final proof of `publicInputs` (field elements).
     function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool) {
         bytes memory rc = ROUND_CONSTANTS;
+        address constraints = CONSTRAINTS;
         assembly {
             // ---------------------------------------------------------------- memory map
             // Fixed regions above Solidity's own allocations (checked below).
@@ -288,34 +297,544 @@ contract Verifier {
             // --------------------------------------------------------- public inputs
             // plonky2's Poseidon permutation (the plain round structure; the circuit's
             // optimised partial rounds compute the same function) on 12 words at 0x2000.
+            function sbox7(x) -> y {
+                let x2 := mulmod(x, x, 0xffffffff00000001)
+                y := mulmod(mulmod(mulmod(x2, x2, 0xffffffff00000001), x2, 0xffffffff00000001), x, 0xffffffff00000001)
+            }
+            function poseidon_full(c) {
+                mstore(0x2180, sbox7(addmod(mload(0x2000), shr(192, mload(add(c, 0))), 0xffffffff00000001)))
+                mstore(0x21a0, sbox7(addmod(mload(0x2020), shr(192, mload(add(c, 8))), 0xffffffff00000001)))
+                mstore(0x21c0, sbox7(addmod(mload(0x2040), shr(192, mload(add(c, 16))), 0xffffffff00000001)))
+                mstore(0x21e0, sbox7(addmod(mload(0x2060), shr(192, mload(add(c, 24))), 0xffffffff00000001)))
+                mstore(0x2200, sbox7(addmod(mload(0x2080), shr(192, mload(add(c, 32))), 0xffffffff00000001)))
+                mstore(0x2220, sbox7(addmod(mload(0x20a0), shr(192, mload(add(c, 40))), 0xffffffff00000001)))
+                mstore(0x2240, sbox7(addmod(mload(0x20c0), shr(192, mload(add(c, 48))), 0xffffffff00000001)))
+                mstore(0x2260, sbox7(addmod(mload(0x20e0), shr(192, mload(add(c, 56))), 0xffffffff00000001)))
+                mstore(0x2280, sbox7(addmod(mload(0x2100), shr(192, mload(add(c, 64))), 0xffffffff00000001)))
+                mstore(0x22a0, sbox7(addmod(mload(0x2120), shr(192, mload(add(c, 72))), 0xffffffff00000001)))
+                mstore(0x22c0, sbox7(addmod(mload(0x2140), shr(192, mload(add(c, 80))), 0xffffffff00000001)))
+                mstore(0x22e0, sbox7(addmod(mload(0x2160), shr(192, mload(add(c, 88))), 0xffffffff00000001)))
+                mstore(0x2300, or(mload(0x2180), or(shl(85, mload(0x2200)), shl(170, mload(0x2280)))))
+                mstore(0x2320, or(mload(0x21a0), or(shl(85, mload(0x2220)), shl(170, mload(0x22a0)))))
+                mstore(0x2340, or(mload(0x21c0), or(shl(85, mload(0x2240)), shl(170, mload(0x22c0)))))
+                mstore(0x2360, or(mload(0x21e0), or(shl(85, mload(0x2260)), shl(170, mload(0x22e0)))))
+                mstore(0x2380, or(mload(0x2200), or(shl(85, mload(0x2280)), shl(170, mload(0x2180)))))
+                mstore(0x23a0, or(mload(0x2220), or(shl(85, mload(0x22a0)), shl(170, mload(0x21a0)))))
+                mstore(0x23c0, or(mload(0x2240), or(shl(85, mload(0x22c0)), shl(170, mload(0x21c0)))))
+                mstore(0x23e0, or(mload(0x2260), or(shl(85, mload(0x22e0)), shl(170, mload(0x21e0)))))
+                mstore(0x2400, or(mload(0x2280), or(shl(85, mload(0x2180)), shl(170, mload(0x2200)))))
+                mstore(0x2420, or(mload(0x22a0), or(shl(85, mload(0x21a0)), shl(170, mload(0x2220)))))
+                mstore(0x2440, or(mload(0x22c0), or(shl(85, mload(0x21c0)), shl(170, mload(0x2240)))))
+                mstore(0x2460, or(mload(0x22e0), or(shl(85, mload(0x21e0)), shl(170, mload(0x2260)))))
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2300), 17), mul(mload(0x2320), 15)), mul(mload(0x2340), 41)), mul(mload(0x2360), 16)), mul(mload(0x2380), 2)), mul(mload(0x23a0), 28)), mul(mload(0x23c0), 13)), mul(mload(0x23e0), 13)), mul(mload(0x2400), 39)), mul(mload(0x2420), 18)), mul(mload(0x2440), 34)), mul(mload(0x2460), 20))
+                  mstore(0x2000, mod(add(and(q, 0x1fffffffffffffffffffff), mul(mload(0x2180), 8)), 0xffffffff00000001))
+                  mstore(0x2080, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2100, mod(shr(170, q), 0xffffffff00000001)) }
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2320), 17), mul(mload(0x2340), 15)), mul(mload(0x2360), 41)), mul(mload(0x2380), 16)), mul(mload(0x23a0), 2)), mul(mload(0x23c0), 28)), mul(mload(0x23e0), 13)), mul(mload(0x2400), 13)), mul(mload(0x2420), 39)), mul(mload(0x2440), 18)), mul(mload(0x2460), 34)), mul(mload(0x2300), 20))
+                  mstore(0x2020, mod(and(q, 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x20a0, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2120, mod(shr(170, q), 0xffffffff00000001)) }
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2340), 17), mul(mload(0x2360), 15)), mul(mload(0x2380), 41)), mul(mload(0x23a0), 16)), mul(mload(0x23c0), 2)), mul(mload(0x23e0), 28)), mul(mload(0x2400), 13)), mul(mload(0x2420), 13)), mul(mload(0x2440), 39)), mul(mload(0x2460), 18)), mul(mload(0x2300), 34)), mul(mload(0x2320), 20))
+                  mstore(0x2040, mod(and(q, 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x20c0, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2140, mod(shr(170, q), 0xffffffff00000001)) }
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2360), 17), mul(mload(0x2380), 15)), mul(mload(0x23a0), 41)), mul(mload(0x23c0), 16)), mul(mload(0x23e0), 2)), mul(mload(0x2400), 28)), mul(mload(0x2420), 13)), mul(mload(0x2440), 13)), mul(mload(0x2460), 39)), mul(mload(0x2300), 18)), mul(mload(0x2320), 34)), mul(mload(0x2340), 20))
+                  mstore(0x2060, mod(and(q, 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x20e0, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2160, mod(shr(170, q), 0xffffffff00000001)) }
+            }
+            function poseidon_partial(c) {
+                mstore(0x2180, sbox7(addmod(mload(0x2000), shr(192, mload(add(c, 0))), 0xffffffff00000001)))
+                mstore(0x21a0, addmod(mload(0x2020), shr(192, mload(add(c, 8))), 0xffffffff00000001))
+                mstore(0x21c0, addmod(mload(0x2040), shr(192, mload(add(c, 16))), 0xffffffff00000001))
+                mstore(0x21e0, addmod(mload(0x2060), shr(192, mload(add(c, 24))), 0xffffffff00000001))
+                mstore(0x2200, addmod(mload(0x2080), shr(192, mload(add(c, 32))), 0xffffffff00000001))
+                mstore(0x2220, addmod(mload(0x20a0), shr(192, mload(add(c, 40))), 0xffffffff00000001))
+                mstore(0x2240, addmod(mload(0x20c0), shr(192, mload(add(c, 48))), 0xffffffff00000001))
+                mstore(0x2260, addmod(mload(0x20e0), shr(192, mload(add(c, 56))), 0xffffffff00000001))
+                mstore(0x2280, addmod(mload(0x2100), shr(192, mload(add(c, 64))), 0xffffffff00000001))
+                mstore(0x22a0, addmod(mload(0x2120), shr(192, mload(add(c, 72))), 0xffffffff00000001))
+                mstore(0x22c0, addmod(mload(0x2140), shr(192, mload(add(c, 80))), 0xffffffff00000001))
+                mstore(0x22e0, addmod(mload(0x2160), shr(192, mload(add(c, 88))), 0xffffffff00000001))
+                mstore(0x2300, or(mload(0x2180), or(shl(85, mload(0x2200)), shl(170, mload(0x2280)))))
+                mstore(0x2320, or(mload(0x21a0), or(shl(85, mload(0x2220)), shl(170, mload(0x22a0)))))
+                mstore(0x2340, or(mload(0x21c0), or(shl(85, mload(0x2240)), shl(170, mload(0x22c0)))))
+                mstore(0x2360, or(mload(0x21e0), or(shl(85, mload(0x2260)), shl(170, mload(0x22e0)))))
+                mstore(0x2380, or(mload(0x2200), or(shl(85, mload(0x2280)), shl(170, mload(0x2180)))))
+                mstore(0x23a0, or(mload(0x2220), or(shl(85, mload(0x22a0)), shl(170, mload(0x21a0)))))
+                mstore(0x23c0, or(mload(0x2240), or(shl(85, mload(0x22c0)), shl(170, mload(0x21c0)))))
+                mstore(0x23e0, or(mload(0x2260), or(shl(85, mload(0x22e0)), shl(170, mload(0x21e0)))))
+                mstore(0x2400, or(mload(0x2280), or(shl(85, mload(0x2180)), shl(170, mload(0x2200)))))
+                mstore(0x2420, or(mload(0x22a0), or(shl(85, mload(0x21a0)), shl(170, mload(0x2220)))))
+                mstore(0x2440, or(mload(0x22c0), or(shl(85, mload(0x21c0)), shl(170, mload(0x2240)))))
+                mstore(0x2460, or(mload(0x22e0), or(shl(85, mload(0x21e0)), shl(170, mload(0x2260)))))
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2300), 17), mul(mload(0x2320), 15)), mul(mload(0x2340), 41)), mul(mload(0x2360), 16)), mul(mload(0x2380), 2)), mul(mload(0x23a0), 28)), mul(mload(0x23c0), 13)), mul(mload(0x23e0), 13)), mul(mload(0x2400), 39)), mul(mload(0x2420), 18)), mul(mload(0x2440), 34)), mul(mload(0x2460), 20))
+                  mstore(0x2000, mod(add(and(q, 0x1fffffffffffffffffffff), mul(mload(0x2180), 8)), 0xffffffff00000001))
+                  mstore(0x2080, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2100, mod(shr(170, q), 0xffffffff00000001)) }
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2320), 17), mul(mload(0x2340), 15)), mul(mload(0x2360), 41)), mul(mload(0x2380), 16)), mul(mload(0x23a0), 2)), mul(mload(0x23c0), 28)), mul(mload(0x23e0), 13)), mul(mload(0x2400), 13)), mul(mload(0x2420), 39)), mul(mload(0x2440), 18)), mul(mload(0x2460), 34)), mul(mload(0x2300), 20))
+                  mstore(0x2020, mod(and(q, 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x20a0, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2120, mod(shr(170, q), 0xffffffff00000001)) }
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2340), 17), mul(mload(0x2360), 15)), mul(mload(0x2380), 41)), mul(mload(0x23a0), 16)), mul(mload(0x23c0), 2)), mul(mload(0x23e0), 28)), mul(mload(0x2400), 13)), mul(mload(0x2420), 13)), mul(mload(0x2440), 39)), mul(mload(0x2460), 18)), mul(mload(0x2300), 34)), mul(mload(0x2320), 20))
+                  mstore(0x2040, mod(and(q, 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x20c0, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2140, mod(shr(170, q), 0xffffffff00000001)) }
+                { let q := add(add(add(add(add(add(add(add(add(add(add(mul(mload(0x2360), 17), mul(mload(0x2380), 15)), mul(mload(0x23a0), 41)), mul(mload(0x23c0), 16)), mul(mload(0x23e0), 2)), mul(mload(0x2400), 28)), mul(mload(0x2420), 13)), mul(mload(0x2440), 13)), mul(mload(0x2460), 39)), mul(mload(0x2300), 18)), mul(mload(0x2320), 34)), mul(mload(0x2340), 20))
+                  mstore(0x2060, mod(and(q, 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x20e0, mod(and(shr(85, q), 0x1fffffffffffffffffffff), 0xffffffff00000001))
+                  mstore(0x2160, mod(shr(170, q), 0xffffffff00000001)) }
+            }
             function poseidon(rcp) {
-                let s := 0x2000
-                for { let r := 0 } lt(r, 30) { r := add(r, 1) } {
-                    // Round constants and S-boxes (all lanes in full rounds, lane 0 in
-                    // partial ones), written twice in a row at 0x2180 so that row i of the
-                    // circulant MDS reads 12 consecutive words from 0x2180 + 32·i.
-                    let full := or(lt(r, 4), gt(r, 25))
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let c := shr(192, mload(add(rcp, mul(add(mul(r, 12), i), 8))))
-                        let x := addmod(mload(add(s, mul(i, 32))), c, 0xffffffff00000001)
-                        if or(full, iszero(i)) {
-                            let x2 := mulmod(x, x, 0xffffffff00000001)
-                            let x4 := mulmod(x2, x2, 0xffffffff00000001)
-                            x := mulmod(mulmod(x4, x2, 0xffffffff00000001), x, 0xffffffff00000001)
-                        }
-                        mstore(add(0x2180, mul(i, 32)), x)
-                        mstore(add(0x2300, mul(i, 32)), x)
+                for { let r := 0 } lt(r, 4) { r := add(r, 1) } { poseidon_full(add(rcp, mul(r, 96))) }
+                for { let r := 4 } lt(r, 26) { r := add(r, 1) } { poseidon_partial(add(rcp, mul(r, 96))) }
+                for { let r := 26 } lt(r, 30) { r := add(r, 1) } { poseidon_full(add(rcp, mul(r, 96))) }
+            }
+
+            // ============================================================ verification
+            if gt(mload(0x40), 0x1000) { fail(93) }
+            if iszero(eq(proof.length, 62568)) { fail(1) }
+            if iszero(eq(publicInputs.length, 17)) { fail(2) }
+            let pr := proof.offset
+
+            // Public-input hash: Poseidon sponge, overwrite mode, rate 8, no padding.
+            for { let i := 0 } lt(i, 24) { i := add(i, 1) } { mstore(add(0x2000, mul(i, 32)), 0) }
+            for { let i := 0 } lt(i, 17) { } {
+                for { let j := 0 } and(lt(j, 8), lt(i, 17)) { j := add(j, 1) } {
+                    let x := calldataload(add(publicInputs.offset, mul(i, 32)))
+                    if iszero(lt(x, 0xffffffff00000001)) { fail(3) }
+                    mstore(add(0x2000, mul(j, 32)), x)
+                    i := add(i, 1)
+                }
+                poseidon(add(rc, 32))
+            }
+
+            // Transcript: the FRI parameters and circuit digest (constants of this key),
+            // the public-input hash, then the proof in plonky2's order.
+            for { let i := 0 } lt(i, 5) { i := add(i, 1) } { mstore(add(0x1000, mul(i, 32)), 0) }
+            ch_observe(7)
+            ch_observe(4)
+            ch_observe(16)
+            ch_observe(1)
+            ch_observe(4)
+            ch_observe(5)
+            ch_observe(12)
+            ch_observe(0)
+            ch_observe(13)
+            ch_observe(4)
+            ch_observe(4)
+            ch_observe(43122669268075504)
+            ch_observe(54674376343782214)
+            ch_observe(56131688004367031)
+            ch_observe(3287906345)
+            for { let i := 0 } lt(i, 4) { i := add(i, 1) } { ch_observe(mload(add(0x2000, mul(i, 32)))) }
+            ch_observe_cap(add(pr, 0))
+            // challenges at 0x1c00: beta0 beta1 gamma0 gamma1 alpha0 alpha1 zeta(2) falpha(2) fbetas(2 per layer)
+            mstore(0x1c00, ch_challenge())
+            mstore(0x1c20, ch_challenge())
+            mstore(0x1c40, ch_challenge())
+            mstore(0x1c60, ch_challenge())
+            ch_observe_cap(add(pr, 400))
+            mstore(0x1c80, ch_challenge())
+            mstore(0x1ca0, ch_challenge())
+            ch_observe_cap(add(pr, 800))
+            mstore(0x1cc0, ch_challenge())
+            mstore(0x1ce0, ch_challenge())
+            // Openings: decoded to 0x2400 (ext, 64 bytes each) and observed.
+            ch_observe_be(add(pr, 1200), 129, 0x2400)
+            mstore(0x1d00, ch_challenge())
+            mstore(0x1d20, ch_challenge())
+            for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
+                ch_observe_cap(add(pr, add(5328, mul(l, 400))))
+                mstore(add(0x1d40, mul(l, 64)), ch_challenge())
+                mstore(add(0x1d60, mul(l, 64)), ch_challenge())
+            }
+            // The final polynomial: decoded to 0xd400 (ext, 64 bytes each) and observed.
+            ch_observe_be(add(pr, 6128), 16, 0xd400)
+            ch_observe(cd_elem_be(add(pr, 6640)))
+            // Proof of work: the response has at least 16 leading zero bits.
+            if iszero(lt(ch_challenge(), shl(sub(64, 16), 1))) { fail(4) }
+            for { let q := 0 } lt(q, 12) { q := add(q, 1) } {
+                mstore(add(0x2200, mul(q, 32)), and(ch_challenge(), 1048575))
+            }
+
+            // ------------------------------------------- vanishing polynomial at zeta
+            // Checked by this verifier's own VerifierConstraints (created by the
+            // constructor) on the challenges, public-input hash and openings: memory
+            // 0x1c00 up to the openings' end, passed as its calldata.
+            {
+                if iszero(staticcall(gas(), constraints, 0x1c00, 18560, 0, 32)) {
+                    returndatacopy(0, 0, returndatasize())
+                    revert(0, returndatasize())
+                }
+                if iszero(and(eq(returndatasize(), 32), eq(mload(0), 1))) { fail(95) }
+            }
+            // Values kept in memory (Yul functions see no outer variables, and the stack
+            // holds 16): 0x1f00 proof offset.
+            mstore(0x1f00, pr)
+            // ------------------------------------------------------------------ FRI
+            fri_prepare()
+            for { let q := 0 } lt(q, 12) { q := add(q, 1) } { fri_query(q) }
+
+            // Reduced openings (sum of alpha^i · opening_i per point), alpha^(openings at
+            // g·zeta) and g·zeta at 0x1e00..0x1f00; the powers alpha^k for the leaves at
+            // 0x9000; g^-rev(j) for the coset positions at 0xdc00; beta_l^arity at
+            // 0xdf00.
+            function fri_prepare() {
+                let a0 := mload(0x1d00)
+                let a1 := mload(0x1d20)
+                let r0 := 0
+                let r1 := 0
+                for { let i := 256 } gt(i, 0) { } {
+                    i := sub(i, 1)
+                    let e0, e1 := eload(add(0x2400, mul(i, 64)))
+                    r0, r1 := emul(r0, r1, a0, a1)
+                    r0, r1 := eadd(r0, r1, e0, e1)
+                }
+                estore(0x1e00, r0, r1)
+                r0 := 0
+                r1 := 0
+                for { let i := 258 } gt(i, 256) { } {
+                    i := sub(i, 1)
+                    let e0, e1 := eload(add(0x2400, mul(i, 64)))
+                    r0, r1 := emul(r0, r1, a0, a1)
+                    r0, r1 := eadd(r0, r1, e0, e1)
+                }
+                estore(0x1e40, r0, r1)
+                r0 := 1
+                r1 := 0
+                for { let i := 0 } lt(i, 256) { i := add(i, 1) } {
+                    estore(add(0x9000, shl(6, i)), r0, r1)
+                    if eq(i, 2) { estore(0x1e80, r0, r1) }
+                    r0, r1 := emul(r0, r1, a0, a1)
+                }
+                r0, r1 := escale(mload(0x1cc0), mload(0x1ce0), 4308460244895131701)
+                estore(0x1ec0, r0, r1)
+                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
+                    mstore(add(0xdc00, shl(5, j)), coset_root_pow(mod(sub(16, rev_bits(j)), 16)))
+                }
+                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
+                    r0, r1 := pow2k(mload(add(0x1d40, shl(6, l))), mload(add(0x1d60, shl(6, l))), 4)
+                    estore(add(0xdf00, shl(6, l)), r0, r1)
+                }
+            }
+            function fri_query(q) {
+                let pb := mload(0x1f00)
+                let idx := mload(add(0x2200, mul(q, 32)))
+                let qp := add(pb, add(6648, mul(q, 4660)))
+                initial_trees(pb, qp, idx)
+                fri_denominators(query_x(idx), idx)
+                batch_invert(0x6500, 36)
+                let ev0, ev1 := combine_initial(qp)
+                let lp := add(qp, 3648)
+                let path := 16
+                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
+                    path := sub(path, 4)
+                    let within := and(idx, sub(16, 1))
+                    idx := shr(4, idx)
+                    // The coset's value at x must be the previous layer's.
+                    {
+                        let p := add(lp, mul(within, 16))
+                        if iszero(and(eq(cd_elem_le(p), ev0), eq(cd_elem_le(add(p, 8)), ev1))) { fail(6) }
                     }
-                    // MDS: small coefficients, one reduction per row.
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let b := add(0x2180, mul(i, 32))
-                        let acc := add(add(add(add(add(add(add(add(add(add(add(mul(mload(add(b, 0)), 17), mul(mload(add(b, 32)), 15)), mul(mload(add(b, 64)), 41)), mul(mload(add(b, 96)), 16)), mul(mload(add(b, 128)), 2)), mul(mload(add(b, 160)), 28)), mul(mload(add(b, 192)), 13)), mul(mload(add(b, 224)), 13)), mul(mload(add(b, 256)), 39)), mul(mload(add(b, 288)), 18)), mul(mload(add(b, 320)), 34)), mul(mload(add(b, 352)), 20))
-                        if iszero(i) { acc := add(acc, mul(mload(0x2180), 8)) }
-                        mstore(add(s, mul(i, 32)), mod(acc, 0xffffffff00000001))
+                    ev0, ev1 := fold_layer(lp, l)
+                    lp := layer_merkle(pb, lp, idx, path, l)
+                }
+                final_check(mload(add(0xde00, add(32, shl(6, sub(2, 1))))), ev0, ev1)
+            }
+            // Initial trees: each leaf's hash climbs to its cap.
+            function initial_trees(pb, qp, idx) {
+                {
+                    let d, i := climb(leaf_digest(add(qp, 0), 680), idx, add(qp, 680), 16)
+                    if iszero(eq(d, constants_cap(i))) { fail(9) }
+                }
+                {
+                    let d, i := climb(leaf_digest(add(qp, 1080), 1080), idx, add(qp, 2160), 16)
+                    if iszero(eq(d, mask25(calldataload(add(pb, add(0, mul(i, 25))))))) { fail(9) }
+                }
+                {
+                    let d, i := climb(leaf_digest(add(qp, 2560), 160), idx, add(qp, 2720), 16)
+                    if iszero(eq(d, mask25(calldataload(add(pb, add(400, mul(i, 25))))))) { fail(9) }
+                }
+                {
+                    let d, i := climb(leaf_digest(add(qp, 3120), 128), idx, add(qp, 3248), 16)
+                    if iszero(eq(d, mask25(calldataload(add(pb, add(800, mul(i, 25))))))) { fail(9) }
+                }
+            }
+            // x = g_mult · omega^reverse_bits(idx), the query's point of the LDE domain.
+            function query_x(idx) -> x {
+                let rev := 0
+                for { let b := 0 } lt(b, 20) { b := add(b, 1) } {
+                    rev := or(shl(1, rev), and(idx, 1))
+                    idx := shr(1, idx)
+                }
+                x := 14293326489335486720
+                let w := 1971462654193939361
+                for { } gt(rev, 0) { } {
+                    if and(rev, 1) { x := fmul(x, w) }
+                    w := fmul(w, w)
+                    rev := shr(1, rev)
+                }
+            }
+            // Every denominator of the query, inverted together afterwards (one field
+            // inversion per query): at 0x6500, x - zeta and x - g·zeta; then per layer l,
+            // beta_l·g^-rev(j) - c_l for each coset position j (c_l·g^rev(j) is that
+            // position's point, c_l = x_l·g^(arity - rev(within))), and arity·x_l^arity.
+            // c_l and x_l^arity are kept at 0xde00 + 64·l (+32).
+            function fri_denominators(x, idx) {
+                estore(0x6500, fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
+                estore(add(0x6500, 64), fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
+                let d := add(0x6500, 128)
+                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
+                    let c := fmul(x, coset_root_pow(mod(sub(16, rev_bits(and(idx, sub(16, 1)))), 16)))
+                    idx := shr(4, idx)
+                    for { let k := 0 } lt(k, 4) { k := add(k, 1) } { x := fmul(x, x) }
+                    mstore(add(0xde00, shl(6, l)), c)
+                    mstore(add(0xde00, add(32, shl(6, l))), x)
+                    let b0 := mload(add(0x1d40, shl(6, l)))
+                    let b1 := mload(add(0x1d60, shl(6, l)))
+                    for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
+                        let g := mload(add(0xdc00, shl(5, j)))
+                        mstore(d, addmod(mulmod(b0, g, 0xffffffff00000001), sub(0xffffffff00000001, c), 0xffffffff00000001))
+                        mstore(add(d, 32), mulmod(b1, g, 0xffffffff00000001))
+                        d := add(d, 64)
                     }
+                    estore(d, fmul(16, x), 0)
+                    d := add(d, 64)
+                }
+            }
+            // Montgomery's trick: the n extension elements at d replaced by their inverses,
+            // prefix products at d + 64·n; reverts if one is zero.
+            function batch_invert(d, n) {
+                let pre := add(d, shl(6, n))
+                let a0 := mload(d)
+                let a1 := mload(add(d, 32))
+                estore(pre, a0, a1)
+                for { let k := 1 } lt(k, n) { k := add(k, 1) } {
+                    let p := add(d, shl(6, k))
+                    a0, a1 := emul(a0, a1, mload(p), mload(add(p, 32)))
+                    estore(add(pre, shl(6, k)), a0, a1)
+                }
+                a0, a1 := einv(a0, a1)
+                for { let k := sub(n, 1) } gt(k, 0) { k := sub(k, 1) } {
+                    let p := add(d, shl(6, k))
+                    let v0 := mload(p)
+                    let v1 := mload(add(p, 32))
+                    let q := add(pre, shl(6, sub(k, 1)))
+                    let r0, r1 := emul(a0, a1, mload(q), mload(add(q, 32)))
+                    estore(p, r0, r1)
+                    a0, a1 := emul(a0, a1, v0, v1)
+                }
+                estore(d, a0, a1)
+            }
+            // Flags lanes >= p among the four big-endian 64-bit lanes of `w`: a lane v is
+            // >= p exactly when v + 2^32 - 1 carries out of 64 bits.
+            function lanes_noncanonical(w) -> bad {
+                bad := or(and(add(and(w, 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff), 0x000000000000000000000000ffffffff000000000000000000000000ffffffff), 0x0000000000000001000000000000000000000000000000010000000000000000),
+                    and(add(and(shr(64, w), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff), 0x000000000000000000000000ffffffff000000000000000000000000ffffffff), 0x0000000000000001000000000000000000000000000000010000000000000000))
+            }
+            // (s0 + sum_k v_k·t_k.c0, s1 + sum_k v_k·t_k.c1) over the `count` little-endian
+            // values at calldata p and the extension elements at memory t, unreduced
+            // (products < 2^128: a few hundred terms stay far below 2^256).
+            function leaf_dot(p, count, t, a0, a1) -> s0, s1 {
+                s0 := a0
+                s1 := a1
+                let end := add(p, shl(3, count))
+                let bad := 0
+                for { } lt(add(p, 24), end) { } {
+                    let w := lanes_swap(calldataload(p))
+                    bad := or(bad, lanes_noncanonical(w))
+                    let v := shr(192, w)
+                    s0 := add(s0, mul(v, mload(t)))
+                    s1 := add(s1, mul(v, mload(add(t, 32))))
+                    v := and(shr(128, w), 0xffffffffffffffff)
+                    s0 := add(s0, mul(v, mload(add(t, 64))))
+                    s1 := add(s1, mul(v, mload(add(t, 96))))
+                    v := and(shr(64, w), 0xffffffffffffffff)
+                    s0 := add(s0, mul(v, mload(add(t, 128))))
+                    s1 := add(s1, mul(v, mload(add(t, 160))))
+                    v := and(w, 0xffffffffffffffff)
+                    s0 := add(s0, mul(v, mload(add(t, 192))))
+                    s1 := add(s1, mul(v, mload(add(t, 224))))
+                    p := add(p, 32)
+                    t := add(t, 256)
+                }
+                if bad { fail(11) }
+                for { } lt(p, end) { } {
+                    let v := cd_elem_le(p)
+                    s0 := add(s0, mul(v, mload(t)))
+                    s1 := add(s1, mul(v, mload(add(t, 32))))
+                    p := add(p, 8)
+                    t := add(t, 64)
+                }
+            }
+            // alpha^(next count)·(sum alpha^k leaf_k - reduced at zeta)/(x - zeta)
+            //   + (sum alpha^k Z_k(x) - reduced at g·zeta)/(x - g·zeta)
+            function combine_initial(qp) -> ev0, ev1 {
+                let r0 := 0
+                let r1 := 0
+                r0, r1 := leaf_dot(add(qp, 0), 85, 0x9000, r0, r1)
+                r0, r1 := leaf_dot(add(qp, 1080), 135, 0xa540, r0, r1)
+                r0, r1 := leaf_dot(add(qp, 2560), 20, 0xc700, r0, r1)
+                r0, r1 := leaf_dot(add(qp, 3120), 16, 0xcc00, r0, r1)
+                r0, r1 := esub(mod(r0, 0xffffffff00000001), mod(r1, 0xffffffff00000001), mload(0x1e00), mload(0x1e20))
+                r0, r1 := emul(r0, r1, mload(0x6500), mload(add(0x6500, 32)))
+                r0, r1 := emul(r0, r1, mload(0x1e80), mload(0x1ea0))
+                let n0, n1 := leaf_dot(add(qp, 2560), 2, 0x9000, 0, 0)
+                n0, n1 := esub(mod(n0, 0xffffffff00000001), mod(n1, 0xffffffff00000001), mload(0x1e40), mload(0x1e60))
+                n0, n1 := emul(n0, n1, mload(add(0x6500, 64)), mload(add(0x6500, 96)))
+                ev0, ev1 := eadd(r0, r1, n0, n1)
+            }
+            // The coset is a leaf of this layer's tree; returns where the next layer starts.
+            function layer_merkle(pb, lp, idx, path, l) -> next {
+                let len := shl(4, 16)
+                let d, i := climb(leaf_digest(lp, len), idx, add(lp, len), path)
+                let cap := mask25(calldataload(add(pb, add(5328, add(mul(l, 400), mul(i, 25))))))
+                if iszero(eq(d, cap)) { fail(7) }
+                next := add(add(lp, len), mul(path, 25))
+            }
+            // The final polynomial at x equals the last layer's value.
+            function final_check(x, ev0, ev1) {
+                let f0 := 0
+                let f1 := 0
+                for { let p := add(0xd400, shl(6, 32)) } gt(p, 0xd400) { } {
+                    p := sub(p, 64)
+                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), mload(p), 0xffffffff00000001)
+                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), mload(add(p, 32)), 0xffffffff00000001)
+                }
+                if iszero(and(eq(f0, ev0), eq(f1, ev1))) { fail(8) }
+            }
+
+            // The value at beta of the polynomial of degree < arity through the coset's
+            // points (c·g^rev(j), y_j), y_j the values in storage order: with
+            // w_j = 1 / (beta·g^-rev(j) - c) = g^rev(j) / (beta - c·g^rev(j)),
+            // (beta^n - c^n) / (n·c^(n-1)) · sum_j y_j·w_j (the barycentric formula plonky2
+            // uses, in closed form for a coset of a subgroup; a beta on the coset makes a
+            // denominator zero and the batch inversion revert, probability < 2^-120).
+            function fold_layer(lp, l) -> r0, r1 {
+                let d := add(0x6500, shl(6, add(2, mul(l, add(16, 1)))))
+                let s0 := 0
+                let s1 := 0
+                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
+                    let p := add(lp, shl(4, j))
+                    let y0 := cd_elem_le(p)
+                    let y1 := cd_elem_le(add(p, 8))
+                    let i0 := mload(d)
+                    let i1 := mload(add(d, 32))
+                    s0 := add(s0, add(mul(y0, i0), mul(7, mul(y1, i1))))
+                    s1 := add(s1, add(mul(y0, i1), mul(y1, i0)))
+                    d := add(d, 64)
+                }
+                let c := mload(add(0xde00, shl(6, l)))
+                let cn := mload(add(0xde00, add(32, shl(6, l))))
+                r0, r1 := emul(fsub(mload(add(0xdf00, shl(6, l))), cn), mload(add(0xdf00, add(32, shl(6, l)))), mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001))
+                // 1 / (n·c^(n-1)) = c / (n·c^n), the inverse of n·c^n at d
+                r0, r1 := escale(r0, r1, fmul(c, mload(d)))
+            }
+            function rev_bits(v) -> r {
+                for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
+                    r := or(shl(1, r), and(v, 1))
+                    v := shr(1, v)
+                }
+            }
+            function coset_root_pow(e) -> r {
+                r := 1
+                let w := 4096
+                for { } gt(e, 0) { } {
+                    if and(e, 1) { r := fmul(r, w) }
+                    w := fmul(w, w)
+                    e := shr(1, e)
                 }
             }
 
+            mstore(0, 1)
+            return(0, 32)
+        }
+    }
+}
+
+/// @title quire final-proof constraint evaluator
+/// @notice The half of the quire Verifier that checks the vanishing identity at zeta: the
+/// permutation argument, every gate's constraints filtered by its selector, and the
+/// quotient, for the verifier key above. Called by the Verifier (which creates it) with
+/// memory 0x1c00.. of its own map: the challenges, the public-input hash and the openings.
+contract VerifierConstraints {
+    /// The constraints do not hold at zeta (code 5), or the input is malformed.
+    error InvalidProof(uint256 code);
+
+    /// Poseidon round constants, for the Poseidon gate's constraints.
+    bytes internal constant ROUND_CONSTANTS = hex"b585f766f21444057746a55f43921ad7b2fb0d31cee799b40f6760a4803427d7e10d666650f4e0128cae14cb07d09bf1d438539c95f63e9fef781c7ce35b4c3dcdc4a239b0c44426277fa208bf337bffe17653a29da578a1c54302f225db2c7686287821f722c88159cd1a8a41c18e55c3b919ad495dc574a484c4c5ef6a0781308bbd23dc5416cc6e4a40c18f30c09c9a2eedb70d8f8cfae360c6e0ae486f38d5c7718fbfc647fbc35eae071903ff0b849c2656969c4be7c0572c8c08cbbbade9fa634a21de0082f56f6d48959a600df7d713e8063911658297132b32825dafad6805e0e30b2c8aac51d9f5fcf8535e502ad7dc18c2ad8757a1550c110b304166bbd30e6ce0e5830da2abef589d644ef061274fdb150d6128b8ec3ae9c2963392a756e67e2b941370e741ebfee96586019d5ee2af82ec1c6f6f2ed7724663527cf416cfe7e14ca161df517b86a4643985dc499b11d77b754b959b48b9c10733e8be3e5da8043e57f5c0bc1de6da869940b12cbf09ef74bfa637093ecb2ad6313cc3f892184df4082e479dc157bf31bb6f49de07a6234346213ce7bede378d7b5b0431345d4dea83a2de45780344d6a17103aaf94a7bf3085326fc0d97279301a9ceb74fec02474727f8ec88bb21b1a3fceb4fda1ded0893fac6ff1346a416757131aa45268d7d8c9351036095630f9fad535b24afc26bfb4627f5c6993e44be645cf794b8f1cc58241c70ed0af61617acb8e076647905f13737e9db4c4f474de7ea5e33e75fffb690dee49fc9bfc23ad1b1edf76bc09c920b65481ba645c60299ad1aab0814283b438a7c91d416ca4db60de3bcc5ea751cc99cab6aef6f58bc69a5ed92a72ee4ff5e7b329c1ed4ad715fc0ac080014488532db829239774eca0ade699c5830f3107cc5583b10415f2185df9ed2e166d64f6604df4fee32bcb1eb84f608da56ef48da608834c40e603d8f97fe408061f183a93f485c96f37b896704e8ee8f18d563cee3e9ac1e072119510d0e65e2b470c1f6323f486b9038f00b508cdeffa5ceeff2417089e4fb3cbd60e75c2890d15730a6217d8bf660f29c7159cd30c3ac118e839b4e8fafead5400d3f3e5e82920adc8f7d83bddee7bba8780f2243ea071d06eb915845f3de1634d19e120d26b6f386016ee53a7e5fecc6cb5fd54e7933e477acb8417879fd449f9c22190be7f747325d693c1ba3ba3621dcef0797c2b69ec73d639263da827b13e273fd971bc8d0e7418f02702d227ed58c25fda3b503038c2cbaed4daec8c07c5f58e6afcdd6ddc2284650ac5e1b0eba635b337ee819dab59f9a036ed4f2d49fb93e260cae5c170eb0a7eae879ddb76dd0762cbc8ca6570c34c6efb812b04bf540bf0ab5fa14c112b6b570fc7c5740d35a27b9002de33454b1a5b165b6d2b2d28722e0ace9d1be22788ee3b37e5680fb14a726661551e28498b7672f9ef3b419bb93ae776bb30e3a28fd3b046380f85030a4680593258387337dc00c61bd9ce1d5eca244c7a4ff1d7762638264d279bdc1e434bedeefd7670299351a53b8ec22b2d456e4ad251b803e9ed1fda49cea0b2972a92ba450bed820216dd77be493deadffe8cf28449ec61c4dbb1c4c27d24315a16a8a8322d458388a128b7fd9a6092300e5d6baedf0fb2f63aa8647e15104f1c36ce86ecec26927181125183970c9e584029370dca96d4d9bbc3e02f1cfb2ea35bc29692af6f818e21b4beabb41371e3b9fc625b554f425d64362697828fd5a3f1bb1c53a9645db7f023869fb8d38b462065911d4e1fc49c24ae4437d8030d793862c112b0566aadd1106730d8febc43b6e0e97b0d568e29024c18ee6fca25e50c27535b88c6610383f20a4ff9a8738e8ee9d71a45af8dd5118375bf1a9b9775005982d74d7f786ab99b4dde6c8b0b1204f603f51c080ef61ac8470250ecf1bbcd90f132c603f0cd1dabd964db55711a3ae5beb9d1ec9f755bfeea585d11da3b83250268ea4d7516306f4927c93afddb4ac49c9efa1da64bb6dec369d4418f9cc95c22b4c1fcc08d37f755f4ae9f6eec49b613478675bf143933aed25e0b0e4c5dd8255dfc622e7ad7756f193198e92c2318b87fff9cb739c25f8fd73596d5636cac9f16dfed0dd8f909a938e0172c6401fe115063f5b8ad97b33f1ac14550c49366bb25e85130784d3d2f1698309530fb67ea1809a81410492299bb01f49139542347424b9ac9cb0bd5ea1a1115e02e3f615c38f49a1985d4f4a9c5291ef775b9feafdcd26e7304265a6384f0f2d593664c39773012c4f0a2e5fb028f2cedd611f1000c17442d8185f9adfea4fd0ef87139ca9a3ab1e3ba71336c34ee1337d3a455d56b70238660d32e130182684297a863f48cd1f4390e0a736a751ebb7549f80ce550c4fd30f73b2922f38bd6416bf1f73fb7a9c3f6d1f5a59005bec1702ff876fa5ef97c4c5cb72a2a51159b08470f39d2d5c900e25abb3f1d39fcb7623eb8cc9b372442fd687ba55c64f6364da8d9e90fd8ff158e3cbdc7d2fe45ea7b9a8c9b3aee52297c0d28a5c10960bd345d7ac9b68f71a34eeb76e397069e8043d06c8bd1514e2d99c9c98207cb1076765700b51aedfb5ef911f4515398694087ae6849fbc3a0ec63bb340eba06afe7eb46e9d8b682ea65e8dcf22f9a3b3435677bdaeda586257a7f19e400a5104d20dc368a348e46d950f9ef1cd60e679f284e89cd854d5d01d335cd377dc8bb882a2a7b0fb7883eee8607684403ec392950d5fa3f06f4fed3b528df57ac11bc048312db01efa1e1e189754846de4aadb9ca2ba6745385893c784541d496344d2c75be909678474e687fedfe89923f6c9c2ffece5a71e0cfedc755ff98fd5d51fe61083e89419189646155922040b47f150c1f97d750e3dd945215080d4c2b86f56d7a7de115b56c78d706a9242ac87538194f7856ef7f9173e442265fc92feb0dc0917dfc8e4f7ba8a579001a64209f21db890004c1371b893c5b932b7cf752e5545a0b1df81b6fe59fc8ef1dd26770af2c20541a4f9cfbeed359e61106178bfc530b3767e80935d8af20098d5782065af0631d191cd5c1466c7410fefafa319ac9dbdf8f242e316c4ab9e8cd55b57637ed0de122bebe9a393684d001fd58f002526ca6637000eb4a9f82f2339d624f91f786d1a7918c80df518df9a4939342308e9ebc2151ee6c8398c03cc2ba8a1116515d341d037e840cf83387cb5d25af4afccbba2515f22909e877248fe7705f38e474d61e56a525d225a262e963c8da05d3d59e89b094d220ec2055d5b52b78b9c5e82b27eb33514ef99d30094ca96b7ce7bcf5cb381cd0a1535feed4db6919e5a7c41703f53753be59f5eeea940fcde8b6f4cd1f1b1751002064a20358574454ec01478d361dbbf9fac6f02dc07d141875c296a202ed8e556a22afd67999bf32ee57acfd96efa95491d6798ba0c0abb2c6d34c6f57b26c921225736e1bad206b5de20057d2a0056521b3dea5bd5d0578bd716e50d897d4634ac29bff3ecb9b7a6e3475cd3205a3bdcde18a42105c31b7e88023e7414af66306815147108121967d7e4a3dff1d7d6fef901a8d1a58808573711b4c74eda62beefe587cc0d69a733461ff7327017aa2a6e594e29c42473d06bf6f31db1899b12d5c02ac5e47312d3cae70201e960cb78b86f90ff3b6a65f10842747a7245e7fa84d1f507e43ab749b21c86d265f15750cd3996ce73dd832c1c8e7fba02983224bdba0dec7103255dd49e9cbd781628fc5bdae8645996edd6a5debe0853b1a1d378a49229d24d0143437be5b9ffda905e1ca3c95eaec244aa300230bca8f4df05444135c2bebfe148c6166fc0cc438a3c723762b59a8ae83efae8928a4c891147502a440b51a4945ee580cefd2b7d99ff83bb9879c6e61fd62a6e7c8f1a84265034164bb2de1bbeddc8f3c12fe54d5c653b40b9e922ed9771e2551f5b0fbe7b184025032aa7c4cb1811aaed34074b1643468ffd96bbf9c9c81d70fc91eb5937085c7f795e2a5f9154404543d9df5476d3cbf172d73e004fc90ddfd1c4febcc81238bc8dfb627fe558fc";
+
+    /// Returns 1 when the constraints hold for the input; reverts otherwise.
+    fallback() external {
+        bytes memory rc = ROUND_CONSTANTS;
+        assembly {
+            function fail(code) {
+                mstore(0, 0x5e3fa05100000000000000000000000000000000000000000000000000000000)
+                mstore(4, code)
+                revert(0, 36)
+            }
+            // Goldilocks field (p = 2^64 - 2^32 + 1) and its quadratic extension F[X]/(X^2 - 7), as
+            // plonky2 defines them. Base elements are canonical words in [0, p); an extension element
+            // is a pair (c0, c1) meaning c0 + c1·X. Products of two canonical elements stay below
+            // 2^128, so sums of a few products are reduced once (`mod`) instead of per product.
+            function fadd(a, b) -> r { r := addmod(a, b, 0xffffffff00000001) }
+            function fsub(a, b) -> r { r := addmod(a, sub(0xffffffff00000001, b), 0xffffffff00000001) }
+            function fmul(a, b) -> r { r := mulmod(a, b, 0xffffffff00000001) }
+            function fneg(a) -> r { r := mod(sub(0xffffffff00000001, a), 0xffffffff00000001) }
+            function eadd(a0, a1, b0, b1) -> r0, r1 {
+                r0 := addmod(a0, b0, 0xffffffff00000001)
+                r1 := addmod(a1, b1, 0xffffffff00000001)
+            }
+            function esub(a0, a1, b0, b1) -> r0, r1 {
+                r0 := addmod(a0, sub(0xffffffff00000001, b0), 0xffffffff00000001)
+                r1 := addmod(a1, sub(0xffffffff00000001, b1), 0xffffffff00000001)
+            }
+            function emul(a0, a1, b0, b1) -> r0, r1 {
+                r0 := mod(add(mul(a0, b0), mul(7, mul(a1, b1))), 0xffffffff00000001)
+                r1 := mod(add(mul(a0, b1), mul(a1, b0)), 0xffffffff00000001)
+            }
+            function esquare(a0, a1) -> r0, r1 {
+                r0 := mod(add(mul(a0, a0), mul(7, mul(a1, a1))), 0xffffffff00000001)
+                r1 := mulmod(shl(1, a0), a1, 0xffffffff00000001)
+            }
+            // Extension element times a base element.
+            function escale(a0, a1, s) -> r0, r1 {
+                r0 := mulmod(a0, s, 0xffffffff00000001)
+                r1 := mulmod(a1, s, 0xffffffff00000001)
+            }
+            function eload(p) -> r0, r1 {
+                r0 := mload(p)
+                r1 := mload(add(p, 32))
+            }
+            function estore(p, r0, r1) {
+                mstore(p, r0)
+                mstore(add(p, 32), r1)
+            }
+            function finv(a) -> r {
+                // a^(p-2) by the modexp precompile (a != 0 is checked by callers).
+                let m := 0x1400
+                mstore(m, 32)
+                mstore(add(m, 32), 32)
+                mstore(add(m, 64), 32)
+                mstore(add(m, 96), a)
+                mstore(add(m, 128), 0xfffffffeffffffff)
+                mstore(add(m, 160), 0xffffffff00000001)
+                if iszero(staticcall(gas(), 5, m, 192, m, 32)) { fail(90) }
+                r := mload(m)
+            }
+            function einv(a0, a1) -> r0, r1 {
+                let n := mod(add(mul(a0, a0), mul(sub(0xffffffff00000001, 7), mul(a1, a1))), 0xffffffff00000001)
+                if iszero(n) { fail(91) }
+                let i := finv(n)
+                r0 := fmul(a0, i)
+                r1 := fmul(fneg(a1), i)
+            }
+            function pow2k(x0, x1, k) -> r0, r1 {
+                r0 := x0
+                r1 := x1
+                for { let i := 0 } lt(i, k) { i := add(i, 1) } { r0, r1 := esquare(r0, r1) }
+            }
             // Generated by script/gen_gates.py from script/gates.yul.in: edit those, not this file.
             //
             // Constraint evaluation (`eval_unfiltered`) of the plonky2 1.1 gates of the wrap circuit, D = 2.
@@ -986,98 +1505,7 @@ contract Verifier {
             // ---------- constant tables ----------
             // Poseidon round constants: ALL_ROUND_CONSTANTS[k] (8 bytes, big-endian) at t + 8k, the
             // layout of the verifier's ROUND_CONSTANTS (this function may be replaced by a copy of it).
-            function pos_tables(t) {
-                mstore(t, 0xb585f766f21444057746a55f43921ad7b2fb0d31cee799b40f6760a4803427d7)
-                mstore(add(t, 32), 0xe10d666650f4e0128cae14cb07d09bf1d438539c95f63e9fef781c7ce35b4c3d)
-                mstore(add(t, 64), 0xcdc4a239b0c44426277fa208bf337bffe17653a29da578a1c54302f225db2c76)
-                mstore(add(t, 96), 0x86287821f722c88159cd1a8a41c18e55c3b919ad495dc574a484c4c5ef6a0781)
-                mstore(add(t, 128), 0x308bbd23dc5416cc6e4a40c18f30c09c9a2eedb70d8f8cfae360c6e0ae486f38)
-                mstore(add(t, 160), 0xd5c7718fbfc647fbc35eae071903ff0b849c2656969c4be7c0572c8c08cbbbad)
-                mstore(add(t, 192), 0xe9fa634a21de0082f56f6d48959a600df7d713e8063911658297132b32825daf)
-                mstore(add(t, 224), 0xad6805e0e30b2c8aac51d9f5fcf8535e502ad7dc18c2ad8757a1550c110b3041)
-                mstore(add(t, 256), 0x66bbd30e6ce0e5830da2abef589d644ef061274fdb150d6128b8ec3ae9c29633)
-                mstore(add(t, 288), 0x92a756e67e2b941370e741ebfee96586019d5ee2af82ec1c6f6f2ed772466352)
-                mstore(add(t, 320), 0x7cf416cfe7e14ca161df517b86a4643985dc499b11d77b754b959b48b9c10733)
-                mstore(add(t, 352), 0xe8be3e5da8043e57f5c0bc1de6da869940b12cbf09ef74bfa637093ecb2ad631)
-                mstore(add(t, 384), 0x3cc3f892184df4082e479dc157bf31bb6f49de07a6234346213ce7bede378d7b)
-                mstore(add(t, 416), 0x5b0431345d4dea83a2de45780344d6a17103aaf94a7bf3085326fc0d97279301)
-                mstore(add(t, 448), 0xa9ceb74fec02474727f8ec88bb21b1a3fceb4fda1ded0893fac6ff1346a41675)
-                mstore(add(t, 480), 0x7131aa45268d7d8c9351036095630f9fad535b24afc26bfb4627f5c6993e44be)
-                mstore(add(t, 512), 0x645cf794b8f1cc58241c70ed0af61617acb8e076647905f13737e9db4c4f474d)
-                mstore(add(t, 544), 0xe7ea5e33e75fffb690dee49fc9bfc23ad1b1edf76bc09c920b65481ba645c602)
-                mstore(add(t, 576), 0x99ad1aab0814283b438a7c91d416ca4db60de3bcc5ea751cc99cab6aef6f58bc)
-                mstore(add(t, 608), 0x69a5ed92a72ee4ff5e7b329c1ed4ad715fc0ac080014488532db829239774eca)
-                mstore(add(t, 640), 0x0ade699c5830f3107cc5583b10415f2185df9ed2e166d64f6604df4fee32bcb1)
-                mstore(add(t, 672), 0xeb84f608da56ef48da608834c40e603d8f97fe408061f183a93f485c96f37b89)
-                mstore(add(t, 704), 0x6704e8ee8f18d563cee3e9ac1e072119510d0e65e2b470c1f6323f486b9038f0)
-                mstore(add(t, 736), 0x0b508cdeffa5ceeff2417089e4fb3cbd60e75c2890d15730a6217d8bf660f29c)
-                mstore(add(t, 768), 0x7159cd30c3ac118e839b4e8fafead5400d3f3e5e82920adc8f7d83bddee7bba8)
-                mstore(add(t, 800), 0x780f2243ea071d06eb915845f3de1634d19e120d26b6f386016ee53a7e5fecc6)
-                mstore(add(t, 832), 0xcb5fd54e7933e477acb8417879fd449f9c22190be7f747325d693c1ba3ba3621)
-                mstore(add(t, 864), 0xdcef0797c2b69ec73d639263da827b13e273fd971bc8d0e7418f02702d227ed5)
-                mstore(add(t, 896), 0x8c25fda3b503038c2cbaed4daec8c07c5f58e6afcdd6ddc2284650ac5e1b0eba)
-                mstore(add(t, 928), 0x635b337ee819dab59f9a036ed4f2d49fb93e260cae5c170eb0a7eae879ddb76d)
-                mstore(add(t, 960), 0xd0762cbc8ca6570c34c6efb812b04bf540bf0ab5fa14c112b6b570fc7c5740d3)
-                mstore(add(t, 992), 0x5a27b9002de33454b1a5b165b6d2b2d28722e0ace9d1be22788ee3b37e5680fb)
-                mstore(add(t, 1024), 0x14a726661551e28498b7672f9ef3b419bb93ae776bb30e3a28fd3b046380f850)
-                mstore(add(t, 1056), 0x30a4680593258387337dc00c61bd9ce1d5eca244c7a4ff1d7762638264d279bd)
-                mstore(add(t, 1088), 0xc1e434bedeefd7670299351a53b8ec22b2d456e4ad251b803e9ed1fda49cea0b)
-                mstore(add(t, 1120), 0x2972a92ba450bed820216dd77be493deadffe8cf28449ec61c4dbb1c4c27d243)
-                mstore(add(t, 1152), 0x15a16a8a8322d458388a128b7fd9a6092300e5d6baedf0fb2f63aa8647e15104)
-                mstore(add(t, 1184), 0xf1c36ce86ecec26927181125183970c9e584029370dca96d4d9bbc3e02f1cfb2)
-                mstore(add(t, 1216), 0xea35bc29692af6f818e21b4beabb41371e3b9fc625b554f425d64362697828fd)
-                mstore(add(t, 1248), 0x5a3f1bb1c53a9645db7f023869fb8d38b462065911d4e1fc49c24ae4437d8030)
-                mstore(add(t, 1280), 0xd793862c112b0566aadd1106730d8febc43b6e0e97b0d568e29024c18ee6fca2)
-                mstore(add(t, 1312), 0x5e50c27535b88c6610383f20a4ff9a8738e8ee9d71a45af8dd5118375bf1a9b9)
-                mstore(add(t, 1344), 0x775005982d74d7f786ab99b4dde6c8b0b1204f603f51c080ef61ac8470250ecf)
-                mstore(add(t, 1376), 0x1bbcd90f132c603f0cd1dabd964db55711a3ae5beb9d1ec9f755bfeea585d11d)
-                mstore(add(t, 1408), 0xa3b83250268ea4d7516306f4927c93afddb4ac49c9efa1da64bb6dec369d4418)
-                mstore(add(t, 1440), 0xf9cc95c22b4c1fcc08d37f755f4ae9f6eec49b613478675bf143933aed25e0b0)
-                mstore(add(t, 1472), 0xe4c5dd8255dfc622e7ad7756f193198e92c2318b87fff9cb739c25f8fd73596d)
-                mstore(add(t, 1504), 0x5636cac9f16dfed0dd8f909a938e0172c6401fe115063f5b8ad97b33f1ac1455)
-                mstore(add(t, 1536), 0x0c49366bb25e85130784d3d2f1698309530fb67ea1809a81410492299bb01f49)
-                mstore(add(t, 1568), 0x139542347424b9ac9cb0bd5ea1a1115e02e3f615c38f49a1985d4f4a9c5291ef)
-                mstore(add(t, 1600), 0x775b9feafdcd26e7304265a6384f0f2d593664c39773012c4f0a2e5fb028f2ce)
-                mstore(add(t, 1632), 0xdd611f1000c17442d8185f9adfea4fd0ef87139ca9a3ab1e3ba71336c34ee133)
-                mstore(add(t, 1664), 0x7d3a455d56b70238660d32e130182684297a863f48cd1f4390e0a736a751ebb7)
-                mstore(add(t, 1696), 0x549f80ce550c4fd30f73b2922f38bd6416bf1f73fb7a9c3f6d1f5a59005bec17)
-                mstore(add(t, 1728), 0x02ff876fa5ef97c4c5cb72a2a51159b08470f39d2d5c900e25abb3f1d39fcb76)
-                mstore(add(t, 1760), 0x23eb8cc9b372442fd687ba55c64f6364da8d9e90fd8ff158e3cbdc7d2fe45ea7)
-                mstore(add(t, 1792), 0xb9a8c9b3aee52297c0d28a5c10960bd345d7ac9b68f71a34eeb76e397069e804)
-                mstore(add(t, 1824), 0x3d06c8bd1514e2d99c9c98207cb1076765700b51aedfb5ef911f451539869408)
-                mstore(add(t, 1856), 0x7ae6849fbc3a0ec63bb340eba06afe7eb46e9d8b682ea65e8dcf22f9a3b34356)
-                mstore(add(t, 1888), 0x77bdaeda586257a7f19e400a5104d20dc368a348e46d950f9ef1cd60e679f284)
-                mstore(add(t, 1920), 0xe89cd854d5d01d335cd377dc8bb882a2a7b0fb7883eee8607684403ec392950d)
-                mstore(add(t, 1952), 0x5fa3f06f4fed3b528df57ac11bc048312db01efa1e1e189754846de4aadb9ca2)
-                mstore(add(t, 1984), 0xba6745385893c784541d496344d2c75be909678474e687fedfe89923f6c9c2ff)
-                mstore(add(t, 2016), 0xece5a71e0cfedc755ff98fd5d51fe61083e89419189646155922040b47f150c1)
-                mstore(add(t, 2048), 0xf97d750e3dd945215080d4c2b86f56d7a7de115b56c78d706a9242ac87538194)
-                mstore(add(t, 2080), 0xf7856ef7f9173e442265fc92feb0dc0917dfc8e4f7ba8a579001a64209f21db8)
-                mstore(add(t, 2112), 0x90004c1371b893c5b932b7cf752e5545a0b1df81b6fe59fc8ef1dd26770af2c2)
-                mstore(add(t, 2144), 0x0541a4f9cfbeed359e61106178bfc530b3767e80935d8af20098d5782065af06)
-                mstore(add(t, 2176), 0x31d191cd5c1466c7410fefafa319ac9dbdf8f242e316c4ab9e8cd55b57637ed0)
-                mstore(add(t, 2208), 0xde122bebe9a393684d001fd58f002526ca6637000eb4a9f82f2339d624f91f78)
-                mstore(add(t, 2240), 0x6d1a7918c80df518df9a4939342308e9ebc2151ee6c8398c03cc2ba8a1116515)
-                mstore(add(t, 2272), 0xd341d037e840cf83387cb5d25af4afccbba2515f22909e877248fe7705f38e47)
-                mstore(add(t, 2304), 0x4d61e56a525d225a262e963c8da05d3d59e89b094d220ec2055d5b52b78b9c5e)
-                mstore(add(t, 2336), 0x82b27eb33514ef99d30094ca96b7ce7bcf5cb381cd0a1535feed4db6919e5a7c)
-                mstore(add(t, 2368), 0x41703f53753be59f5eeea940fcde8b6f4cd1f1b1751002064a20358574454ec0)
-                mstore(add(t, 2400), 0x1478d361dbbf9fac6f02dc07d141875c296a202ed8e556a22afd67999bf32ee5)
-                mstore(add(t, 2432), 0x7acfd96efa95491d6798ba0c0abb2c6d34c6f57b26c921225736e1bad206b5de)
-                mstore(add(t, 2464), 0x20057d2a0056521b3dea5bd5d0578bd716e50d897d4634ac29bff3ecb9b7a6e3)
-                mstore(add(t, 2496), 0x475cd3205a3bdcde18a42105c31b7e88023e7414af66306815147108121967d7)
-                mstore(add(t, 2528), 0xe4a3dff1d7d6fef901a8d1a58808573711b4c74eda62beefe587cc0d69a73346)
-                mstore(add(t, 2560), 0x1ff7327017aa2a6e594e29c42473d06bf6f31db1899b12d5c02ac5e47312d3ca)
-                mstore(add(t, 2592), 0xe70201e960cb78b86f90ff3b6a65f10842747a7245e7fa84d1f507e43ab749b2)
-                mstore(add(t, 2624), 0x1c86d265f15750cd3996ce73dd832c1c8e7fba02983224bdba0dec7103255dd4)
-                mstore(add(t, 2656), 0x9e9cbd781628fc5bdae8645996edd6a5debe0853b1a1d378a49229d24d014343)
-                mstore(add(t, 2688), 0x7be5b9ffda905e1ca3c95eaec244aa300230bca8f4df05444135c2bebfe148c6)
-                mstore(add(t, 2720), 0x166fc0cc438a3c723762b59a8ae83efae8928a4c891147502a440b51a4945ee5)
-                mstore(add(t, 2752), 0x80cefd2b7d99ff83bb9879c6e61fd62a6e7c8f1a84265034164bb2de1bbeddc8)
-                mstore(add(t, 2784), 0xf3c12fe54d5c653b40b9e922ed9771e2551f5b0fbe7b184025032aa7c4cb1811)
-                mstore(add(t, 2816), 0xaaed34074b1643468ffd96bbf9c9c81d70fc91eb5937085c7f795e2a5f915440)
-                mstore(add(t, 2848), 0x4543d9df5476d3cbf172d73e004fc90ddfd1c4febcc81238bc8dfb627fe558fc)
-            }
+            function pos_tables(t) { mcopy(t, 0xa0, 2880) }
 
             // CosetInterpolationGate (subgroup_bits 4), entry k (8 bytes, big-endian) at t + 8k:
             //   0..15 the subgroup points g^k (g = 2^12), 16..31 the barycentric weights.
@@ -1091,82 +1519,6 @@ contract Verifier {
                 mstore(add(t, 192), 0x0ffffffff0000000fffffffeffffff01fffffffefff00001fffffffe00000001)
                 mstore(add(t, 224), 0xffffefff00000001feffffff00000001ffffffef00000011fffeffff00010001)
             }
-
-            // ============================================================ verification
-            if gt(mload(0x40), 0x1000) { fail(93) }
-            if iszero(eq(proof.length, 62568)) { fail(1) }
-            if iszero(eq(publicInputs.length, 17)) { fail(2) }
-            let pr := proof.offset
-
-            // Public-input hash: Poseidon sponge, overwrite mode, rate 8, no padding.
-            for { let i := 0 } lt(i, 24) { i := add(i, 1) } { mstore(add(0x2000, mul(i, 32)), 0) }
-            for { let i := 0 } lt(i, 17) { } {
-                for { let j := 0 } and(lt(j, 8), lt(i, 17)) { j := add(j, 1) } {
-                    let x := calldataload(add(publicInputs.offset, mul(i, 32)))
-                    if iszero(lt(x, 0xffffffff00000001)) { fail(3) }
-                    mstore(add(0x2000, mul(j, 32)), x)
-                    i := add(i, 1)
-                }
-                poseidon(add(rc, 32))
-            }
-
-            // Transcript: the FRI parameters and circuit digest (constants of this key),
-            // the public-input hash, then the proof in plonky2's order.
-            for { let i := 0 } lt(i, 5) { i := add(i, 1) } { mstore(add(0x1000, mul(i, 32)), 0) }
-            ch_observe(7)
-            ch_observe(4)
-            ch_observe(16)
-            ch_observe(1)
-            ch_observe(4)
-            ch_observe(5)
-            ch_observe(12)
-            ch_observe(0)
-            ch_observe(13)
-            ch_observe(4)
-            ch_observe(4)
-            ch_observe(43122669268075504)
-            ch_observe(54674376343782214)
-            ch_observe(56131688004367031)
-            ch_observe(3287906345)
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } { ch_observe(mload(add(0x2000, mul(i, 32)))) }
-            ch_observe_cap(add(pr, 0))
-            // challenges at 0x1c00: beta0 beta1 gamma0 gamma1 alpha0 alpha1 zeta(2) falpha(2) fbetas(2 per layer)
-            mstore(0x1c00, ch_challenge())
-            mstore(0x1c20, ch_challenge())
-            mstore(0x1c40, ch_challenge())
-            mstore(0x1c60, ch_challenge())
-            ch_observe_cap(add(pr, 400))
-            mstore(0x1c80, ch_challenge())
-            mstore(0x1ca0, ch_challenge())
-            ch_observe_cap(add(pr, 800))
-            mstore(0x1cc0, ch_challenge())
-            mstore(0x1ce0, ch_challenge())
-            // Openings: decoded to 0x2400 (ext, 64 bytes each) and observed.
-            ch_observe_be(add(pr, 1200), 129, 0x2400)
-            mstore(0x1d00, ch_challenge())
-            mstore(0x1d20, ch_challenge())
-            for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                ch_observe_cap(add(pr, add(5328, mul(l, 400))))
-                mstore(add(0x1d40, mul(l, 64)), ch_challenge())
-                mstore(add(0x1d60, mul(l, 64)), ch_challenge())
-            }
-            // The final polynomial: decoded to 0xd400 (ext, 64 bytes each) and observed.
-            ch_observe_be(add(pr, 6128), 16, 0xd400)
-            ch_observe(cd_elem_be(add(pr, 6640)))
-            // Proof of work: the response has at least 16 leading zero bits.
-            if iszero(lt(ch_challenge(), shl(sub(64, 16), 1))) { fail(4) }
-            for { let q := 0 } lt(q, 12) { q := add(q, 1) } {
-                mstore(add(0x2200, mul(q, 32)), and(ch_challenge(), 1048575))
-            }
-
-            // ------------------------------------------- vanishing polynomial at zeta
-            // Values kept in memory (Yul functions see no outer variables, and the stack
-            // holds 16): 0x1f00 proof offset, 0x1f40 zeta^n, 0x1f80 Z_H(zeta), 0x1fc0 L_0(zeta).
-            mstore(0x1f00, pr)
-            vanishing_check()
-            // ------------------------------------------------------------------ FRI
-            fri_prepare()
-            for { let q := 0 } lt(q, 12) { q := add(q, 1) } { fri_query(q) }
 
             function vanishing_check() {
                 let z0 := mload(0x1cc0)
@@ -1341,281 +1693,18 @@ contract Verifier {
                 if iszero(and(eq(q0, v0), eq(q1, v1))) { fail(5) }
             }
 
-            // Reduced openings (sum of alpha^i · opening_i per point), alpha^(openings at
-            // g·zeta) and g·zeta at 0x1e00..0x1f00; the powers alpha^k for the leaves at
-            // 0x9000; g^-rev(j) for the coset positions at 0xdc00; beta_l^arity at
-            // 0xdf00.
-            function fri_prepare() {
-                let a0 := mload(0x1d00)
-                let a1 := mload(0x1d20)
-                let r0 := 0
-                let r1 := 0
-                for { let i := 256 } gt(i, 0) { } {
-                    i := sub(i, 1)
-                    let e0, e1 := eload(add(0x2400, mul(i, 64)))
-                    r0, r1 := emul(r0, r1, a0, a1)
-                    r0, r1 := eadd(r0, r1, e0, e1)
-                }
-                estore(0x1e00, r0, r1)
-                r0 := 0
-                r1 := 0
-                for { let i := 258 } gt(i, 256) { } {
-                    i := sub(i, 1)
-                    let e0, e1 := eload(add(0x2400, mul(i, 64)))
-                    r0, r1 := emul(r0, r1, a0, a1)
-                    r0, r1 := eadd(r0, r1, e0, e1)
-                }
-                estore(0x1e40, r0, r1)
-                r0 := 1
-                r1 := 0
-                for { let i := 0 } lt(i, 256) { i := add(i, 1) } {
-                    estore(add(0x9000, shl(6, i)), r0, r1)
-                    if eq(i, 2) { estore(0x1e80, r0, r1) }
-                    r0, r1 := emul(r0, r1, a0, a1)
-                }
-                r0, r1 := escale(mload(0x1cc0), mload(0x1ce0), 4308460244895131701)
-                estore(0x1ec0, r0, r1)
-                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
-                    mstore(add(0xdc00, shl(5, j)), coset_root_pow(mod(sub(16, rev_bits(j)), 16)))
-                }
-                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    r0, r1 := pow2k(mload(add(0x1d40, shl(6, l))), mload(add(0x1d60, shl(6, l))), 4)
-                    estore(add(0xdf00, shl(6, l)), r0, r1)
-                }
-            }
-            function fri_query(q) {
-                let pb := mload(0x1f00)
-                let idx := mload(add(0x2200, mul(q, 32)))
-                let qp := add(pb, add(6648, mul(q, 4660)))
-                initial_trees(pb, qp, idx)
-                fri_denominators(query_x(idx), idx)
-                batch_invert(0x6500, 36)
-                let ev0, ev1 := combine_initial(qp)
-                let lp := add(qp, 3648)
-                let path := 16
-                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    path := sub(path, 4)
-                    let within := and(idx, sub(16, 1))
-                    idx := shr(4, idx)
-                    // The coset's value at x must be the previous layer's.
-                    {
-                        let p := add(lp, mul(within, 16))
-                        if iszero(and(eq(cd_elem_le(p), ev0), eq(cd_elem_le(add(p, 8)), ev1))) { fail(6) }
-                    }
-                    ev0, ev1 := fold_layer(lp, l)
-                    lp := layer_merkle(pb, lp, idx, path, l)
-                }
-                final_check(mload(add(0xde00, add(32, shl(6, sub(2, 1))))), ev0, ev1)
-            }
-            // Initial trees: each leaf's hash climbs to its cap.
-            function initial_trees(pb, qp, idx) {
-                {
-                    let d, i := climb(leaf_digest(add(qp, 0), 680), idx, add(qp, 680), 16)
-                    if iszero(eq(d, constants_cap(i))) { fail(9) }
-                }
-                {
-                    let d, i := climb(leaf_digest(add(qp, 1080), 1080), idx, add(qp, 2160), 16)
-                    if iszero(eq(d, mask25(calldataload(add(pb, add(0, mul(i, 25))))))) { fail(9) }
-                }
-                {
-                    let d, i := climb(leaf_digest(add(qp, 2560), 160), idx, add(qp, 2720), 16)
-                    if iszero(eq(d, mask25(calldataload(add(pb, add(400, mul(i, 25))))))) { fail(9) }
-                }
-                {
-                    let d, i := climb(leaf_digest(add(qp, 3120), 128), idx, add(qp, 3248), 16)
-                    if iszero(eq(d, mask25(calldataload(add(pb, add(800, mul(i, 25))))))) { fail(9) }
-                }
-            }
-            // x = g_mult · omega^reverse_bits(idx), the query's point of the LDE domain.
-            function query_x(idx) -> x {
-                let rev := 0
-                for { let b := 0 } lt(b, 20) { b := add(b, 1) } {
-                    rev := or(shl(1, rev), and(idx, 1))
-                    idx := shr(1, idx)
-                }
-                x := 14293326489335486720
-                let w := 1971462654193939361
-                for { } gt(rev, 0) { } {
-                    if and(rev, 1) { x := fmul(x, w) }
-                    w := fmul(w, w)
-                    rev := shr(1, rev)
-                }
-            }
-            // Every denominator of the query, inverted together afterwards (one field
-            // inversion per query): at 0x6500, x - zeta and x - g·zeta; then per layer l,
-            // beta_l·g^-rev(j) - c_l for each coset position j (c_l·g^rev(j) is that
-            // position's point, c_l = x_l·g^(arity - rev(within))), and arity·x_l^arity.
-            // c_l and x_l^arity are kept at 0xde00 + 64·l (+32).
-            function fri_denominators(x, idx) {
-                estore(0x6500, fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
-                estore(add(0x6500, 64), fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
-                let d := add(0x6500, 128)
-                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    let c := fmul(x, coset_root_pow(mod(sub(16, rev_bits(and(idx, sub(16, 1)))), 16)))
-                    idx := shr(4, idx)
-                    for { let k := 0 } lt(k, 4) { k := add(k, 1) } { x := fmul(x, x) }
-                    mstore(add(0xde00, shl(6, l)), c)
-                    mstore(add(0xde00, add(32, shl(6, l))), x)
-                    let b0 := mload(add(0x1d40, shl(6, l)))
-                    let b1 := mload(add(0x1d60, shl(6, l)))
-                    for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
-                        let g := mload(add(0xdc00, shl(5, j)))
-                        mstore(d, addmod(mulmod(b0, g, 0xffffffff00000001), sub(0xffffffff00000001, c), 0xffffffff00000001))
-                        mstore(add(d, 32), mulmod(b1, g, 0xffffffff00000001))
-                        d := add(d, 64)
-                    }
-                    estore(d, fmul(16, x), 0)
-                    d := add(d, 64)
-                }
-            }
-            // Montgomery's trick: the n extension elements at d replaced by their inverses,
-            // prefix products at d + 64·n; reverts if one is zero.
-            function batch_invert(d, n) {
-                let pre := add(d, shl(6, n))
-                let a0 := mload(d)
-                let a1 := mload(add(d, 32))
-                estore(pre, a0, a1)
-                for { let k := 1 } lt(k, n) { k := add(k, 1) } {
-                    let p := add(d, shl(6, k))
-                    a0, a1 := emul(a0, a1, mload(p), mload(add(p, 32)))
-                    estore(add(pre, shl(6, k)), a0, a1)
-                }
-                a0, a1 := einv(a0, a1)
-                for { let k := sub(n, 1) } gt(k, 0) { k := sub(k, 1) } {
-                    let p := add(d, shl(6, k))
-                    let v0 := mload(p)
-                    let v1 := mload(add(p, 32))
-                    let q := add(pre, shl(6, sub(k, 1)))
-                    let r0, r1 := emul(a0, a1, mload(q), mload(add(q, 32)))
-                    estore(p, r0, r1)
-                    a0, a1 := emul(a0, a1, v0, v1)
-                }
-                estore(d, a0, a1)
-            }
-            // Flags lanes >= p among the four big-endian 64-bit lanes of `w`: a lane v is
-            // >= p exactly when v + 2^32 - 1 carries out of 64 bits.
-            function lanes_noncanonical(w) -> bad {
-                bad := or(and(add(and(w, 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff), 0x000000000000000000000000ffffffff000000000000000000000000ffffffff), 0x0000000000000001000000000000000000000000000000010000000000000000),
-                    and(add(and(shr(64, w), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff), 0x000000000000000000000000ffffffff000000000000000000000000ffffffff), 0x0000000000000001000000000000000000000000000000010000000000000000))
-            }
-            // (s0 + sum_k v_k·t_k.c0, s1 + sum_k v_k·t_k.c1) over the `count` little-endian
-            // values at calldata p and the extension elements at memory t, unreduced
-            // (products < 2^128: a few hundred terms stay far below 2^256).
-            function leaf_dot(p, count, t, a0, a1) -> s0, s1 {
-                s0 := a0
-                s1 := a1
-                let end := add(p, shl(3, count))
-                let bad := 0
-                for { } lt(add(p, 24), end) { } {
-                    let w := lanes_swap(calldataload(p))
-                    bad := or(bad, lanes_noncanonical(w))
-                    let v := shr(192, w)
-                    s0 := add(s0, mul(v, mload(t)))
-                    s1 := add(s1, mul(v, mload(add(t, 32))))
-                    v := and(shr(128, w), 0xffffffffffffffff)
-                    s0 := add(s0, mul(v, mload(add(t, 64))))
-                    s1 := add(s1, mul(v, mload(add(t, 96))))
-                    v := and(shr(64, w), 0xffffffffffffffff)
-                    s0 := add(s0, mul(v, mload(add(t, 128))))
-                    s1 := add(s1, mul(v, mload(add(t, 160))))
-                    v := and(w, 0xffffffffffffffff)
-                    s0 := add(s0, mul(v, mload(add(t, 192))))
-                    s1 := add(s1, mul(v, mload(add(t, 224))))
-                    p := add(p, 32)
-                    t := add(t, 256)
-                }
-                if bad { fail(11) }
-                for { } lt(p, end) { } {
-                    let v := cd_elem_le(p)
-                    s0 := add(s0, mul(v, mload(t)))
-                    s1 := add(s1, mul(v, mload(add(t, 32))))
-                    p := add(p, 8)
-                    t := add(t, 64)
-                }
-            }
-            // alpha^(next count)·(sum alpha^k leaf_k - reduced at zeta)/(x - zeta)
-            //   + (sum alpha^k Z_k(x) - reduced at g·zeta)/(x - g·zeta)
-            function combine_initial(qp) -> ev0, ev1 {
-                let r0 := 0
-                let r1 := 0
-                r0, r1 := leaf_dot(add(qp, 0), 85, 0x9000, r0, r1)
-                r0, r1 := leaf_dot(add(qp, 1080), 135, 0xa540, r0, r1)
-                r0, r1 := leaf_dot(add(qp, 2560), 20, 0xc700, r0, r1)
-                r0, r1 := leaf_dot(add(qp, 3120), 16, 0xcc00, r0, r1)
-                r0, r1 := esub(mod(r0, 0xffffffff00000001), mod(r1, 0xffffffff00000001), mload(0x1e00), mload(0x1e20))
-                r0, r1 := emul(r0, r1, mload(0x6500), mload(add(0x6500, 32)))
-                r0, r1 := emul(r0, r1, mload(0x1e80), mload(0x1ea0))
-                let n0, n1 := leaf_dot(add(qp, 2560), 2, 0x9000, 0, 0)
-                n0, n1 := esub(mod(n0, 0xffffffff00000001), mod(n1, 0xffffffff00000001), mload(0x1e40), mload(0x1e60))
-                n0, n1 := emul(n0, n1, mload(add(0x6500, 64)), mload(add(0x6500, 96)))
-                ev0, ev1 := eadd(r0, r1, n0, n1)
-            }
-            // The coset is a leaf of this layer's tree; returns where the next layer starts.
-            function layer_merkle(pb, lp, idx, path, l) -> next {
-                let len := shl(4, 16)
-                let d, i := climb(leaf_digest(lp, len), idx, add(lp, len), path)
-                let cap := mask25(calldataload(add(pb, add(5328, add(mul(l, 400), mul(i, 25))))))
-                if iszero(eq(d, cap)) { fail(7) }
-                next := add(add(lp, len), mul(path, 25))
-            }
-            // The final polynomial at x equals the last layer's value.
-            function final_check(x, ev0, ev1) {
-                let f0 := 0
-                let f1 := 0
-                for { let p := add(0xd400, shl(6, 32)) } gt(p, 0xd400) { } {
-                    p := sub(p, 64)
-                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), mload(p), 0xffffffff00000001)
-                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), mload(add(p, 32)), 0xffffffff00000001)
-                }
-                if iszero(and(eq(f0, ev0), eq(f1, ev1))) { fail(8) }
-            }
-
             function min_u(a, b) -> m {
                 m := a
                 if lt(b, a) { m := b }
             }
-            // The value at beta of the polynomial of degree < arity through the coset's
-            // points (c·g^rev(j), y_j), y_j the values in storage order: with
-            // w_j = 1 / (beta·g^-rev(j) - c) = g^rev(j) / (beta - c·g^rev(j)),
-            // (beta^n - c^n) / (n·c^(n-1)) · sum_j y_j·w_j (the barycentric formula plonky2
-            // uses, in closed form for a coset of a subgroup; a beta on the coset makes a
-            // denominator zero and the batch inversion revert, probability < 2^-120).
-            function fold_layer(lp, l) -> r0, r1 {
-                let d := add(0x6500, shl(6, add(2, mul(l, add(16, 1)))))
-                let s0 := 0
-                let s1 := 0
-                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
-                    let p := add(lp, shl(4, j))
-                    let y0 := cd_elem_le(p)
-                    let y1 := cd_elem_le(add(p, 8))
-                    let i0 := mload(d)
-                    let i1 := mload(add(d, 32))
-                    s0 := add(s0, add(mul(y0, i0), mul(7, mul(y1, i1))))
-                    s1 := add(s1, add(mul(y0, i1), mul(y1, i0)))
-                    d := add(d, 64)
-                }
-                let c := mload(add(0xde00, shl(6, l)))
-                let cn := mload(add(0xde00, add(32, shl(6, l))))
-                r0, r1 := emul(fsub(mload(add(0xdf00, shl(6, l))), cn), mload(add(0xdf00, add(32, shl(6, l)))), mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001))
-                // 1 / (n·c^(n-1)) = c / (n·c^n), the inverse of n·c^n at d
-                r0, r1 := escale(r0, r1, fmul(c, mload(d)))
-            }
-            function rev_bits(v) -> r {
-                for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
-                    r := or(shl(1, r), and(v, 1))
-                    v := shr(1, v)
-                }
-            }
-            function coset_root_pow(e) -> r {
-                r := 1
-                let w := 4096
-                for { } gt(e, 0) { } {
-                    if and(e, 1) { r := fmul(r, w) }
-                    w := fmul(w, w)
-                    e := shr(1, e)
-                }
-            }
 
+            if gt(mload(0x40), 0x1000) { fail(93) }
+            // The Poseidon gate reads the round constants at 0xa0.
+            if iszero(eq(rc, 0x80)) { fail(94) }
+            if iszero(eq(calldatasize(), 18560)) { fail(96) }
+            calldatacopy(0x1c00, 0, 18560)
+            // 0x1f40 zeta^n, 0x1f80 Z_H(zeta), 0x1fc0 L_0(zeta).
+            vanishing_check()
             mstore(0, 1)
             return(0, 32)
         }

@@ -294,21 +294,7 @@ pub fn verifier_contract(
         .iter()
         .map(|c| format!("{c:016x}"))
         .collect();
-    let circ = <F as Poseidon>::MDS_MATRIX_CIRC;
-    let diag = <F as Poseidon>::MDS_MATRIX_DIAG;
-    ensure!(
-        diag[1..].iter().all(|&d| d == 0),
-        "MDS diagonal beyond row 0"
-    );
-    // Row i of the circulant MDS: sum_j state[(i + j) % 12] · circ[j], unrolled over a
-    // doubled state (straight-line terms cost a fifth of a loop's).
-    ensure!(circ.iter().all(|&c| c < 256), "MDS coefficients are small");
-    let mds_row_sum = circ
-        .iter()
-        .enumerate()
-        .map(|(j, c)| format!("mul(mload(add(b, {})), {c})", 32 * j))
-        .reduce(|acc, t| format!("add({acc}, {t})"))
-        .context("an MDS row")?;
+    let poseidon = poseidon_yul()?;
     let selector = &alloy_primitives::keccak256("InvalidProof(uint256)")[..4];
     let key = key_digest(data)?;
     let lde_bits = common.degree_bits() + fri.config.rate_bits;
@@ -327,13 +313,12 @@ pub fn verifier_contract(
             format!("{}{}", hex::encode(selector), "0".repeat(56)),
         ),
         ("FIELD_YUL", indent(FIELD_YUL, 12)),
-        ("GATES_YUL", indent(GATES_YUL, 12)),
+        ("GATES_YUL", indent(&gates_yul()?, 12)),
         ("CAP_LEN", shape.cap_len.to_string()),
         ("HASH_BYTES", h.to_string()),
         ("DOUBLE_HASH_BYTES", (2 * h).to_string()),
         ("CONSTANTS_CAP_CASES", cap_cases.trim_end().to_string()),
-        ("MDS_ROW_SUM", mds_row_sum),
-        ("MDS_DIAG0", diag[0].to_string()),
+        ("POSEIDON_YUL", indent(&poseidon, 12)),
         ("TRANSCRIPT_PREFIX", prefix.trim_end().to_string()),
         ("OFF_WIRES_CAP", off_wires_cap.to_string()),
         ("OFF_ZS_CAP", off_zs_cap.to_string()),
@@ -397,6 +382,10 @@ pub fn verifier_contract(
         ("DEN_AT", format!("0x{TERMS_AT:x}")),
         ("SCRATCH", format!("0x{TERMS_AT:x}")),
         ("NUM_DEN", num_den.to_string()),
+        (
+            "CONSTRAINTS_INPUT",
+            (0x2400 + 64 * num_openings - 0x1c00).to_string(),
+        ),
         ("CAP_ELEMS", (4 * shape.cap_len).to_string()),
         ("OPENING_WORDS", (2 * num_openings / 4).to_string()),
         ("FINAL_WORDS", (2 * shape.final_poly_len / 4).to_string()),
@@ -420,6 +409,140 @@ pub fn verifier_contract(
         );
     }
     Ok(out)
+}
+
+/// plonky2's Poseidon permutation (the plain round structure) on the 12 words at 0x2000,
+/// round constants read from `rcp`, as straight-line Yul per round. The circulant MDS
+/// layer works on packed words: three lanes of 85 bits hold s_m, s_(m+4), s_(m+8), so
+/// one multiply-add by a coefficient serves three rows (outputs stay below 2^72.1, the
+/// coefficients summing to 264); 48 multiplications a round instead of 144.
+fn poseidon_yul() -> anyhow::Result<String> {
+    let circ = <F as Poseidon>::MDS_MATRIX_CIRC;
+    let diag = <F as Poseidon>::MDS_MATRIX_DIAG;
+    ensure!(
+        diag[1..].iter().all(|&d| d == 0),
+        "MDS diagonal beyond row 0"
+    );
+    ensure!(
+        circ.iter().sum::<u64>() + diag[0] < 1 << 20,
+        "MDS outputs fit 85-bit lanes"
+    );
+    const S: usize = 0x2000;
+    const X: usize = 0x2180;
+    const PK: usize = 0x2300;
+    let p = "0xffffffff00000001";
+    let mut out = String::new();
+    // Round-constant addition and S-boxes: lane i of round r into X.
+    let lane = |out: &mut String, i: usize, sbox: bool| -> std::fmt::Result {
+        let x = format!(
+            "addmod(mload(0x{:x}), shr(192, mload(add(c, {}))), {p})",
+            S + 32 * i,
+            8 * i
+        );
+        let x = if sbox { format!("sbox7({x})") } else { x };
+        writeln!(out, "    mstore(0x{:x}, {x})", X + 32 * i)
+    };
+    let mds = |out: &mut String| -> anyhow::Result<()> {
+        // P_m = x_m | x_(m+4) << 85 | x_(m+8) << 170, m = 0..12 (indices mod 12)
+        for m in 0..12 {
+            writeln!(
+                out,
+                "    mstore(0x{:x}, or(mload(0x{:x}), or(shl(85, mload(0x{:x})), shl(170, mload(0x{:x})))))",
+                PK + 32 * m,
+                X + 32 * m,
+                X + 32 * ((m + 4) % 12),
+                X + 32 * ((m + 8) % 12)
+            )?;
+        }
+        // Q_r = sum_j circ[j] · P_(r+j) holds rows r, r+4, r+8.
+        for r in 0..4 {
+            let sum = (0..12)
+                .map(|j| format!("mul(mload(0x{:x}), {})", PK + 32 * ((r + j) % 12), circ[j]))
+                .reduce(|acc, t| format!("add({acc}, {t})"))
+                .context("an MDS row")?;
+            writeln!(out, "    {{ let q := {sum}")?;
+            let m85 = "0x1fffffffffffffffffffff";
+            let row0 = if r == 0 {
+                format!("add(and(q, {m85}), mul(mload(0x{X:x}), {}))", diag[0])
+            } else {
+                format!("and(q, {m85})")
+            };
+            writeln!(out, "      mstore(0x{:x}, mod({row0}, {p}))", S + 32 * r)?;
+            writeln!(
+                out,
+                "      mstore(0x{:x}, mod(and(shr(85, q), {m85}), {p}))",
+                S + 32 * (r + 4)
+            )?;
+            writeln!(
+                out,
+                "      mstore(0x{:x}, mod(shr(170, q), {p})) }}",
+                S + 32 * (r + 8)
+            )?;
+        }
+        Ok(())
+    };
+    writeln!(out, "function sbox7(x) -> y {{")?;
+    writeln!(out, "    let x2 := mulmod(x, x, {p})")?;
+    writeln!(out, "    y := mulmod(mulmod(mulmod(x2, x2, {p}), x2, {p}), x, {p})")?;
+    writeln!(out, "}}")?;
+    writeln!(out, "function poseidon_full(c) {{")?;
+    for i in 0..12 {
+        lane(&mut out, i, true)?;
+    }
+    mds(&mut out)?;
+    writeln!(out, "}}")?;
+    writeln!(out, "function poseidon_partial(c) {{")?;
+    lane(&mut out, 0, true)?;
+    for i in 1..12 {
+        lane(&mut out, i, false)?;
+    }
+    mds(&mut out)?;
+    writeln!(out, "}}")?;
+    let (full, partial) = (
+        plonky2::hash::poseidon::HALF_N_FULL_ROUNDS,
+        plonky2::hash::poseidon::N_PARTIAL_ROUNDS,
+    );
+    writeln!(out, "function poseidon(rcp) {{")?;
+    writeln!(
+        out,
+        "    for {{ let r := 0 }} lt(r, {full}) {{ r := add(r, 1) }} {{ poseidon_full(add(rcp, mul(r, 96))) }}"
+    )?;
+    writeln!(
+        out,
+        "    for {{ let r := {full} }} lt(r, {}) {{ r := add(r, 1) }} {{ poseidon_partial(add(rcp, mul(r, 96))) }}",
+        full + partial
+    )?;
+    writeln!(
+        out,
+        "    for {{ let r := {} }} lt(r, {}) {{ r := add(r, 1) }} {{ poseidon_full(add(rcp, mul(r, 96))) }}",
+        full + partial,
+        2 * full + partial
+    )?;
+    writeln!(out, "}}")?;
+    Ok(out)
+}
+
+/// The gate evaluators, their Poseidon round-constant table read from the copy of
+/// `ROUND_CONSTANTS` the verifier keeps at memory 0xa0 instead of written out again
+/// (2.9 KB of code the 24 KB limit cannot spare).
+fn gates_yul() -> anyhow::Result<String> {
+    let head = "function pos_tables(t) {\n";
+    let start = GATES_YUL.find(head).context("gates.yul has pos_tables")?;
+    let end = start
+        + GATES_YUL[start..]
+            .find("\n}\n")
+            .context("pos_tables ends")?
+        + 3;
+    ensure!(
+        GATES_YUL[start..end].matches("mstore(").count() * 32 == 8 * ALL_ROUND_CONSTANTS.len(),
+        "pos_tables is ALL_ROUND_CONSTANTS"
+    );
+    Ok(format!(
+        "{}function pos_tables(t) {{ mcopy(t, 0xa0, {}) }}\n{}",
+        &GATES_YUL[..start],
+        8 * ALL_ROUND_CONSTANTS.len(),
+        &GATES_YUL[end..]
+    ))
 }
 
 fn indent(text: &str, spaces: usize) -> String {
