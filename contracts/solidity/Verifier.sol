@@ -606,26 +606,30 @@ contract Verifier {
             // Montgomery's trick: the n extension elements at d replaced by their inverses,
             // prefix products at d + 64·n; reverts if one is zero.
             function batch_invert(d, n) {
-                let pre := add(d, shl(6, n))
-                let a0 := mload(d)
-                let a1 := mload(add(d, 32))
-                estore(pre, a0, a1)
-                for { let k := 1 } lt(k, n) { k := add(k, 1) } {
+                // Through the base field: 1/(a0 + a1·X) = (a0 - a1·X)/N, N = a0² - 7·a1²;
+                // the norms at d + 64·n, their prefix products after them.
+                let nm := add(d, shl(6, n))
+                let pre := add(nm, shl(5, n))
+                let acc := 1
+                for { let k := 0 } lt(k, n) { k := add(k, 1) } {
                     let p := add(d, shl(6, k))
-                    a0, a1 := emul(a0, a1, mload(p), mload(add(p, 32)))
-                    estore(add(pre, shl(6, k)), a0, a1)
+                    let a1 := mload(add(p, 32))
+                    let nk := mod(add(mul(mload(p), mload(p)), mul(sub(0xffffffff00000001, 7), mul(a1, a1))), 0xffffffff00000001)
+                    mstore(add(nm, shl(5, k)), nk)
+                    acc := mulmod(acc, nk, 0xffffffff00000001)
+                    mstore(add(pre, shl(5, k)), acc)
                 }
-                a0, a1 := einv(a0, a1)
-                for { let k := sub(n, 1) } gt(k, 0) { k := sub(k, 1) } {
+                if iszero(acc) { fail(91) }
+                let inv := finv(acc)
+                for { let k := n } gt(k, 0) { } {
+                    k := sub(k, 1)
+                    let ik := inv
+                    if k { ik := mulmod(inv, mload(add(pre, shl(5, sub(k, 1)))), 0xffffffff00000001) }
+                    inv := mulmod(inv, mload(add(nm, shl(5, k))), 0xffffffff00000001)
                     let p := add(d, shl(6, k))
-                    let v0 := mload(p)
-                    let v1 := mload(add(p, 32))
-                    let q := add(pre, shl(6, sub(k, 1)))
-                    let r0, r1 := emul(a0, a1, mload(q), mload(add(q, 32)))
-                    estore(p, r0, r1)
-                    a0, a1 := emul(a0, a1, v0, v1)
+                    mstore(p, mulmod(mload(p), ik, 0xffffffff00000001))
+                    mstore(add(p, 32), mulmod(sub(0xffffffff00000001, mload(add(p, 32))), ik, 0xffffffff00000001))
                 }
-                estore(d, a0, a1)
             }
             // Flags lanes >= p among the four big-endian 64-bit lanes of `w`: a lane v is
             // >= p exactly when v + 2^32 - 1 carries out of 64 bits.
@@ -644,18 +648,10 @@ contract Verifier {
                 for { } lt(add(p, 24), end) { } {
                     let w := lanes_swap(calldataload(p))
                     bad := or(bad, lanes_noncanonical(w))
-                    let v := shr(192, w)
-                    s0 := add(s0, mul(v, mload(t)))
-                    s1 := add(s1, mul(v, mload(add(t, 32))))
-                    v := and(shr(128, w), 0xffffffffffffffff)
-                    s0 := add(s0, mul(v, mload(add(t, 64))))
-                    s1 := add(s1, mul(v, mload(add(t, 96))))
-                    v := and(shr(64, w), 0xffffffffffffffff)
-                    s0 := add(s0, mul(v, mload(add(t, 128))))
-                    s1 := add(s1, mul(v, mload(add(t, 160))))
-                    v := and(w, 0xffffffffffffffff)
-                    s0 := add(s0, mul(v, mload(add(t, 192))))
-                    s1 := add(s1, mul(v, mload(add(t, 224))))
+                    s0 := add(s0, add(add(mul(shr(192, w), mload(t)), mul(and(shr(128, w), 0xffffffffffffffff), mload(add(t, 64)))),
+                        add(mul(and(shr(64, w), 0xffffffffffffffff), mload(add(t, 128))), mul(and(w, 0xffffffffffffffff), mload(add(t, 192))))))
+                    s1 := add(s1, add(add(mul(shr(192, w), mload(add(t, 32))), mul(and(shr(128, w), 0xffffffffffffffff), mload(add(t, 96)))),
+                        add(mul(and(shr(64, w), 0xffffffffffffffff), mload(add(t, 160))), mul(and(w, 0xffffffffffffffff), mload(add(t, 224))))))
                     p := add(p, 32)
                     t := add(t, 256)
                 }
@@ -715,16 +711,18 @@ contract Verifier {
                 let d := add(0x6500, shl(6, add(2, mul(l, add(16, 1)))))
                 let s0 := 0
                 let s1 := 0
-                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
-                    let p := add(lp, shl(4, j))
-                    let y0 := cd_elem_le(p)
-                    let y1 := cd_elem_le(add(p, 8))
-                    let i0 := mload(d)
-                    let i1 := mload(add(d, 32))
-                    s0 := add(s0, add(mul(y0, i0), mul(7, mul(y1, i1))))
-                    s1 := add(s1, add(mul(y0, i1), mul(y1, i0)))
-                    d := add(d, 64)
+                let bad := 0
+                // Two positions per word: lanes y0, y1 of position 2k, then of 2k + 1.
+                for { let e := add(lp, shl(4, 16)) } lt(lp, e) { lp := add(lp, 32) } {
+                    let w := lanes_swap(calldataload(lp))
+                    bad := or(bad, lanes_noncanonical(w))
+                    s0 := add(s0, add(add(mul(shr(192, w), mload(d)), mul(7, mul(and(shr(128, w), 0xffffffffffffffff), mload(add(d, 32))))),
+                        add(mul(and(shr(64, w), 0xffffffffffffffff), mload(add(d, 64))), mul(7, mul(and(w, 0xffffffffffffffff), mload(add(d, 96)))))))
+                    s1 := add(s1, add(add(mul(shr(192, w), mload(add(d, 32))), mul(and(shr(128, w), 0xffffffffffffffff), mload(d))),
+                        add(mul(and(shr(64, w), 0xffffffffffffffff), mload(add(d, 96))), mul(and(w, 0xffffffffffffffff), mload(add(d, 64))))))
+                    d := add(d, 128)
                 }
+                if bad { fail(11) }
                 let c := mload(add(0xde00, shl(6, l)))
                 let cn := mload(add(0xde00, add(32, shl(6, l))))
                 r0, r1 := emul(fsub(mload(add(0xdf00, shl(6, l))), cn), mload(add(0xdf00, add(32, shl(6, l)))), mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001))
@@ -1531,7 +1529,8 @@ contract VerifierConstraints {
                 d0, d1 := einv(d0, d1)
                 d0, d1 := emul(fsub(zn0, 1), zn1, d0, d1)
                 estore(0x1fc0, d0, d1)
-                // Terms: [L0(Z_i - 1)] x2, partial-product checks, gate constraints.
+                // Terms: [L0(Z_i - 1)] x2, then the partial-product checks, at 0x6500;
+                // the gate constraints follow in the combination without being stored.
                 let terms := 0x6500
                 for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
                     let zx0, zx1 := eload(add(0x2400, mul(add(220, i), 64)))
@@ -1541,41 +1540,69 @@ contract VerifierConstraints {
                 for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
                     let beta := mload(add(0x1c00, mul(i, 32)))
                     let gamma := mload(add(0x1c40, mul(i, 32)))
-                    let k := 1
+                    // beta·zeta at 0x1e80, the coset shift k_j at 0x1ec0
+                    mstore(0x1e80, fmul(beta, z0))
+                    mstore(0x1ea0, fmul(beta, z1))
+                    mstore(0x1ec0, 1)
                     for { let c := 0 } lt(c, 10) { c := add(c, 1) } {
-                        let n0, n1, m0, m1
-                        n0, n1, m0, m1, k := pp_products(c, beta, gamma, k)
+                        let n0, n1, m0, m1 := pp_products(mul(c, 8), min_u(mul(add(c, 1), 8), 80), beta, gamma)
                         pp_term(terms, i, c, n0, n1, m0, m1)
                     }
                 }
-                eval_gates(add(terms, mul(add(2, mul(2, 10)), 64)))
-                for { let i := 0 } lt(i, 2) { i := add(i, 1) } { check_quotient(terms, i) }
+                // alpha_i^t at 0x6a80 + 64·t (+32 for i = 1); V_i = sum_t alpha_i^t·term_t,
+                // summed unreduced at 0x1e00 + 64·i (c0, c1).
+                alpha_powers()
+                for { let i := 0 } lt(i, 4) { i := add(i, 1) } { mstore(add(0x1e00, shl(5, i)), 0) }
+                for { let t := 0 } lt(t, 22) { t := add(t, 1) } {
+                    let p := add(terms, shl(6, t))
+                    let q := add(0x6a80, shl(6, t))
+                    fold_term(mload(p), mload(add(p, 32)), mload(q), mload(add(q, 32)))
+                }
+                eval_gates()
+                for { let i := 0 } lt(i, 2) { i := add(i, 1) } { check_quotient(i) }
             }
-            // wire_j + beta·k_j·zeta + gamma, where k_j = g^j shifts wire j's coset.
-            function num_factor(j, beta, gamma, k) -> a0, a1 {
-                let w0, w1 := eload(add(0x2400, mul(add(85, j), 64)))
-                let bk := fmul(beta, k)
-                a0 := addmod(addmod(w0, fmul(bk, mload(0x1cc0)), 0xffffffff00000001), gamma, 0xffffffff00000001)
-                a1 := addmod(w1, fmul(bk, mload(0x1ce0)), 0xffffffff00000001)
+            function alpha_powers() {
+                let a0 := 1
+                let a1 := 1
+                for { let t := 0 } lt(t, 145) { t := add(t, 1) } {
+                    let q := add(0x6a80, shl(6, t))
+                    mstore(q, a0)
+                    mstore(add(q, 32), a1)
+                    a0 := mulmod(a0, mload(0x1c80), 0xffffffff00000001)
+                    a1 := mulmod(a1, mload(0x1ca0), 0xffffffff00000001)
+                }
             }
-            // wire_j + beta·sigma_j + gamma.
-            function den_factor(j, beta, gamma) -> a0, a1 {
-                let w0, w1 := eload(add(0x2400, mul(add(85, j), 64)))
-                let s0, s1 := eload(add(0x2400, mul(add(5, j), 64)))
-                a0 := addmod(addmod(w0, fmul(beta, s0), 0xffffffff00000001), gamma, 0xffffffff00000001)
-                a1 := addmod(w1, fmul(beta, s1), 0xffffffff00000001)
+            // V_0 += p0·(e0, e1), V_1 += p1·(e0, e1), unreduced (each product < 2^192).
+            function fold_term(e0, e1, p0, p1) {
+                mstore(0x1e00, add(mload(0x1e00), mul(e0, p0)))
+                mstore(0x1e20, add(mload(0x1e20), mul(e1, p0)))
+                mstore(0x1e40, add(mload(0x1e40), mul(e0, p1)))
+                mstore(0x1e60, add(mload(0x1e60), mul(e1, p1)))
             }
-            function pp_products(c, beta, gamma, k) -> n0, n1, m0, m1, kout {
+            // The products over wires [j, end) of the chunk's numerator factors
+            // wire_j + beta·k_j·zeta + gamma (k_j = g^j shifts wire j's coset; beta·zeta at
+            // 0x1e80, k_j at 0x1ec0) and denominator factors wire_j + beta·sigma_j + gamma.
+            // Factors stay below 2^66 unreduced; products are reduced each step.
+            function pp_products(j, end, beta, gamma) -> n0, n1, m0, m1 {
                 n0 := 1
                 m0 := 1
-                kout := k
-                let end := min_u(mul(add(c, 1), 8), 80)
-                for { let j := mul(c, 8) } lt(j, end) { j := add(j, 1) } {
-                    let a0, a1 := num_factor(j, beta, gamma, kout)
-                    n0, n1 := emul(n0, n1, a0, a1)
-                    a0, a1 := den_factor(j, beta, gamma)
-                    m0, m1 := emul(m0, m1, a0, a1)
-                    kout := fmul(kout, 14293326489335486720)
+                for { } lt(j, end) { j := add(j, 1) } {
+                    let pw := add(0x2400, shl(6, add(85, j)))
+                    let w0 := add(mload(pw), gamma)
+                    let w1 := mload(add(pw, 32))
+                    let k := mload(0x1ec0)
+                    let a0 := add(w0, mulmod(k, mload(0x1e80), 0xffffffff00000001))
+                    let a1 := add(w1, mulmod(k, mload(0x1ea0), 0xffffffff00000001))
+                    mstore(0x1ec0, mulmod(k, 14293326489335486720, 0xffffffff00000001))
+                    k := mod(add(mul(n0, a0), mul(7, mul(n1, a1))), 0xffffffff00000001)
+                    n1 := mod(add(mul(n0, a1), mul(n1, a0)), 0xffffffff00000001)
+                    n0 := k
+                    pw := add(0x2400, shl(6, add(5, j)))
+                    a0 := add(w0, mulmod(beta, mload(pw), 0xffffffff00000001))
+                    a1 := add(w1, mulmod(beta, mload(add(pw, 32)), 0xffffffff00000001))
+                    k := mod(add(mul(m0, a0), mul(7, mul(m1, a1))), 0xffffffff00000001)
+                    m1 := mod(add(mul(m0, a1), mul(m1, a0)), 0xffffffff00000001)
+                    m0 := k
                 }
             }
             // prev·numerators - next·denominators, prev and next the chunk's accumulators:
@@ -1594,60 +1621,59 @@ contract VerifierConstraints {
                 p0, p1 := esub(p0, p1, x0, x1)
                 estore(add(terms, mul(add(2, add(mul(i, 10), c)), 64)), p0, p1)
             }
-            // Gate constraints, each filtered by its selector polynomial, summed into `acc`.
-            function eval_gates(acc) {
-                for { let i := 0 } lt(i, 123) { i := add(i, 1) } { estore(add(acc, mul(i, 64)), 0, 0) }
+            // Gate constraints, each filtered by its selector polynomial and folded into V.
+            function eval_gates() {
                 { // NoopGate
                     let f0, f1 := selector_filter(0, 0, 7, 0, 1)
-                    accumulate(acc, gate_noop(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_noop(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ConstantGate { num_consts: 2 }
                     let f0, f1 := selector_filter(0, 0, 7, 1, 1)
-                    accumulate(acc, gate_constant(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_constant(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // PoseidonMdsGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
                     let f0, f1 := selector_filter(0, 0, 7, 2, 1)
-                    accumulate(acc, gate_poseidon_mds(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_poseidon_mds(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // PublicInputGate
                     let f0, f1 := selector_filter(0, 0, 7, 3, 1)
-                    accumulate(acc, gate_public_input(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_public_input(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // BaseSumGate { num_limbs: 63 } + Base: 2
                     let f0, f1 := selector_filter(0, 0, 7, 4, 1)
-                    accumulate(acc, gate_base_sum(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_base_sum(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ReducingExtensionGate { num_coeffs: 32 }
                     let f0, f1 := selector_filter(0, 0, 7, 5, 1)
-                    accumulate(acc, gate_reducing_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_reducing_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ReducingGate { num_coeffs: 43 }
                     let f0, f1 := selector_filter(0, 0, 7, 6, 1)
-                    accumulate(acc, gate_reducing(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_reducing(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ArithmeticExtensionGate { num_ops: 10 }
                     let f0, f1 := selector_filter(1, 7, 11, 7, 1)
-                    accumulate(acc, gate_arithmetic_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_arithmetic_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // ArithmeticGate { num_ops: 20 }
                     let f0, f1 := selector_filter(1, 7, 11, 8, 1)
-                    accumulate(acc, gate_arithmetic(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_arithmetic(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // MulExtensionGate { num_ops: 13 }
                     let f0, f1 := selector_filter(1, 7, 11, 9, 1)
-                    accumulate(acc, gate_mul_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_mul_extension(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // RandomAccessGate { bits: 4, num_copies: 4, num_extra_constants: 2, _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
                     let f0, f1 := selector_filter(1, 7, 11, 10, 1)
-                    accumulate(acc, gate_random_access(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_random_access(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // CosetInterpolationGate { subgroup_bits: 4, degree: 6, barycentric_weights: [17293822565076172801, 256, 1048576, 4294967296, 17592186044416, 72057594037927936, 68719476720, 281474976645120, 1152921504338411520, 18446744069414584065, 18446744069413535745, 18446744065119617025, 18446726477228539905, 18374686475376656385, 18446744000695107601, 18446462594437939201], _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
                     let f0, f1 := selector_filter(2, 11, 13, 11, 1)
-                    accumulate(acc, gate_coset_interpolation(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_coset_interpolation(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
                 { // PoseidonGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
                     let f0, f1 := selector_filter(2, 11, 13, 12, 1)
-                    accumulate(acc, gate_poseidon(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
+                    fold_gate(gate_poseidon(0x3940, 0x24c0, 0x2000, 0x9000), f0, f1)
                 }
             }
             // plonky2's compute_filter at zeta: the product over rows r != row of the group
@@ -1661,26 +1687,29 @@ contract VerifierConstraints {
                 }
                 if many { f0, f1 := emul(f0, f1, fsub(4294967295, s0), fneg(s1)) }
             }
-            function accumulate(acc, n, f0, f1) {
-                for { let k := 0 } lt(k, n) { k := add(k, 1) } {
-                    let g0, g1 := eload(add(0x9000, mul(k, 64)))
-                    g0, g1 := emul(g0, g1, f0, f1)
-                    let a0, a1 := eload(add(acc, mul(k, 64)))
-                    a0, a1 := eadd(a0, a1, g0, g1)
-                    estore(add(acc, mul(k, 64)), a0, a1)
+            // V_i += f·sum_k alpha_i^(gate terms + k)·g_k over the gate's n outputs at
+            // 0x9000 (the constraint terms of every gate share their indices).
+            function fold_gate(n, f0, f1) {
+                for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
+                    let u0 := 0
+                    let u1 := 0
+                    let q := add(0x6a80, add(shl(5, i), shl(6, 22)))
+                    for { let g := 0x9000 } lt(g, add(0x9000, shl(6, n))) { g := add(g, 64) } {
+                        let a := mload(q)
+                        u0 := add(u0, mul(mload(g), a))
+                        u1 := add(u1, mul(mload(add(g, 32)), a))
+                        q := add(q, 64)
+                    }
+                    u0, u1 := emul(mod(u0, 0xffffffff00000001), mod(u1, 0xffffffff00000001), f0, f1)
+                    let v := add(0x1e00, shl(6, i))
+                    mstore(v, add(mload(v), u0))
+                    mstore(add(v, 32), add(mload(add(v, 32)), u1))
                 }
             }
-            // sum_k alpha_i^k · term_k == Z_H(zeta) · sum_j t_ij(zeta) · zeta^(n·j)
-            function check_quotient(terms, i) {
-                let alpha := mload(add(0x1c80, mul(i, 32)))
-                let v0 := 0
-                let v1 := 0
-                for { let t := 145 } gt(t, 0) { } {
-                    t := sub(t, 1)
-                    let e0, e1 := eload(add(terms, mul(t, 64)))
-                    v0, v1 := escale(v0, v1, alpha)
-                    v0, v1 := eadd(v0, v1, e0, e1)
-                }
+            // V_i == Z_H(zeta) · sum_j t_ij(zeta) · zeta^(n·j)
+            function check_quotient(i) {
+                let v0 := mod(mload(add(0x1e00, shl(6, i))), 0xffffffff00000001)
+                let v1 := mod(mload(add(0x1e20, shl(6, i))), 0xffffffff00000001)
                 let q0 := 0
                 let q1 := 0
                 for { let j := 8 } gt(j, 0) { } {

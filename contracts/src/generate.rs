@@ -154,8 +154,11 @@ pub fn verifier_contract(
     let pp_chunks = routed.div_ceil(common.quotient_degree_factor);
     ensure!(pp_chunks == common.num_partial_products + 1);
     let num_terms = 2 + 2 * pp_chunks + common.num_gate_constraints;
+    // The permutation terms are stored, then the alpha powers of every term.
+    let gate_terms_at = 2 + 2 * pp_chunks;
+    let apow = TERMS_AT + 64 * gate_terms_at;
     ensure!(
-        TERMS_AT + num_terms * 64 <= GATE_OUT_AT,
+        apow + num_terms * 64 <= GATE_OUT_AT,
         "vanishing terms overflow their memory"
     );
 
@@ -212,7 +215,7 @@ pub fn verifier_contract(
         )?;
         writeln!(
             gate_calls,
-            "                    accumulate(acc, {func}(0x{:x}, 0x{:x}, 0x2000, 0x{GATE_OUT_AT:x}), f0, f1)",
+            "                    fold_gate({func}(0x{:x}, 0x{:x}, 0x2000, 0x{GATE_OUT_AT:x}), f0, f1)",
             0x2400 + idx_wires * 64,
             0x2400 + num_selectors * 64
         )?;
@@ -353,13 +356,11 @@ pub fn verifier_contract(
                 .to_canonical_u64()
                 .to_string(),
         ),
-        (
-            "NUM_GATE_CONSTRAINTS",
-            common.num_gate_constraints.to_string(),
-        ),
         ("GATE_CALLS", gate_calls.trim_end().to_string()),
         ("GATE_OUT", format!("0x{GATE_OUT_AT:x}")),
         ("NUM_TERMS", num_terms.to_string()),
+        ("GATE_TERMS_AT", gate_terms_at.to_string()),
+        ("APOW", format!("0x{apow:x}")),
         ("G_DEGREE", root(common.degree_bits()).to_string()),
         ("OFF_QUERIES", off_queries.to_string()),
         ("QUERY_BYTES", query_bytes.to_string()),
