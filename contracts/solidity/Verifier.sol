@@ -233,16 +233,18 @@ contract Verifier {
             // `words` words of big-endian elements at calldata `p`: each checked canonical,
             // copied to memory `dst` (one element per word) and observed.
             function ch_observe_be(p, words, dst) {
+                let bad := 0
                 for { let i := 0 } lt(i, words) { i := add(i, 1) } {
                     let w := calldataload(add(p, shl(5, i)))
+                    bad := or(bad, lanes_noncanonical(w))
                     let d := add(dst, shl(7, i))
-                    for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                        let x := and(shr(sub(192, shl(6, j)), w), 0xffffffffffffffff)
-                        if iszero(lt(x, 0xffffffff00000001)) { fail(10) }
-                        mstore(add(d, shl(5, j)), x)
-                    }
+                    mstore(d, shr(192, w))
+                    mstore(add(d, 32), and(shr(128, w), 0xffffffffffffffff))
+                    mstore(add(d, 64), and(shr(64, w), 0xffffffffffffffff))
+                    mstore(add(d, 96), and(w, 0xffffffffffffffff))
                     mstore(add(0x6500, shl(5, i)), lanes_swap(w))
                 }
+                if bad { fail(10) }
                 ch_absorb(0x6500, shl(2, words))
             }
 
@@ -481,33 +483,24 @@ contract Verifier {
             // 0x9000; g^-rev(j) for the coset positions at 0xdc00; beta_l^arity at
             // 0xdf00.
             function fri_prepare() {
+                // alpha^k, k < max(leaf values, openings), at 0x9000 (ext, 64 bytes each)
                 let a0 := mload(0x1d00)
                 let a1 := mload(0x1d20)
-                let r0 := 0
+                let r0 := 1
                 let r1 := 0
-                for { let i := 256 } gt(i, 0) { } {
-                    i := sub(i, 1)
-                    let e0, e1 := eload(add(0x2400, mul(i, 64)))
-                    r0, r1 := emul(r0, r1, a0, a1)
-                    r0, r1 := eadd(r0, r1, e0, e1)
+                for { let q := 0x9000 } lt(q, 0xd000) { q := add(q, 64) } {
+                    mstore(q, r0)
+                    mstore(add(q, 32), r1)
+                    let t := mod(add(mul(r0, a0), mul(7, mul(r1, a1))), 0xffffffff00000001)
+                    r1 := mod(add(mul(r0, a1), mul(r1, a0)), 0xffffffff00000001)
+                    r0 := t
                 }
+                estore(0x1e80, mload(add(0x9000, shl(6, 2))), mload(add(0x9000, add(32, shl(6, 2)))))
+                // Reduced openings: sum_i alpha^i·opening_i at zeta (0x1e00) and at g·zeta (0x1e40).
+                r0, r1 := reduce_openings(0x2400, 256)
                 estore(0x1e00, r0, r1)
-                r0 := 0
-                r1 := 0
-                for { let i := 258 } gt(i, 256) { } {
-                    i := sub(i, 1)
-                    let e0, e1 := eload(add(0x2400, mul(i, 64)))
-                    r0, r1 := emul(r0, r1, a0, a1)
-                    r0, r1 := eadd(r0, r1, e0, e1)
-                }
+                r0, r1 := reduce_openings(add(0x2400, shl(6, 256)), 2)
                 estore(0x1e40, r0, r1)
-                r0 := 1
-                r1 := 0
-                for { let i := 0 } lt(i, 256) { i := add(i, 1) } {
-                    estore(add(0x9000, shl(6, i)), r0, r1)
-                    if eq(i, 2) { estore(0x1e80, r0, r1) }
-                    r0, r1 := emul(r0, r1, a0, a1)
-                }
                 r0, r1 := escale(mload(0x1cc0), mload(0x1ce0), 4308460244895131701)
                 estore(0x1ec0, r0, r1)
                 for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
@@ -517,6 +510,22 @@ contract Verifier {
                     r0, r1 := pow2k(mload(add(0x1d40, shl(6, l))), mload(add(0x1d60, shl(6, l))), 4)
                     estore(add(0xdf00, shl(6, l)), r0, r1)
                 }
+            }
+            // sum_i alpha^i·e_i over the n extension elements at memory e (powers table),
+            // each product term below 2^131, summed unreduced.
+            function reduce_openings(e, n) -> r0, r1 {
+                let q := 0x9000
+                for { let end := add(e, shl(6, n)) } lt(e, end) { e := add(e, 64) } {
+                    let e0 := mload(e)
+                    let e1 := mload(add(e, 32))
+                    let p0 := mload(q)
+                    let p1 := mload(add(q, 32))
+                    r0 := add(r0, add(mul(e0, p0), mul(7, mul(e1, p1))))
+                    r1 := add(r1, add(mul(e0, p1), mul(e1, p0)))
+                    q := add(q, 64)
+                }
+                r0 := mod(r0, 0xffffffff00000001)
+                r1 := mod(r1, 0xffffffff00000001)
             }
             function fri_query(q) {
                 let pb := mload(0x1f00)

@@ -264,7 +264,7 @@ pub fn verifier_contract(
     }
     let num_leaf_values = base;
     ensure!(
-        POWERS_AT + 64 * num_leaf_values <= 0xd000,
+        POWERS_AT + 64 * num_leaf_values.max(shape.openings_zeta) <= 0xd000,
         "the powers table overflows its memory"
     );
     ensure!(num_leaf_values > shape.openings_next);
@@ -327,7 +327,6 @@ pub fn verifier_contract(
         ("OFF_ZS_CAP", off_zs_cap.to_string()),
         ("OFF_QUOTIENT_CAP", off_quotient_cap.to_string()),
         ("OFF_OPENINGS", off_openings.to_string()),
-        ("NUM_OPENINGS", num_openings.to_string()),
         ("NUM_OPENINGS_ZETA", shape.openings_zeta.to_string()),
         ("NUM_OPENINGS_NEXT", shape.openings_next.to_string()),
         ("NUM_LAYERS", num_layers.to_string()),
@@ -374,7 +373,13 @@ pub fn verifier_contract(
         ("LDE_BITS", lde_bits.to_string()),
         ("LDE_ROOT", root(lde_bits).to_string()),
         ("REDUCE_LEAVES", reduce.trim_end().to_string()),
-        ("NUM_LEAF_VALUES", num_leaf_values.to_string()),
+        (
+            "POWERS_END",
+            format!(
+                "0x{:x}",
+                POWERS_AT + 64 * num_leaf_values.max(shape.openings_zeta)
+            ),
+        ),
         ("POWERS_AT", format!("0x{POWERS_AT:x}")),
         ("GROOTS_AT", format!("0x{GROOTS_AT:x}")),
         ("BETA_N_AT", format!("0x{BETA_N_AT:x}")),
