@@ -48,8 +48,9 @@ pub type WrapProof = ProofWithPublicInputs<F, KeccakWrapConfig, EXT>;
 pub const WRAP_HASH_BYTES: usize = 25;
 
 /// Bits of grinding (proof of work) in the wrap's FRI: off-chain work that replaces
-/// queries, which cost calldata on L1.
-pub const WRAP_POW_BITS: u32 = 16;
+/// queries, which cost calldata and execution on L1. 2^20 Keccak permutations take about
+/// a second on two cores; each further bit doubles that.
+pub const WRAP_POW_BITS: u32 = 20;
 
 /// Conjectured security the wrap's FRI queries and grinding reach together, in bits
 /// (`queries · rate_bits + grinding bits`, the ethSTARK conjecture plonky2 uses).
@@ -74,11 +75,12 @@ pub fn wrap_config(rate_bits: usize) -> CircuitConfig {
     }
 }
 
-/// The default wrap rate: 2^-7, 12 queries. Rates 2^-9 and 2^-10 make the proof smaller
-/// (51.3 KB at 2^-9) but the standard wrap circuit has 2^13 rows, where rate 2^-9 takes
-/// 71 s and rate 2^-10 ~12 GB to prove: too slow and too large for the test machines
-/// while the contract's execution gas, not calldata, dominates (benchmarks/README.md).
-pub const WRAP_RATE_BITS: usize = 7;
+/// The wrap rate: 2^-9, so 9 queries with [`WRAP_POW_BITS`] of grinding (12 at 2^-7):
+/// each query costs the L1 verifier about 100k gas of execution and 4.6 KB of calldata.
+/// The price is the prover's: the standard wrap circuit has 2^13 rows, and its LDE at
+/// 2^-9 takes about 70 s to prove on two cores (about 30 s at 2^-7). Rate 2^-10 would
+/// save one more query but needs ~25 GB at 2^13 rows (benchmarks/README.md).
+pub const WRAP_RATE_BITS: usize = 9;
 
 /// The wrap circuit.
 pub struct WrapCircuit {

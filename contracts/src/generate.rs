@@ -311,6 +311,7 @@ pub fn verifier_contract(
         ("PROOF_LEN", shape.encoded_len().to_string()),
         ("NUM_PI", shape.public_inputs.to_string()),
         ("ROUND_CONSTANTS", rc),
+        ("POSEIDON_TABLES", poseidon_tables()?),
         (
             "ERROR_SELECTOR",
             format!("{}{}", hex::encode(selector), "0".repeat(56)),
@@ -319,6 +320,10 @@ pub fn verifier_contract(
         ("GATES_YUL", indent(&gates_yul()?, 12)),
         ("CAP_LEN", shape.cap_len.to_string()),
         ("HASH_BYTES", h.to_string()),
+        (
+            "DIGEST_MASK",
+            format!("0x{}{}", "ff".repeat(h), "00".repeat(32 - h)),
+        ),
         ("DOUBLE_HASH_BYTES", (2 * h).to_string()),
         ("CONSTANTS_CAP_CASES", cap_cases.trim_end().to_string()),
         ("POSEIDON_YUL", indent(&poseidon, 12)),
@@ -497,35 +502,96 @@ fn poseidon_yul() -> anyhow::Result<String> {
     }
     mds(&mut out)?;
     writeln!(out, "}}")?;
-    writeln!(out, "function poseidon_partial(c) {{")?;
-    lane(&mut out, 0, true)?;
-    for i in 1..12 {
-        lane(&mut out, i, false)?;
+    // plonky2's fast partial rounds: the first constant layer and the initial matrix
+    // (constants in the code), then per round the S-box on lane 0, its constant, and the
+    // sparse layer d = m00·s0 + w_hat·s[1..], s[i] += v[i]·s0 (tables at t, see
+    // `poseidon_tables`).
+    let init = <F as Poseidon>::FAST_PARTIAL_ROUND_INITIAL_MATRIX;
+    writeln!(out, "function poseidon_partial(t) {{")?;
+    for i in 0..12 {
+        writeln!(
+            out,
+            "    mstore(0x{:x}, addmod(mload(0x{:x}), {}, {p}))",
+            X + 32 * i,
+            S + 32 * i,
+            <F as Poseidon>::FAST_PARTIAL_FIRST_ROUND_CONSTANT[i]
+        )?;
     }
-    mds(&mut out)?;
+    writeln!(out, "    mstore(0x{S:x}, mload(0x{X:x}))")?;
+    for c in 1..12 {
+        let sum = (1..12)
+            .map(|r| format!("mul(mload(0x{:x}), {})", X + 32 * r, init[r - 1][c - 1]))
+            .reduce(|acc, t| format!("add({acc}, {t})"))
+            .context("an initial-matrix column")?;
+        writeln!(out, "    mstore(0x{:x}, mod({sum}, {p}))", S + 32 * c)?;
+    }
+    let m00 = circ[0] + diag[0];
+    writeln!(
+        out,
+        "    for {{ let r := 0 }} lt(r, {}) {{ r := add(r, 1) }} {{",
+        plonky2::hash::poseidon::N_PARTIAL_ROUNDS
+    )?;
+    writeln!(
+        out,
+        "        let s0 := addmod(sbox7(mload(0x{S:x})), shr(192, mload(add(t, add({}, shl(3, r))))), {p})",
+        8 * TABLE_FRC
+    )?;
+    writeln!(out, "        let w := add(t, add({}, mul(r, 88)))", 8 * TABLE_WH)?;
+    let d = (1..12)
+        .map(|i| format!("mul(mload(0x{:x}), shr(192, mload(add(w, {}))))", S + 32 * i, 8 * (i - 1)))
+        .fold(format!("mul(s0, {m00})"), |acc, t| format!("add({acc}, {t})"));
+    writeln!(out, "        let d := {d}")?;
+    writeln!(out, "        w := add(t, add({}, mul(r, 88)))", 8 * TABLE_VS)?;
+    for i in 1..12 {
+        writeln!(
+            out,
+            "        mstore(0x{:x}, addmod(mload(0x{:x}), mulmod(s0, shr(192, mload(add(w, {}))), {p}), {p}))",
+            S + 32 * i,
+            S + 32 * i,
+            8 * (i - 1)
+        )?;
+    }
+    writeln!(out, "        mstore(0x{S:x}, mod(d, {p}))")?;
+    writeln!(out, "    }}")?;
     writeln!(out, "}}")?;
-    let (full, partial) = (
-        plonky2::hash::poseidon::HALF_N_FULL_ROUNDS,
-        plonky2::hash::poseidon::N_PARTIAL_ROUNDS,
-    );
-    writeln!(out, "function poseidon(rcp) {{")?;
+    let full = plonky2::hash::poseidon::HALF_N_FULL_ROUNDS;
+    writeln!(out, "function poseidon(t) {{")?;
     writeln!(
         out,
-        "    for {{ let r := 0 }} lt(r, {full}) {{ r := add(r, 1) }} {{ poseidon_full(add(rcp, mul(r, 96))) }}"
+        "    for {{ let r := 0 }} lt(r, {full}) {{ r := add(r, 1) }} {{ poseidon_full(add(t, mul(r, 96))) }}"
     )?;
+    writeln!(out, "    poseidon_partial(t)")?;
     writeln!(
         out,
-        "    for {{ let r := {full} }} lt(r, {}) {{ r := add(r, 1) }} {{ poseidon_partial(add(rcp, mul(r, 96))) }}",
-        full + partial
-    )?;
-    writeln!(
-        out,
-        "    for {{ let r := {} }} lt(r, {}) {{ r := add(r, 1) }} {{ poseidon_full(add(rcp, mul(r, 96))) }}",
-        full + partial,
-        2 * full + partial
+        "    for {{ let r := {full} }} lt(r, {}) {{ r := add(r, 1) }} {{ poseidon_full(add(t, mul(r, 96))) }}",
+        2 * full
     )?;
     writeln!(out, "}}")?;
     Ok(out)
+}
+
+/// Entries (8 bytes each) of the verifier's POSEIDON_TABLES: the full rounds' round
+/// constants (8 rounds of 12), then the fast partial rounds' round constants, v vectors
+/// and w-hat vectors.
+const TABLE_FRC: usize = 96;
+const TABLE_VS: usize = TABLE_FRC + 22;
+const TABLE_WH: usize = TABLE_VS + 22 * 11;
+
+/// The hex of the verifier's POSEIDON_TABLES (see [`TABLE_FRC`]).
+fn poseidon_tables() -> anyhow::Result<String> {
+    use plonky2::hash::poseidon::{HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS};
+    ensure!(N_PARTIAL_ROUNDS == 22 && HALF_N_FULL_ROUNDS == 4);
+    let full_rounds = (0..HALF_N_FULL_ROUNDS).chain(HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS..2 * HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS);
+    let mut v: Vec<u64> = full_rounds
+        .flat_map(|r| ALL_ROUND_CONSTANTS[12 * r..12 * r + 12].to_vec())
+        .collect();
+    ensure!(v.len() == TABLE_FRC);
+    v.extend(<F as Poseidon>::FAST_PARTIAL_ROUND_CONSTANTS);
+    ensure!(v.len() == TABLE_VS);
+    v.extend(<F as Poseidon>::FAST_PARTIAL_ROUND_VS.iter().flatten());
+    ensure!(v.len() == TABLE_WH);
+    v.extend(<F as Poseidon>::FAST_PARTIAL_ROUND_W_HATS.iter().flatten());
+    Ok(v.iter().map(|c| format!("{c:016x}")).collect())
 }
 
 /// The gate evaluators, their Poseidon round-constant table read from the copy of
