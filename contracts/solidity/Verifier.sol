@@ -1701,21 +1701,28 @@ contract VerifierConstraints {
             // V_i += f·sum_k alpha_i^(gate terms + k)·g_k over the gate's n outputs at
             // 0x9000 (the constraint terms of every gate share their indices).
             function fold_gate(n, f0, f1) {
-                for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                    let u0 := 0
-                    let u1 := 0
-                    let q := add(0x6a80, add(shl(5, i), shl(6, 22)))
-                    for { let g := 0x9000 } lt(g, add(0x9000, shl(6, n))) { g := add(g, 64) } {
-                        let a := mload(q)
-                        u0 := add(u0, mul(mload(g), a))
-                        u1 := add(u1, mul(mload(add(g, 32)), a))
-                        q := add(q, 64)
-                    }
-                    u0, u1 := emul(mod(u0, 0xffffffff00000001), mod(u1, 0xffffffff00000001), f0, f1)
-                    let v := add(0x1e00, shl(6, i))
-                    mstore(v, add(mload(v), u0))
-                    mstore(add(v, 32), add(mload(add(v, 32)), u1))
+                let u00 := 0
+                let u01 := 0
+                let u10 := 0
+                let u11 := 0
+                let q := add(0x6a80, shl(6, 22))
+                for { let g := 0x9000 let end := add(0x9000, shl(6, n)) } lt(g, end) { g := add(g, 64) } {
+                    let g0 := mload(g)
+                    let g1 := mload(add(g, 32))
+                    let a := mload(q)
+                    u00 := add(u00, mul(g0, a))
+                    u01 := add(u01, mul(g1, a))
+                    a := mload(add(q, 32))
+                    u10 := add(u10, mul(g0, a))
+                    u11 := add(u11, mul(g1, a))
+                    q := add(q, 64)
                 }
+                u00, u01 := emul(mod(u00, 0xffffffff00000001), mod(u01, 0xffffffff00000001), f0, f1)
+                mstore(0x1e00, add(mload(0x1e00), u00))
+                mstore(0x1e20, add(mload(0x1e20), u01))
+                u10, u11 := emul(mod(u10, 0xffffffff00000001), mod(u11, 0xffffffff00000001), f0, f1)
+                mstore(0x1e40, add(mload(0x1e40), u10))
+                mstore(0x1e60, add(mload(0x1e60), u11))
             }
             // V_i == Z_H(zeta) · sum_j t_ij(zeta) · zeta^(n·j)
             function check_quotient(i) {
