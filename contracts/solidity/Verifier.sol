@@ -505,9 +505,22 @@ contract Verifier {
                 estore(0x1e40, r0, r1)
                 r0, r1 := escale(mload(0x1cc0), mload(0x1ce0), 4308460244895131701)
                 estore(0x1ec0, r0, r1)
-                for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
-                    mstore(add(0xdc00, shl(5, j)), coset_root_pow(mod(sub(16, rev_bits(j)), 16)))
-                }
+                mstore(0xdc00, 1)
+                mstore(0xdc20, 18446744069414584320)
+                mstore(0xdc40, 18446462594437873665)
+                mstore(0xdc60, 281474976710656)
+                mstore(0xdc80, 18446742969902956801)
+                mstore(0xdca0, 1099511627520)
+                mstore(0xdcc0, 18446744069397807105)
+                mstore(0xdce0, 16777216)
+                mstore(0xdd00, 18442240469788262401)
+                mstore(0xdd20, 4503599626321920)
+                mstore(0xdd40, 18446744000695107585)
+                mstore(0xdd60, 68719476736)
+                mstore(0xdd80, 17293822564807737345)
+                mstore(0xdda0, 1152921504606846976)
+                mstore(0xddc0, 18446744069414580225)
+                mstore(0xdde0, 4096)
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
                     r0, r1 := pow2k(mload(add(0x1d40, shl(6, l))), mload(add(0x1d60, shl(6, l))), 4)
                     estore(add(0xdf00, shl(6, l)), r0, r1)
@@ -574,18 +587,29 @@ contract Verifier {
             }
             // x = g_mult · omega^reverse_bits(idx), the query's point of the LDE domain.
             function query_x(idx) -> x {
-                let rev := 0
-                for { let b := 0 } lt(b, 22) { b := add(b, 1) } {
-                    rev := or(shl(1, rev), and(idx, 1))
-                    idx := shr(1, idx)
-                }
                 x := 14293326489335486720
-                let w := 8124823329697072476
-                for { } gt(rev, 0) { } {
-                    if and(rev, 1) { x := fmul(x, w) }
-                    w := fmul(w, w)
-                    rev := shr(1, rev)
-                }
+                if and(idx, 1) { x := mulmod(x, 18446744069414584320, 0xffffffff00000001) }
+                if and(idx, 2) { x := mulmod(x, 281474976710656, 0xffffffff00000001) }
+                if and(idx, 4) { x := mulmod(x, 16777216, 0xffffffff00000001) }
+                if and(idx, 8) { x := mulmod(x, 4096, 0xffffffff00000001) }
+                if and(idx, 16) { x := mulmod(x, 64, 0xffffffff00000001) }
+                if and(idx, 32) { x := mulmod(x, 8, 0xffffffff00000001) }
+                if and(idx, 64) { x := mulmod(x, 2198989700608, 0xffffffff00000001) }
+                if and(idx, 128) { x := mulmod(x, 4404853092538523347, 0xffffffff00000001) }
+                if and(idx, 256) { x := mulmod(x, 6434636298004421797, 0xffffffff00000001) }
+                if and(idx, 512) { x := mulmod(x, 4255134452441852017, 0xffffffff00000001) }
+                if and(idx, 1024) { x := mulmod(x, 9113133275150391358, 0xffffffff00000001) }
+                if and(idx, 2048) { x := mulmod(x, 4355325209153869931, 0xffffffff00000001) }
+                if and(idx, 4096) { x := mulmod(x, 4308460244895131701, 0xffffffff00000001) }
+                if and(idx, 8192) { x := mulmod(x, 7126024226993609386, 0xffffffff00000001) }
+                if and(idx, 16384) { x := mulmod(x, 1873558160482552414, 0xffffffff00000001) }
+                if and(idx, 32768) { x := mulmod(x, 8167150655112846419, 0xffffffff00000001) }
+                if and(idx, 65536) { x := mulmod(x, 5718075921287398682, 0xffffffff00000001) }
+                if and(idx, 131072) { x := mulmod(x, 3411401055030829696, 0xffffffff00000001) }
+                if and(idx, 262144) { x := mulmod(x, 8982441859486529725, 0xffffffff00000001) }
+                if and(idx, 524288) { x := mulmod(x, 1971462654193939361, 0xffffffff00000001) }
+                if and(idx, 1048576) { x := mulmod(x, 6553637399136210105, 0xffffffff00000001) }
+                if and(idx, 2097152) { x := mulmod(x, 8124823329697072476, 0xffffffff00000001) }
             }
             // Every denominator of the query, inverted together afterwards (one field
             // inversion per query): at 0x6500, x - zeta and x - g·zeta; then per layer l,
@@ -597,7 +621,8 @@ contract Verifier {
                 estore(add(0x6500, 64), fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
                 let d := add(0x6500, 128)
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    let c := fmul(x, coset_root_pow(mod(sub(16, rev_bits(and(idx, sub(16, 1)))), 16)))
+                    // g^(arity - rev(within)) = g^-rev(within), the table's entry at within
+                    let c := fmul(x, mload(add(0xdc00, shl(5, and(idx, sub(16, 1))))))
                     idx := shr(4, idx)
                     for { let k := 0 } lt(k, 4) { k := add(k, 1) } { x := fmul(x, x) }
                     mstore(add(0xde00, shl(6, l)), c)
@@ -739,21 +764,6 @@ contract Verifier {
                 r0, r1 := emul(fsub(mload(add(0xdf00, shl(6, l))), cn), mload(add(0xdf00, add(32, shl(6, l)))), mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001))
                 // 1 / (n·c^(n-1)) = c / (n·c^n), the inverse of n·c^n at d
                 r0, r1 := escale(r0, r1, fmul(c, mload(d)))
-            }
-            function rev_bits(v) -> r {
-                for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
-                    r := or(shl(1, r), and(v, 1))
-                    v := shr(1, v)
-                }
-            }
-            function coset_root_pow(e) -> r {
-                r := 1
-                let w := 4096
-                for { } gt(e, 0) { } {
-                    if and(e, 1) { r := fmul(r, w) }
-                    w := fmul(w, w)
-                    e := shr(1, e)
-                }
             }
 
             mstore(0, 1)

@@ -281,6 +281,18 @@ pub fn verifier_contract(
         "FRI denominators or the opening scratch overflow their memory"
     );
 
+    let mut groots = String::new();
+    let g = F::primitive_root_of_unity(arity_bits);
+    for j in 0..(1usize << arity_bits) {
+        let rev = j.reverse_bits() >> (usize::BITS as usize - arity_bits);
+        writeln!(
+            groots,
+            "                mstore(0x{:x}, {})",
+            GROOTS_AT + 32 * j,
+            g.exp_u64(((1u64 << arity_bits) - rev as u64) % (1u64 << arity_bits)).to_canonical_u64()
+        )?;
+    }
+
     let mut cap_cases = String::new();
     for (i, d) in data.verifier_only.constants_sigmas_cap.0.iter().enumerate() {
         writeln!(
@@ -301,6 +313,18 @@ pub fn verifier_contract(
     let selector = &alloy_primitives::keccak256("InvalidProof(uint256)")[..4];
     let key = key_digest(data)?;
     let lde_bits = common.degree_bits() + fri.config.rate_bits;
+    // x = g_mult · omega^reverse_bits(idx): bit b of idx contributes omega^(2^(lde_bits - 1 - b)).
+    let mut query_x = String::new();
+    let omega = F::primitive_root_of_unity(lde_bits);
+    for b in 0..lde_bits {
+        writeln!(
+            query_x,
+            "                if and(idx, {}) {{ x := mulmod(x, {}, 0xffffffff00000001) }}",
+            1u64 << b,
+            omega.exp_power_of_2(lde_bits - 1 - b).to_canonical_u64()
+        )?;
+    }
+    // g^-rev(j) for the coset positions j (g the arity-th root of unity).
     let root = |bits: usize| F::primitive_root_of_unity(bits).to_canonical_u64();
 
     let values: Vec<(&str, String)> = vec![
@@ -375,8 +399,8 @@ pub fn verifier_contract(
                 .to_canonical_u64()
                 .to_string(),
         ),
-        ("LDE_BITS", lde_bits.to_string()),
-        ("LDE_ROOT", root(lde_bits).to_string()),
+        ("QUERY_X_STEPS", query_x.trim_end().to_string()),
+        ("GROOTS_TABLE", groots.trim_end().to_string()),
         ("REDUCE_LEAVES", reduce.trim_end().to_string()),
         (
             "POWERS_END",
@@ -405,7 +429,6 @@ pub fn verifier_contract(
         ("INITIAL_PATH", shape.initial_path.to_string()),
         ("ARITY_BITS", arity_bits.to_string()),
         ("ARITY", (1usize << arity_bits).to_string()),
-        ("COSET_ROOT", root(arity_bits).to_string()),
     ];
     let mut out = TEMPLATE.to_string();
     for (name, value) in values {

@@ -304,6 +304,39 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A real anvil L1 (Prague rules, so EIP-7623 calldata pricing), killed on drop.
+pub struct AnvilL1 {
+    child: Child,
+    /// Its JSON-RPC address.
+    pub url: String,
+}
+
+impl AnvilL1 {
+    /// Starts anvil on a free port and waits until it answers.
+    pub async fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(anvil())
+            .args(["--port", &port.to_string(), "--hardfork", "prague", "--silent"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting anvil");
+        let l1 = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        wait_answering(&l1.url, Duration::from_secs(30)).await;
+        l1
+    }
+}
+
+impl Drop for AnvilL1 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Proves job `id` from the coordinator's own inputs, as an in-process worker would: a
 /// valid output to hand in (or to tamper with) in tests.
 pub fn prove_job(

@@ -145,6 +145,29 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
         (fin["firstBatch"].clone(), fin["lastBatch"].clone()),
         (json!(1), json!(2))
     );
+    // The node's final proof verifies on L1: the committed Verifier on a real anvil.
+    let file: quire_aggregator::files::FinalProofFile =
+        serde_json::from_value(fin).expect("a final proof file");
+    let key = circuits.final_verifier();
+    let proof = file.decode(&key).expect("a final proof");
+    let l1 = AnvilL1::start().await;
+    let provider = wallet_provider(&l1.url, keys()[0].clone());
+    let verifier = quire_contracts::verifier::deploy_verifier(&provider)
+        .await
+        .expect("deploying the Verifier");
+    let shape = quire_contracts::calldata::ProofShape::of(&key.data.common);
+    let calldata = quire_contracts::verifier::verify_calldata(&shape, &proof).expect("calldata");
+    let accepted = {
+        use alloy::network::TransactionBuilder;
+        use alloy::providers::Provider;
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .with_to(verifier)
+            .with_input(calldata)
+            .with_gas_limit(30_000_000);
+        provider.call(tx).await.expect("verify call")
+    };
+    assert_eq!(accepted.len(), 32);
+    assert_eq!(accepted[31], 1, "the Verifier accepts the node's final proof");
     drop(c);
     node.shutdown().await.unwrap();
 }

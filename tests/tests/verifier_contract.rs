@@ -2,9 +2,6 @@
 //! the committed fixtures' final proofs (made by the Rust aggregator) verify through alloy,
 //! and on hundreds of randomly altered proofs the contract and the native verifier agree.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes};
 use alloy::providers::Provider;
@@ -15,16 +12,8 @@ use quire_aggregator::wrap::WrapProof;
 use quire_aggregator::F;
 use quire_contracts::calldata::ProofShape;
 use quire_contracts::verifier::{deploy_verifier, verify_calldata};
-use quire_tests::{anvil, free_port, keys, wait_answering, wallet_provider, workspace_root};
+use quire_tests::{keys, wallet_provider, workspace_root, AnvilL1};
 use rand::{Rng, SeedableRng};
-
-struct Anvil(std::process::Child);
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn fixture(name: &str) -> serde_json::Value {
     let path = workspace_root().join("contracts/test/fixtures").join(name);
@@ -134,23 +123,8 @@ async fn contract_accepts<P: Provider>(provider: &P, verifier: Address, calldata
 
 #[tokio::test(flavor = "multi_thread")]
 async fn contract_and_native_verifier_agree_on_valid_and_altered_proofs() {
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let _anvil = Anvil(
-        Command::new(anvil())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--hardfork",
-                "prague",
-                "--silent",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting anvil"),
-    );
-    wait_answering(&url, Duration::from_secs(30)).await;
+    let l1 = AnvilL1::start().await;
+    let url = l1.url.clone();
     let provider = wallet_provider(&url, keys()[0].clone());
     let verifier = deploy_verifier(&provider)
         .await
