@@ -252,15 +252,13 @@ pub fn verifier_contract(
     // sum_k alpha^k · leaf_k over the four leaves in order, against the powers table.
     let mut reduce = String::new();
     let mut base = 0;
-    for o in 0..4 {
+    for (offset, width) in leaf_offsets.iter().zip(shape.leaf_widths.iter()) {
         writeln!(
             reduce,
-            "                r0, r1 := leaf_dot(add(qp, {}), {}, 0x{:x}, r0, r1)",
-            leaf_offsets[o],
-            shape.leaf_widths[o],
+            "                r0, r1 := leaf_dot(add(qp, {offset}), {width}, 0x{:x}, r0, r1)",
             POWERS_AT + 64 * base
         )?;
-        base += shape.leaf_widths[o];
+        base += width;
     }
     let num_leaf_values = base;
     ensure!(
@@ -269,12 +267,21 @@ pub fn verifier_contract(
     );
     ensure!(num_leaf_values > shape.openings_next);
     ensure!(
-        (2 * num_openings) % 4 == 0 && (2 * shape.final_poly_len) % 4 == 0,
+        (2 * num_openings).is_multiple_of(4) && (2 * shape.final_poly_len).is_multiple_of(4),
         "openings and the final polynomial fill whole words"
     );
-    ensure!(shape.final_poly_len * 64 <= 0x800, "the final polynomial overflows its memory");
-    ensure!(shape.cap_len * 32 <= 0x700, "a cap overflows its staging memory");
-    ensure!(arity_bits <= 4 && num_layers <= 3, "the FRI tables overflow their memory");
+    ensure!(
+        shape.final_poly_len * 64 <= 0x800,
+        "the final polynomial overflows its memory"
+    );
+    ensure!(
+        shape.cap_len * 32 <= 0x700,
+        "a cap overflows its staging memory"
+    );
+    ensure!(
+        arity_bits <= 4 && num_layers <= 3,
+        "the FRI tables overflow their memory"
+    );
     let num_den = 2 + num_layers * ((1 << arity_bits) + 1);
     ensure!(
         TERMS_AT + 2 * 64 * num_den <= GATE_OUT_AT && TERMS_AT + 16 * num_openings <= GATE_OUT_AT,
@@ -289,7 +296,8 @@ pub fn verifier_contract(
             groots,
             "                mstore(0x{:x}, {})",
             GROOTS_AT + 32 * j,
-            g.exp_u64(((1u64 << arity_bits) - rev as u64) % (1u64 << arity_bits)).to_canonical_u64()
+            g.exp_u64(((1u64 << arity_bits) - rev as u64) % (1u64 << arity_bits))
+                .to_canonical_u64()
         )?;
     }
 
@@ -517,7 +525,10 @@ fn poseidon_yul() -> anyhow::Result<String> {
     };
     writeln!(out, "function sbox7(x) -> y {{")?;
     writeln!(out, "    let x2 := mulmod(x, x, {p})")?;
-    writeln!(out, "    y := mulmod(mulmod(mulmod(x2, x2, {p}), x2, {p}), x, {p})")?;
+    writeln!(
+        out,
+        "    y := mulmod(mulmod(mulmod(x2, x2, {p}), x2, {p}), x, {p})"
+    )?;
     writeln!(out, "}}")?;
     writeln!(out, "function poseidon_full(c) {{")?;
     for i in 0..12 {
@@ -559,12 +570,28 @@ fn poseidon_yul() -> anyhow::Result<String> {
         "        let s0 := addmod(sbox7(mload(0x{S:x})), shr(192, mload(add(t, add({}, shl(3, r))))), {p})",
         8 * TABLE_FRC
     )?;
-    writeln!(out, "        let w := add(t, add({}, mul(r, 88)))", 8 * TABLE_WH)?;
+    writeln!(
+        out,
+        "        let w := add(t, add({}, mul(r, 88)))",
+        8 * TABLE_WH
+    )?;
     let d = (1..12)
-        .map(|i| format!("mul(mload(0x{:x}), shr(192, mload(add(w, {}))))", S + 32 * i, 8 * (i - 1)))
-        .fold(format!("mul(s0, {m00})"), |acc, t| format!("add({acc}, {t})"));
+        .map(|i| {
+            format!(
+                "mul(mload(0x{:x}), shr(192, mload(add(w, {}))))",
+                S + 32 * i,
+                8 * (i - 1)
+            )
+        })
+        .fold(format!("mul(s0, {m00})"), |acc, t| {
+            format!("add({acc}, {t})")
+        });
     writeln!(out, "        let d := {d}")?;
-    writeln!(out, "        w := add(t, add({}, mul(r, 88)))", 8 * TABLE_VS)?;
+    writeln!(
+        out,
+        "        w := add(t, add({}, mul(r, 88)))",
+        8 * TABLE_VS
+    )?;
     for i in 1..12 {
         writeln!(
             out,
@@ -604,7 +631,8 @@ const TABLE_WH: usize = TABLE_VS + 22 * 11;
 fn poseidon_tables() -> anyhow::Result<String> {
     use plonky2::hash::poseidon::{HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS};
     ensure!(N_PARTIAL_ROUNDS == 22 && HALF_N_FULL_ROUNDS == 4);
-    let full_rounds = (0..HALF_N_FULL_ROUNDS).chain(HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS..2 * HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS);
+    let full_rounds = (0..HALF_N_FULL_ROUNDS)
+        .chain(HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS..2 * HALF_N_FULL_ROUNDS + N_PARTIAL_ROUNDS);
     let mut v: Vec<u64> = full_rounds
         .flat_map(|r| ALL_ROUND_CONSTANTS[12 * r..12 * r + 12].to_vec())
         .collect();

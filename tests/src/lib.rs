@@ -316,7 +316,13 @@ impl AnvilL1 {
     pub async fn start() -> Self {
         let port = free_port();
         let child = Command::new(anvil())
-            .args(["--port", &port.to_string(), "--hardfork", "prague", "--silent"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--hardfork",
+                "prague",
+                "--silent",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -167,7 +167,10 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
         provider.call(tx).await.expect("verify call")
     };
     assert_eq!(accepted.len(), 32);
-    assert_eq!(accepted[31], 1, "the Verifier accepts the node's final proof");
+    assert_eq!(
+        accepted[31], 1,
+        "the Verifier accepts the node's final proof"
+    );
     drop(c);
     node.shutdown().await.unwrap();
 }
