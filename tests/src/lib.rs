@@ -304,6 +304,14 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Taken by every test that lets a node aggregate, for its whole run: a final wrap proof
+/// needs ~13 GB (FRI rate 2^-9 on 2^13 rows), and two at once in one test binary do not
+/// fit a 24 GB test machine (test binaries themselves run one after another).
+pub async fn one_aggregating_test_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// A real anvil L1 (Prague rules, so EIP-7623 calldata pricing), killed on drop.
 pub struct AnvilL1 {
     child: Child,

@@ -18,6 +18,7 @@ const STEPS: WorkKinds = WorkKinds {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_step_outputs_are_refused_and_change_nothing() {
+    let _memory = one_aggregating_test_at_a_time().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(&dir.path().join("data"));
     cfg.production.batch_max_txs = 2;

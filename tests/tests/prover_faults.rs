@@ -101,6 +101,7 @@ async fn a_node_killed_while_proving_proves_the_batch_after_restart() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
+    let _memory = one_aggregating_test_at_a_time().await;
     use quire_aggregator::circuits::AggregationCircuits;
     use quire_aggregator::{Aggregate, FinalProofFile};
     use quire_coordinator::ProofStore;

@@ -157,6 +157,7 @@ const TOKEN: &str = "test-prover-token-0123456789";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
+    let _memory = one_aggregating_test_at_a_time().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(&dir.path().join("data"));
     cfg.production.batch_max_txs = 2;
@@ -301,6 +302,7 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_remote_prover_takes_aggregation_steps_too() {
+    let _memory = one_aggregating_test_at_a_time().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(&dir.path().join("data"));
     cfg.production.batch_max_txs = 2;
