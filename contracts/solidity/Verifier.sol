@@ -88,6 +88,8 @@ contract Verifier {
                 mstore(p, r0)
                 mstore(add(p, 32), r1)
             }
+            // Inversion (one modexp; callers batch their inverses) and repeated squaring, for both
+            // contracts.
             function finv(a) -> r {
                 // a^(p-2) by the modexp precompile (a != 0 is checked by callers).
                 let m := 0x1400
@@ -108,6 +110,11 @@ contract Verifier {
                 r0 := fmul(a0, i)
                 r1 := fmul(fneg(a1), i)
             }
+            function pow2k(x0, x1, k) -> r0, r1 {
+                r0 := x0
+                r1 := x1
+                for { let i := 0 } lt(i, k) { i := add(i, 1) } { r0, r1 := esquare(r0, r1) }
+            }
             function bswap64(x) -> y {
                 x := or(shl(8, and(x, 0x00ff00ff00ff00ff)), and(shr(8, x), 0x00ff00ff00ff00ff))
                 x := or(shl(16, and(x, 0x0000ffff0000ffff)), and(shr(16, x), 0x0000ffff0000ffff))
@@ -122,11 +129,6 @@ contract Verifier {
             function cd_elem_le(p) -> x {
                 x := bswap64(shr(192, calldataload(p)))
                 if iszero(lt(x, 0xffffffff00000001)) { fail(11) }
-            }
-            function pow2k(x0, x1, k) -> r0, r1 {
-                r0 := x0
-                r1 := x1
-                for { let i := 0 } lt(i, k) { i := add(i, 1) } { r0, r1 := esquare(r0, r1) }
             }
 
             // ------------------------------------------------------------ challenger
@@ -830,6 +832,8 @@ contract VerifierConstraints {
                 mstore(p, r0)
                 mstore(add(p, 32), r1)
             }
+            // Inversion (one modexp; callers batch their inverses) and repeated squaring, for both
+            // contracts.
             function finv(a) -> r {
                 // a^(p-2) by the modexp precompile (a != 0 is checked by callers).
                 let m := 0x1400
@@ -842,6 +846,7 @@ contract VerifierConstraints {
                 if iszero(staticcall(gas(), 5, m, 192, m, 32)) { fail(90) }
                 r := mload(m)
             }
+            // 1 / (a0 + a1·X) = (a0 - a1·X) / (a0² - 7·a1²); reverts on zero.
             function einv(a0, a1) -> r0, r1 {
                 let n := mod(add(mul(a0, a0), mul(sub(0xffffffff00000001, 7), mul(a1, a1))), 0xffffffff00000001)
                 if iszero(n) { fail(91) }

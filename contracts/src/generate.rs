@@ -22,6 +22,7 @@ use crate::calldata::ProofShape;
 
 const TEMPLATE: &str = include_str!("../templates/Verifier.sol.in");
 const FIELD_YUL: &str = include_str!("../templates/field.yul");
+const INVERSE_YUL: &str = include_str!("../templates/inverse.yul");
 const GATES_YUL: &str = include_str!("../templates/gates.yul");
 
 /// Memory of the vanishing terms and of a gate's output (see the template's memory map).
@@ -349,6 +350,7 @@ pub fn verifier_contract(
             format!("{}{}", hex::encode(selector), "0".repeat(56)),
         ),
         ("FIELD_YUL", indent(FIELD_YUL, 12)),
+        ("INVERSE_YUL", indent(INVERSE_YUL, 12)),
         ("GATES_YUL", indent(&gates_yul()?, 12)),
         ("CAP_LEN", shape.cap_len.to_string()),
         ("HASH_BYTES", h.to_string()),
