@@ -2,15 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {GateHarness, GateHarnessGas} from "./GateHarness.sol";
-
-/// The forge cheatcodes used here (forge-std is not available).
-interface Vm {
-    function readFile(string calldata path) external view returns (string memory);
-    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
-    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
-    function parseJsonKeys(string calldata json, string calldata key) external pure returns (string[] memory);
-    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory);
-}
+import {Vm, VM} from "./Vm.sol";
 
 /// Checks the Yul gate evaluators (templates/gates.yul) against plonky2's `eval_unfiltered`
 /// on the vectors of test/fixtures/gate_vectors.json (3 per gate, in the circuit's gate order,
@@ -18,7 +10,7 @@ interface Vm {
 /// GATE_VECTORS=...). Logs (-vv) the gas of each evaluation: the gate function alone, memory
 /// already expanded (GateHarnessGas).
 contract GatesTest {
-    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    Vm internal constant vm = VM;
     address internal constant CONSOLE = 0x000000000000000000636F6e736F6c652e6c6f67;
 
     uint256 internal constant VECTORS_PER_GATE = 3;

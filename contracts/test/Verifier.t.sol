@@ -2,21 +2,13 @@
 pragma solidity ^0.8.28;
 
 import {Verifier} from "../solidity/Verifier.sol";
-
-/// The forge cheatcodes used here (forge-std is not installed).
-interface VmV {
-    function readFile(string calldata path) external view returns (string memory);
-    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
-    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
-    function parseJsonStringArray(string calldata json, string calldata key) external pure returns (string[] memory);
-    function expectRevert() external;
-}
+import {Vm, VM} from "./Vm.sol";
 
 /// The Verifier on real final proofs made by the Rust aggregator
 /// (test/fixtures/final-{1,8}.json, written by `cargo run --release -p quire-contracts
 /// --example fixtures`): valid proofs verify, and altering any part of one reverts.
 contract VerifierTest {
-    VmV internal constant vm = VmV(address(uint160(uint256(keccak256("hevm cheat code")))));
+    Vm internal constant vm = VM;
     address internal constant CONSOLE = 0x000000000000000000636F6e736F6c652e6c6f67;
 
     Verifier internal verifier;

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.28;
+
+/// The forge cheatcodes the tests use (forge-std is not installed), at forge's fixed address.
+interface Vm {
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function parseJsonStringArray(string calldata json, string calldata key) external pure returns (string[] memory);
+    function parseJsonKeys(string calldata json, string calldata key) external pure returns (string[] memory);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory);
+    function expectRevert() external;
+}
+
+Vm constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
