@@ -4,7 +4,7 @@
 
 use anyhow::ensure;
 use plonky2::field::types::Field;
-use plonky2::hash::hash_types::HashOut;
+use plonky2::hash::hash_types::{HashOut, HashOutTarget};
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::iop::target::{BoolTarget, Target};
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
@@ -105,6 +105,39 @@ impl ChildKindTargets {
             assert_zero_if(b, self.is_fold, passed_on[k], fold[k]);
         }
         let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(elements);
+        self.constrain_leaf(b, h, table);
+    }
+
+    /// [`constrain`](Self::constrain) for a circuit in which the fold circuit's verifier
+    /// data is a constant (the final wrap): a fold child is recognised by the hash of its
+    /// verifier data, which the leaf check computes anyway, equal to `fold_hash`, and by
+    /// passing on the verifier data it was verified against. Four constants instead of 68
+    /// keep the wrap within 2^12 rows, which halves its proving cost at a given FRI rate.
+    pub fn constrain_final(
+        &self,
+        b: &mut Builder,
+        verifier: &VerifierCircuitTarget,
+        public: &[Target],
+        fold_hash: HashOut<F>,
+        table: &[HashOut<F>],
+    ) {
+        let elements = verifier_targets(verifier);
+        let passed_on = &public[AGGREGATE_INPUTS..];
+        assert_eq!(passed_on.len(), elements.len(), "fold proofs pass on verifier data");
+        for (p, e) in passed_on.iter().zip(&elements) {
+            assert_zero_if(b, self.is_fold, *p, *e);
+        }
+        let h = b.hash_n_to_hash_no_pad::<PoseidonHash>(elements);
+        for (e, want) in h.elements.iter().zip(fold_hash.elements) {
+            let want = b.constant(want);
+            assert_zero_if(b, self.is_fold, *e, want);
+        }
+        self.constrain_leaf(b, h, table);
+    }
+
+    /// A child that is not a fold is a leaf whose verifier data hashes to `h`, the `table`
+    /// entry at the leaf index.
+    fn constrain_leaf(&self, b: &mut Builder, h: HashOutTarget, table: &[HashOut<F>]) {
         let is_leaf = b.not(self.is_fold);
         for e in 0..4 {
             let column = table.iter().map(|d| b.constant(d.elements[e])).collect();

@@ -50,7 +50,9 @@ impl FinalVerifier {
         self.data
             .verify(proof.clone())
             .context("final proof does not verify")?;
-        Ok(AggregatePublicInputs::from_elements(&proof.public_inputs)?)
+        Ok(AggregatePublicInputs::from_final_elements(
+            &proof.public_inputs,
+        )?)
     }
 
     /// Serialised verifier data (the key file).
@@ -66,7 +68,7 @@ impl FinalVerifier {
             VerifierCircuitData::from_bytes(bytes, &DefaultGateSerializer)
                 .map_err(|e| anyhow!("not a verifier key: {e:?}"))?;
         anyhow::ensure!(
-            data.common.num_public_inputs == crate::public_inputs::AGGREGATE_INPUTS,
+            data.common.num_public_inputs == crate::public_inputs::FINAL_INPUTS,
             "not a final verifier key: {} public inputs",
             data.common.num_public_inputs
         );

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod public_inputs;
 pub mod step;
 pub mod wrap;
+pub mod wrap_hash;
 
 use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::plonk::circuit_builder::CircuitBuilder;

@@ -4,16 +4,16 @@
 //! in the EVM, where Poseidon over Goldilocks is not) and uses a high-rate FRI
 //! configuration (few queries, so few Merkle paths: a small proof), at the price of a
 //! slower prover on this one small circuit. Its public inputs are only the aggregate's own
-//! 17 elements; the verifier data the fold passes along is checked inside the wrap against
+//! values, the batch range packed into one element (16 elements,
+//! [`FINAL_INPUTS`](crate::public_inputs::FINAL_INPUTS)); the verifier data the fold passes along is checked inside the wrap against
 //! the fold circuit's real verifier data, so an L1 verifier does not need it.
 
 use anyhow::Context;
 use plonky2::field::extension::quadratic::QuadraticExtension;
+use plonky2::field::types::Field;
 use plonky2::fri::reduction_strategies::FriReductionStrategy;
 use plonky2::fri::FriConfig;
-use plonky2::hash::keccak::KeccakHash;
 use plonky2::hash::poseidon::PoseidonHash;
-use plonky2::iop::target::Target;
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use plonky2::plonk::circuit_data::{
     CircuitConfig, CircuitData, CommonCircuitData, VerifierCircuitTarget,
@@ -23,13 +23,15 @@ use plonky2::plonk::proof::{ProofWithPublicInputs, ProofWithPublicInputsTarget};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregator::{Aggregate, AggregateKind, Aggregator};
-use crate::child::{leaf_table, verifier_elements, verifier_hash, Child, ChildKindTargets};
+use crate::child::{leaf_table, verifier_hash, Child, ChildKindTargets};
 use crate::public_inputs::{AggregatePublicInputs, AGGREGATE_INPUTS};
+use crate::wrap_hash::KeccakBeHash;
 use crate::{Builder, C, EXT, F};
 
 /// plonky2 configuration of the wrap proof: Keccak-256 truncated to 25 bytes (200 bits:
 /// 100-bit collision resistance, as plonky2's own Keccak configuration) for Merkle trees
-/// and the transcript. The public-input hash stays Poseidon: the circuit computes it, and
+/// and the transcript, over big-endian element encodings ([`KeccakBeHash`]: what the EVM
+/// reads without reversing bytes). The public-input hash stays Poseidon: the circuit computes it, and
 /// Keccak in plonky2 gates costs ~2^15 rows per block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeccakWrapConfig;
@@ -37,7 +39,7 @@ pub struct KeccakWrapConfig;
 impl GenericConfig<2> for KeccakWrapConfig {
     type F = F;
     type FE = QuadraticExtension<F>;
-    type Hasher = KeccakHash<WRAP_HASH_BYTES>;
+    type Hasher = KeccakBeHash<WRAP_HASH_BYTES>;
     type InnerHasher = PoseidonHash;
 }
 
@@ -75,12 +77,12 @@ pub fn wrap_config(rate_bits: usize) -> CircuitConfig {
     }
 }
 
-/// The wrap rate: 2^-9, so 9 queries with [`WRAP_POW_BITS`] of grinding (12 at 2^-7):
+/// The wrap rate: 2^-10, so 8 queries with [`WRAP_POW_BITS`] of grinding (12 at 2^-7):
 /// each query costs the L1 verifier about 100k gas of execution and 4.6 KB of calldata.
-/// The price is the prover's: the standard wrap circuit has 2^13 rows, and its LDE at
-/// 2^-9 takes about 70 s to prove on two cores (about 30 s at 2^-7). Rate 2^-10 would
-/// save one more query but needs ~25 GB at 2^13 rows (benchmarks/README.md).
-pub const WRAP_RATE_BITS: usize = 9;
+/// The price is the prover's: the wrap circuit has 2^12 rows (see
+/// [`ChildKindTargets::constrain_final`]), and its LDE at 2^-10 has 2^22 rows, about 60 s
+/// and 12.6 GB to prove on two cores (benchmarks/README.md).
+pub const WRAP_RATE_BITS: usize = 10;
 
 /// The wrap circuit.
 pub struct WrapCircuit {
@@ -109,18 +111,21 @@ impl WrapCircuit {
         // A fold (its verifier data, and what it passed on, are the fold circuit's) or an
         // accepted leaf.
         let kind = ChildKindTargets::new(&mut b);
-        let fold_elements: Vec<Target> = verifier_elements(fold_vd)
-            .into_iter()
-            .map(|e| b.constant(e))
-            .collect();
-        kind.constrain(
+        kind.constrain_final(
             &mut b,
             &verifier,
             &inner.public_inputs,
-            &fold_elements,
+            verifier_hash(fold_vd),
             &table,
         );
-        b.register_public_inputs(&inner.public_inputs[..AGGREGATE_INPUTS]);
+        // Public: the aggregate's inputs with the batch range packed (FINAL_INPUTS). The
+        // first batch is below 2^32 (a leaf's batch number); `last` below 2^31 keeps
+        // first + last·2^32 below p.
+        let pi = &inner.public_inputs;
+        b.range_check(pi[1], 31);
+        let packed = b.mul_const_add(F::from_canonical_u64(1 << 32), pi[1], pi[0]);
+        b.register_public_input(packed);
+        b.register_public_inputs(&pi[2..AGGREGATE_INPUTS]);
         let data = b.build::<KeccakWrapConfig>();
         Ok(Self {
             data,
@@ -157,6 +162,8 @@ impl WrapCircuit {
         self.data
             .verify(proof.clone())
             .context("final proof does not verify")?;
-        Ok(AggregatePublicInputs::from_elements(&proof.public_inputs)?)
+        Ok(AggregatePublicInputs::from_final_elements(
+            &proof.public_inputs,
+        )?)
     }
 }

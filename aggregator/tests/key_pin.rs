@@ -6,7 +6,7 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::circuit_data::VerifierCircuitData;
 use plonky2::util::serialization::DefaultGateSerializer;
 use quire_aggregator::circuits::FinalVerifier;
-use quire_aggregator::public_inputs::AGGREGATE_INPUTS;
+use quire_aggregator::public_inputs::FINAL_INPUTS;
 use quire_aggregator::wrap::{wrap_config, KeccakWrapConfig, WRAP_RATE_BITS};
 use quire_aggregator::{EXT, F};
 
@@ -14,7 +14,7 @@ use quire_aggregator::{EXT, F};
 /// of the same format as the real one, without building the aggregation circuits.
 fn key() -> FinalVerifier {
     let mut b = CircuitBuilder::<F, EXT>::new(wrap_config(WRAP_RATE_BITS));
-    let inputs = b.add_virtual_public_input_arr::<AGGREGATE_INPUTS>();
+    let inputs = b.add_virtual_public_input_arr::<FINAL_INPUTS>();
     let sum = b.add_many(inputs);
     let product = b.mul(sum, inputs[0]);
     let square = b.mul(inputs[1], inputs[1]);

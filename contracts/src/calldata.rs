@@ -3,9 +3,10 @@
 //!
 //! Written by hand rather than with plonky2's serialiser: that format prefixes every vector
 //! with its length and writes values the contract would have to re-encode. Here the shape
-//! is fixed by the circuit (the contract knows every length), values the contract computes
-//! with are big-endian (one `calldataload` and a shift), and Merkle leaves are in the exact
-//! little-endian bytes plonky2 hashes, so the contract hashes the calldata as it lies.
+//! is fixed by the circuit (the contract knows every length), and every value is
+//! big-endian (one `calldataload` and a shift), as the wrap's hasher
+//! ([`KeccakBeHash`](quire_aggregator::wrap_hash::KeccakBeHash)) hashes it, so the contract
+//! hashes Merkle leaves as they lie in the calldata.
 //!
 //! Layout, in order (`h` = Merkle digest bytes, ext = two 8-byte elements):
 //! 1. caps of the wires, Z/partial-products and quotient trees (`cap_len · h` each);
@@ -13,9 +14,9 @@
 //!    g·ζ, ext big-endian;
 //! 3. the FRI commit-phase caps, then the final polynomial's coefficients (ext big-endian),
 //!    then the proof-of-work witness (8 bytes big-endian);
-//! 4. per query: for each of the four initial trees its leaf (elements little-endian) and
+//! 4. per query: for each of the four initial trees its leaf (elements big-endian) and
 //!    its Merkle siblings from the bottom; then per FRI layer its coset's values (ext,
-//!    elements little-endian) and siblings.
+//!    elements big-endian) and siblings.
 
 use plonky2::field::extension::FieldExtension;
 use plonky2::field::types::PrimeField64;
@@ -234,7 +235,7 @@ pub fn encode_proof(shape: &ProofShape, proof: &WrapProof) -> Result<Vec<u8>, Sh
             check("initial leaf", leaf.len(), shape.leaf_widths[i])?;
             check("initial path", path.siblings.len(), shape.initial_path)?;
             for x in leaf {
-                out.extend_from_slice(&x.to_canonical_u64().to_le_bytes());
+                out.extend_from_slice(&x.to_canonical_u64().to_be_bytes());
             }
             for s in &path.siblings {
                 out.extend_from_slice(&GenericHashOut::<F>::to_bytes(s));
@@ -248,7 +249,7 @@ pub fn encode_proof(shape: &ProofShape, proof: &WrapProof) -> Result<Vec<u8>, Sh
             check("FRI path", step.merkle_proof.siblings.len(), path_len)?;
             for e in &step.evals {
                 for x in ext_elements(e) {
-                    out.extend_from_slice(&PrimeField64::to_canonical_u64(&x).to_le_bytes());
+                    out.extend_from_slice(&PrimeField64::to_canonical_u64(&x).to_be_bytes());
                 }
             }
             for s in &step.merkle_proof.siblings {
