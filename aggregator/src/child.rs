@@ -123,7 +123,11 @@ impl ChildKindTargets {
     ) {
         let elements = verifier_targets(verifier);
         let passed_on = &public[AGGREGATE_INPUTS..];
-        assert_eq!(passed_on.len(), elements.len(), "fold proofs pass on verifier data");
+        assert_eq!(
+            passed_on.len(),
+            elements.len(),
+            "fold proofs pass on verifier data"
+        );
         for (p, e) in passed_on.iter().zip(&elements) {
             assert_zero_if(b, self.is_fold, *p, *e);
         }

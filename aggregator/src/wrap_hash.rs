@@ -210,7 +210,12 @@ mod tests {
         let v: Vec<u64> = d.to_vec().iter().map(|x| x.to_canonical_u64()).collect();
         assert_eq!(
             v,
-            [0x00010203040506, 0x0708090a0b0c0d, 0x0e0f1011121314, 0x15161718]
+            [
+                0x00010203040506,
+                0x0708090a0b0c0d,
+                0x0e0f1011121314,
+                0x15161718
+            ]
         );
     }
 

@@ -244,20 +244,30 @@ contract Verifier {
                 d := mask25(keccak256(0x1400, len))
             }
             // Climbs `n` levels from leaf digest `d` at `idx` with siblings at calldata `sp`;
-            // returns the digest reached and the remaining index (the cap position).
+            // returns the digest reached and the remaining index (the cap position). Digests
+            // are kept unmasked inside the climb: the upper one is written second, over the
+            // lower one's stray bytes, and only the top 25 bytes of each are hashed.
             function climb(d, idx, sp, n) -> r, i {
                 r := d
                 i := idx
-                for { let end := add(sp, mul(n, 25)) } lt(sp, end) { sp := add(sp, 25) } {
-                    let s := and(calldataload(sp), 0xffffffffffffffffffffffffffffffffffffffffffffffffff00000000000000)
-                    // the lower half is the sibling when the index is odd (branch-free)
-                    let x := xor(r, s)
-                    let lo := xor(r, mul(and(i, 1), x))
-                    mstore(0x1400, lo)
-                    mstore(add(0x1400, 25), xor(lo, x))
-                    r := and(keccak256(0x1400, 50), 0xffffffffffffffffffffffffffffffffffffffffffffffffff00000000000000)
-                    i := shr(1, i)
+                if and(n, 1) {
+                    r, i := climb_level(r, i, calldataload(sp))
+                    sp := add(sp, 25)
                 }
+                for { let end := add(sp, mul(sub(n, and(n, 1)), 25)) } lt(sp, end) { sp := add(sp, 50) } {
+                    r, i := climb_level(r, i, calldataload(sp))
+                    r, i := climb_level(r, i, calldataload(add(sp, 25)))
+                }
+                r := mask25(r)
+            }
+            // One level: the lower half is the sibling when the index is odd (branch-free).
+            function climb_level(r0, i0, s) -> r, i {
+                let x := xor(r0, s)
+                let lo := xor(r0, mul(and(i0, 1), x))
+                mstore(0x1400, lo)
+                mstore(add(0x1400, 25), xor(lo, x))
+                r := keccak256(0x1400, 50)
+                i := shr(1, i0)
             }
             function constants_cap(i) -> d {
                 switch i
@@ -468,8 +478,7 @@ contract Verifier {
 
             // Reduced openings (sum of alpha^i · opening_i per point), alpha^(openings at
             // g·zeta) and g·zeta at 0x1e00..0x1f00; the powers alpha^k for the leaves at
-            // 0x9000; g^-rev(j) for the coset positions at 0xdc00; beta_l^arity at
-            // 0xdf00.
+            // 0x9000; g^rev(j) for the coset positions at 0x6c00.
             function fri_prepare() {
                 // alpha^k, k < max(leaf values, openings), at 0x9000 (ext, 64 bytes each)
                 let a0 := mload(0x1d00)
@@ -491,26 +500,22 @@ contract Verifier {
                 estore(0x1e40, r0, r1)
                 r0, r1 := escale(mload(0x1cc0), mload(0x1ce0), 4355325209153869931)
                 estore(0x1ec0, r0, r1)
-                mstore(0xdc00, 1)
-                mstore(0xdc20, 18446744069414584320)
-                mstore(0xdc40, 18446462594437873665)
-                mstore(0xdc60, 281474976710656)
-                mstore(0xdc80, 18446742969902956801)
-                mstore(0xdca0, 1099511627520)
-                mstore(0xdcc0, 18446744069397807105)
-                mstore(0xdce0, 16777216)
-                mstore(0xdd00, 18442240469788262401)
-                mstore(0xdd20, 4503599626321920)
-                mstore(0xdd40, 18446744000695107585)
-                mstore(0xdd60, 68719476736)
-                mstore(0xdd80, 17293822564807737345)
-                mstore(0xdda0, 1152921504606846976)
-                mstore(0xddc0, 18446744069414580225)
-                mstore(0xdde0, 4096)
-                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    r0, r1 := pow2k(mload(add(0x1d40, shl(6, l))), mload(add(0x1d60, shl(6, l))), 4)
-                    estore(add(0xdf00, shl(6, l)), r0, r1)
-                }
+                mstore(0x6c00, 1)
+                mstore(0x6c20, 18446744069414584320)
+                mstore(0x6c40, 281474976710656)
+                mstore(0x6c60, 18446462594437873665)
+                mstore(0x6c80, 16777216)
+                mstore(0x6ca0, 18446744069397807105)
+                mstore(0x6cc0, 1099511627520)
+                mstore(0x6ce0, 18446742969902956801)
+                mstore(0x6d00, 4096)
+                mstore(0x6d20, 18446744069414580225)
+                mstore(0x6d40, 1152921504606846976)
+                mstore(0x6d60, 17293822564807737345)
+                mstore(0x6d80, 68719476736)
+                mstore(0x6da0, 18446744000695107585)
+                mstore(0x6dc0, 4503599626321920)
+                mstore(0x6de0, 18442240469788262401)
             }
             // sum_i alpha^i·e_i over the n extension elements at memory e (powers table),
             // each product term below 2^131, summed unreduced.
@@ -533,8 +538,17 @@ contract Verifier {
                 let idx := mload(add(0x2200, mul(q, 32)))
                 let qp := add(pb, add(6392, mul(q, 4960)))
                 initial_trees(pb, qp, idx)
-                fri_denominators(query_x(idx), idx)
-                batch_invert(0x6500, 36)
+                // 1/(x - zeta), 1/(x - g·zeta) and 1/x with one inversion; x and 1/x (the
+                // current layer's) kept at 0xde00 and + 32.
+                {
+                    let x := query_x(idx)
+                    estore(0x6500, fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
+                    estore(add(0x6500, 64), fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
+                    estore(add(0x6500, 128), x, 0)
+                    batch_invert(0x6500, 3)
+                    mstore(0xde00, x)
+                    mstore(add(0xde00, 32), mload(add(0x6500, 128)))
+                }
                 let ev0, ev1 := combine_initial(qp)
                 let lp := add(qp, 3848)
                 let path := 18
@@ -544,14 +558,21 @@ contract Verifier {
                     idx := shr(4, idx)
                     // The coset's value at x must be the previous layer's.
                     {
-                        let p := add(lp, mul(within, 16))
-                        let w := calldataload(p)
+                        let w := calldataload(add(lp, mul(within, 16)))
                         if iszero(and(eq(mod(shr(192, w), 0xffffffff00000001), ev0), eq(mod(and(shr(128, w), 0xffffffffffffffff), 0xffffffff00000001), ev1))) { fail(6) }
                     }
-                    ev0, ev1 := fold_layer(lp, l)
+                    // The coset's points are c·g^rev(j), c = x·g^-rev(within): 1/c = (1/x)·g^rev(within).
+                    ev0, ev1 := fold_layer(lp, l, mulmod(mload(add(0xde00, 32)), mload(add(0x6c00, shl(5, within))), 0xffffffff00000001))
                     lp := layer_merkle(pb, lp, idx, path, l)
+                    mstore(0xde00, pow2k_base(mload(0xde00)))
+                    mstore(add(0xde00, 32), pow2k_base(mload(add(0xde00, 32))))
                 }
-                final_check(mload(add(0xde00, add(32, shl(6, sub(2, 1))))), ev0, ev1)
+                final_check(mload(0xde00), ev0, ev1)
+            }
+            // x^arity in the base field.
+            function pow2k_base(x) -> y {
+                y := x
+                for { let k := 0 } lt(k, 4) { k := add(k, 1) } { y := mulmod(y, y, 0xffffffff00000001) }
             }
             // Initial trees: each leaf's hash climbs to its cap.
             function initial_trees(pb, qp, idx) {
@@ -597,34 +618,6 @@ contract Verifier {
                 if and(idx, 524288) { x := mulmod(x, 1971462654193939361, 0xffffffff00000001) }
                 if and(idx, 1048576) { x := mulmod(x, 6553637399136210105, 0xffffffff00000001) }
                 if and(idx, 2097152) { x := mulmod(x, 8124823329697072476, 0xffffffff00000001) }
-            }
-            // Every denominator of the query, inverted together afterwards (one field
-            // inversion per query): at 0x6500, x - zeta and x - g·zeta; then per layer l,
-            // beta_l·g^-rev(j) - c_l for each coset position j (c_l·g^rev(j) is that
-            // position's point, c_l = x_l·g^(arity - rev(within))), and arity·x_l^arity.
-            // c_l and x_l^arity are kept at 0xde00 + 64·l (+32).
-            function fri_denominators(x, idx) {
-                estore(0x6500, fsub(x, mload(0x1cc0)), fneg(mload(0x1ce0)))
-                estore(add(0x6500, 64), fsub(x, mload(0x1ec0)), fneg(mload(0x1ee0)))
-                let d := add(0x6500, 128)
-                for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    // g^(arity - rev(within)) = g^-rev(within), the table's entry at within
-                    let c := fmul(x, mload(add(0xdc00, shl(5, and(idx, sub(16, 1))))))
-                    idx := shr(4, idx)
-                    for { let k := 0 } lt(k, 4) { k := add(k, 1) } { x := fmul(x, x) }
-                    mstore(add(0xde00, shl(6, l)), c)
-                    mstore(add(0xde00, add(32, shl(6, l))), x)
-                    let b0 := mload(add(0x1d40, shl(6, l)))
-                    let b1 := mload(add(0x1d60, shl(6, l)))
-                    for { let j := 0 } lt(j, 16) { j := add(j, 1) } {
-                        let g := mload(add(0xdc00, shl(5, j)))
-                        mstore(d, addmod(mulmod(b0, g, 0xffffffff00000001), sub(0xffffffff00000001, c), 0xffffffff00000001))
-                        mstore(add(d, 32), mulmod(b1, g, 0xffffffff00000001))
-                        d := add(d, 64)
-                    }
-                    estore(d, fmul(16, x), 0)
-                    d := add(d, 64)
-                }
             }
             // Montgomery's trick: the n extension elements at d replaced by their inverses,
             // prefix products at d + 64·n; reverts if one is zero.
@@ -723,31 +716,102 @@ contract Verifier {
                 if iszero(and(eq(f0, ev0), eq(f1, ev1))) { fail(8) }
             }
 
-            // The value at beta of the polynomial of degree < arity through the coset's
-            // points (c·g^rev(j), y_j), y_j the values in storage order: with
-            // w_j = 1 / (beta·g^-rev(j) - c) = g^rev(j) / (beta - c·g^rev(j)),
-            // (beta^n - c^n) / (n·c^(n-1)) · sum_j y_j·w_j (the barycentric formula plonky2
-            // uses, in closed form for a coset of a subgroup; a beta on the coset makes a
-            // denominator zero and the batch inversion revert, probability < 2^-120).
-            function fold_layer(lp, l) -> r0, r1 {
-                let d := add(0x6500, shl(6, add(2, mul(l, add(16, 1)))))
-                let s0 := 0
-                let s1 := 0
-                // Two positions per word: lanes y0, y1 of position 2k, then of 2k + 1 (no
-                // canonicity check, as for the initial leaves).
-                for { let e := add(lp, shl(4, 16)) } lt(lp, e) { lp := add(lp, 32) } {
+            // The value at beta of the polynomial P of degree < arity through the coset's
+            // points (c·g^rev(j), y_j), y_j the values in storage order (plonky2's
+            // compute_evaluation), without inversions: Q(Y) = P(c·Y) takes y_j at g^rev(j), so
+            // an inverse FFT of the values in storage order (bit-reversed, as a
+            // decimation-in-time FFT takes them) gives arity times Q's coefficients, and
+            // P(beta) = Q(beta/c). `ci` is 1/c. Values need no canonicity check, as for the
+            // initial leaves.
+            function fold_layer(lp, l, ci) -> r0, r1 {
+                for { let e := add(lp, shl(4, 16)) let m := 0x6800 } lt(lp, e) { lp := add(lp, 32) m := add(m, 128) } {
                     let w := calldataload(lp)
-                    s0 := add(s0, add(add(mul(shr(192, w), mload(d)), mul(7, mul(and(shr(128, w), 0xffffffffffffffff), mload(add(d, 32))))),
-                        add(mul(and(shr(64, w), 0xffffffffffffffff), mload(add(d, 64))), mul(7, mul(and(w, 0xffffffffffffffff), mload(add(d, 96)))))))
-                    s1 := add(s1, add(add(mul(shr(192, w), mload(add(d, 32))), mul(and(shr(128, w), 0xffffffffffffffff), mload(d))),
-                        add(mul(and(shr(64, w), 0xffffffffffffffff), mload(add(d, 96))), mul(and(w, 0xffffffffffffffff), mload(add(d, 64))))))
-                    d := add(d, 128)
+                    mstore(m, shr(192, w))
+                    mstore(add(m, 32), and(shr(128, w), 0xffffffffffffffff))
+                    mstore(add(m, 64), and(shr(64, w), 0xffffffffffffffff))
+                    mstore(add(m, 96), and(w, 0xffffffffffffffff))
                 }
-                let c := mload(add(0xde00, shl(6, l)))
-                let cn := mload(add(0xde00, add(32, shl(6, l))))
-                r0, r1 := emul(fsub(mload(add(0xdf00, shl(6, l))), cn), mload(add(0xdf00, add(32, shl(6, l)))), mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001))
-                // 1 / (n·c^(n-1)) = c / (n·c^n), the inverse of n·c^n at d
-                r0, r1 := escale(r0, r1, fmul(c, mload(d)))
+                ifft()
+                let z0 := mulmod(mload(add(0x1d40, shl(6, l))), ci, 0xffffffff00000001)
+                let z1 := mulmod(mload(add(0x1d60, shl(6, l))), ci, 0xffffffff00000001)
+                r0 := mload(add(0x6800, shl(6, sub(16, 1))))
+                r1 := mload(add(0x6800, add(32, shl(6, sub(16, 1)))))
+                for { let m := add(0x6800, shl(6, sub(16, 2))) } 1 { m := sub(m, 64) } {
+                    let t := mod(add(add(mul(r0, z0), mul(7, mul(r1, z1))), mload(m)), 0xffffffff00000001)
+                    r1 := mod(add(add(mul(r0, z1), mul(r1, z0)), mload(add(m, 32))), 0xffffffff00000001)
+                    r0 := t
+                    if eq(m, 0x6800) { break }
+                }
+                r0 := mulmod(r0, 17293822565076172801, 0xffffffff00000001)
+                r1 := mulmod(r1, 17293822565076172801, 0xffffffff00000001)
+            }
+            // In place at 0x6800 (extension elements, 64 bytes each): A_k = sum_i a_i·g^-ik
+            // for a_i at position rev(i), radix-2 decimation in time, twiddles as constants.
+            function ifft() {
+                { let u0 := mload(0x6800) let u1 := mload(0x6820) let t0 := mload(0x6840) let t1 := mload(0x6860)
+                  mstore(0x6800, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6820, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6840, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6860, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6880) let u1 := mload(0x68a0) let t0 := mload(0x68c0) let t1 := mload(0x68e0)
+                  mstore(0x6880, addmod(u0, t0, 0xffffffff00000001)) mstore(0x68a0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x68c0, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x68e0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6900) let u1 := mload(0x6920) let t0 := mload(0x6940) let t1 := mload(0x6960)
+                  mstore(0x6900, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6920, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6940, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6960, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6980) let u1 := mload(0x69a0) let t0 := mload(0x69c0) let t1 := mload(0x69e0)
+                  mstore(0x6980, addmod(u0, t0, 0xffffffff00000001)) mstore(0x69a0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x69c0, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x69e0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a00) let u1 := mload(0x6a20) let t0 := mload(0x6a40) let t1 := mload(0x6a60)
+                  mstore(0x6a00, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6a20, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6a40, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6a60, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a80) let u1 := mload(0x6aa0) let t0 := mload(0x6ac0) let t1 := mload(0x6ae0)
+                  mstore(0x6a80, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6aa0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6ac0, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6ae0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6b00) let u1 := mload(0x6b20) let t0 := mload(0x6b40) let t1 := mload(0x6b60)
+                  mstore(0x6b00, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6b20, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b40, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6b60, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6b80) let u1 := mload(0x6ba0) let t0 := mload(0x6bc0) let t1 := mload(0x6be0)
+                  mstore(0x6b80, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6ba0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6bc0, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6be0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6800) let u1 := mload(0x6820) let t0 := mload(0x6880) let t1 := mload(0x68a0)
+                  mstore(0x6800, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6820, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6880, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x68a0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6840) let u1 := mload(0x6860) let t0 := mulmod(18446462594437873665, mload(0x68c0), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x68e0), 0xffffffff00000001)
+                  mstore(0x6840, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6860, addmod(u1, t1, 0xffffffff00000001)) mstore(0x68c0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x68e0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6900) let u1 := mload(0x6920) let t0 := mload(0x6980) let t1 := mload(0x69a0)
+                  mstore(0x6900, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6920, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6980, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x69a0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6940) let u1 := mload(0x6960) let t0 := mulmod(18446462594437873665, mload(0x69c0), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x69e0), 0xffffffff00000001)
+                  mstore(0x6940, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6960, addmod(u1, t1, 0xffffffff00000001)) mstore(0x69c0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x69e0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a00) let u1 := mload(0x6a20) let t0 := mload(0x6a80) let t1 := mload(0x6aa0)
+                  mstore(0x6a00, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6a20, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6a80, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6aa0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a40) let u1 := mload(0x6a60) let t0 := mulmod(18446462594437873665, mload(0x6ac0), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x6ae0), 0xffffffff00000001)
+                  mstore(0x6a40, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6a60, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6ac0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6ae0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6b00) let u1 := mload(0x6b20) let t0 := mload(0x6b80) let t1 := mload(0x6ba0)
+                  mstore(0x6b00, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6b20, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b80, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6ba0, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6b40) let u1 := mload(0x6b60) let t0 := mulmod(18446462594437873665, mload(0x6bc0), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x6be0), 0xffffffff00000001)
+                  mstore(0x6b40, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6b60, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6bc0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6be0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6800) let u1 := mload(0x6820) let t0 := mload(0x6900) let t1 := mload(0x6920)
+                  mstore(0x6800, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6820, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6900, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6920, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6840) let u1 := mload(0x6860) let t0 := mulmod(18446742969902956801, mload(0x6940), 0xffffffff00000001) let t1 := mulmod(18446742969902956801, mload(0x6960), 0xffffffff00000001)
+                  mstore(0x6840, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6860, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6940, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6960, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6880) let u1 := mload(0x68a0) let t0 := mulmod(18446462594437873665, mload(0x6980), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x69a0), 0xffffffff00000001)
+                  mstore(0x6880, addmod(u0, t0, 0xffffffff00000001)) mstore(0x68a0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6980, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x69a0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x68c0) let u1 := mload(0x68e0) let t0 := mulmod(18446744069397807105, mload(0x69c0), 0xffffffff00000001) let t1 := mulmod(18446744069397807105, mload(0x69e0), 0xffffffff00000001)
+                  mstore(0x68c0, addmod(u0, t0, 0xffffffff00000001)) mstore(0x68e0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x69c0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x69e0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a00) let u1 := mload(0x6a20) let t0 := mload(0x6b00) let t1 := mload(0x6b20)
+                  mstore(0x6a00, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6a20, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b00, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6b20, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a40) let u1 := mload(0x6a60) let t0 := mulmod(18446742969902956801, mload(0x6b40), 0xffffffff00000001) let t1 := mulmod(18446742969902956801, mload(0x6b60), 0xffffffff00000001)
+                  mstore(0x6a40, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6a60, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b40, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6b60, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6a80) let u1 := mload(0x6aa0) let t0 := mulmod(18446462594437873665, mload(0x6b80), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x6ba0), 0xffffffff00000001)
+                  mstore(0x6a80, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6aa0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b80, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6ba0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6ac0) let u1 := mload(0x6ae0) let t0 := mulmod(18446744069397807105, mload(0x6bc0), 0xffffffff00000001) let t1 := mulmod(18446744069397807105, mload(0x6be0), 0xffffffff00000001)
+                  mstore(0x6ac0, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6ae0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6bc0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6be0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6800) let u1 := mload(0x6820) let t0 := mload(0x6a00) let t1 := mload(0x6a20)
+                  mstore(0x6800, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6820, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6a00, addmod(u0, sub(0x1fffffffe00000002, t0), 0xffffffff00000001)) mstore(0x6a20, addmod(u1, sub(0x1fffffffe00000002, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6840) let u1 := mload(0x6860) let t0 := mulmod(18442240469788262401, mload(0x6a40), 0xffffffff00000001) let t1 := mulmod(18442240469788262401, mload(0x6a60), 0xffffffff00000001)
+                  mstore(0x6840, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6860, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6a40, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6a60, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6880) let u1 := mload(0x68a0) let t0 := mulmod(18446742969902956801, mload(0x6a80), 0xffffffff00000001) let t1 := mulmod(18446742969902956801, mload(0x6aa0), 0xffffffff00000001)
+                  mstore(0x6880, addmod(u0, t0, 0xffffffff00000001)) mstore(0x68a0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6a80, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6aa0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x68c0) let u1 := mload(0x68e0) let t0 := mulmod(17293822564807737345, mload(0x6ac0), 0xffffffff00000001) let t1 := mulmod(17293822564807737345, mload(0x6ae0), 0xffffffff00000001)
+                  mstore(0x68c0, addmod(u0, t0, 0xffffffff00000001)) mstore(0x68e0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6ac0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6ae0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6900) let u1 := mload(0x6920) let t0 := mulmod(18446462594437873665, mload(0x6b00), 0xffffffff00000001) let t1 := mulmod(18446462594437873665, mload(0x6b20), 0xffffffff00000001)
+                  mstore(0x6900, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6920, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b00, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6b20, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6940) let u1 := mload(0x6960) let t0 := mulmod(18446744000695107585, mload(0x6b40), 0xffffffff00000001) let t1 := mulmod(18446744000695107585, mload(0x6b60), 0xffffffff00000001)
+                  mstore(0x6940, addmod(u0, t0, 0xffffffff00000001)) mstore(0x6960, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b40, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6b60, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x6980) let u1 := mload(0x69a0) let t0 := mulmod(18446744069397807105, mload(0x6b80), 0xffffffff00000001) let t1 := mulmod(18446744069397807105, mload(0x6ba0), 0xffffffff00000001)
+                  mstore(0x6980, addmod(u0, t0, 0xffffffff00000001)) mstore(0x69a0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6b80, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6ba0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
+                { let u0 := mload(0x69c0) let u1 := mload(0x69e0) let t0 := mulmod(18446744069414580225, mload(0x6bc0), 0xffffffff00000001) let t1 := mulmod(18446744069414580225, mload(0x6be0), 0xffffffff00000001)
+                  mstore(0x69c0, addmod(u0, t0, 0xffffffff00000001)) mstore(0x69e0, addmod(u1, t1, 0xffffffff00000001)) mstore(0x6bc0, addmod(u0, sub(0xffffffff00000001, t0), 0xffffffff00000001)) mstore(0x6be0, addmod(u1, sub(0xffffffff00000001, t1), 0xffffffff00000001)) }
             }
 
             mstore(0, 1)

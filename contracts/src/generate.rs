@@ -29,14 +29,15 @@ const GATES_YUL: &str = include_str!("../templates/gates.yul");
 const TERMS_AT: usize = 0x6500;
 const GATE_OUT_AT: usize = 0x9000;
 /// FRI memory: the powers of the FRI alpha for the leaf values (over the gate scratch, free
-/// once the gates are checked), the final polynomial, the coset offsets g^-rev(j), each
-/// layer's c and x^arity for the current query, and each layer's beta^arity; above the
-/// Poseidon gate's scratch (which ends below 0xd400).
+/// once the gates are checked) and the final polynomial, above the Poseidon gate's scratch
+/// (which ends below 0xd400); the current layer's x and 1/x; in the vanishing terms' region
+/// (free during FRI), after the query's three denominators, the coset's values for the
+/// inverse FFT and the table g^rev(j).
 const POWERS_AT: usize = 0x9000;
 const FINAL_AT: usize = 0xd400;
-const GROOTS_AT: usize = 0xdc00;
 const LAYER_X_AT: usize = 0xde00;
-const BETA_N_AT: usize = 0xdf00;
+const FFT_AT: usize = TERMS_AT + 0x300;
+const GINV_AT: usize = FFT_AT + 0x400;
 
 /// The Yul evaluator of each gate the template knows, by the prefix of plonky2's gate id.
 const GATE_FUNCTIONS: [(&str, &str); 13] = [
@@ -283,24 +284,25 @@ pub fn verifier_contract(
         arity_bits <= 4 && num_layers <= 3,
         "the FRI tables overflow their memory"
     );
-    let num_den = 2 + num_layers * ((1 << arity_bits) + 1);
     ensure!(
-        TERMS_AT + 2 * 64 * num_den <= GATE_OUT_AT && TERMS_AT + 16 * num_openings <= GATE_OUT_AT,
-        "FRI denominators or the opening scratch overflow their memory"
+        TERMS_AT + 16 * num_openings <= GATE_OUT_AT
+            && GINV_AT + 32 * (1 << arity_bits) <= GATE_OUT_AT,
+        "the FRI scratch or the opening scratch overflows its memory"
     );
 
-    let mut groots = String::new();
+    // g^rev(j) for the coset positions j (g the arity-th root of unity): 1/c from 1/x.
+    let mut ginv = String::new();
     let g = F::primitive_root_of_unity(arity_bits);
+    let rev = |j: usize| j.reverse_bits() >> (usize::BITS as usize - arity_bits);
     for j in 0..(1usize << arity_bits) {
-        let rev = j.reverse_bits() >> (usize::BITS as usize - arity_bits);
         writeln!(
-            groots,
+            ginv,
             "                mstore(0x{:x}, {})",
-            GROOTS_AT + 32 * j,
-            g.exp_u64(((1u64 << arity_bits) - rev as u64) % (1u64 << arity_bits))
-                .to_canonical_u64()
+            GINV_AT + 32 * j,
+            g.exp_u64(rev(j) as u64).to_canonical_u64()
         )?;
     }
+    let ifft = ifft_yul(arity_bits, g.inverse())?;
 
     let mut cap_cases = String::new();
     for (i, d) in data.verifier_only.constants_sigmas_cap.0.iter().enumerate() {
@@ -410,7 +412,15 @@ pub fn verifier_contract(
                 .to_string(),
         ),
         ("QUERY_X_STEPS", query_x.trim_end().to_string()),
-        ("GROOTS_TABLE", groots.trim_end().to_string()),
+        ("GINV_TABLE", ginv.trim_end().to_string()),
+        ("IFFT_YUL", ifft.trim_end().to_string()),
+        (
+            "INV_ARITY",
+            F::from_canonical_usize(1 << arity_bits)
+                .inverse()
+                .to_canonical_u64()
+                .to_string(),
+        ),
         ("REDUCE_LEAVES", reduce.trim_end().to_string()),
         (
             "POWERS_END",
@@ -420,13 +430,12 @@ pub fn verifier_contract(
             ),
         ),
         ("POWERS_AT", format!("0x{POWERS_AT:x}")),
-        ("GROOTS_AT", format!("0x{GROOTS_AT:x}")),
-        ("BETA_N_AT", format!("0x{BETA_N_AT:x}")),
+        ("GINV_AT", format!("0x{GINV_AT:x}")),
+        ("FFT_AT", format!("0x{FFT_AT:x}")),
         ("LAYER_X_AT", format!("0x{LAYER_X_AT:x}")),
         ("FINAL_AT", format!("0x{FINAL_AT:x}")),
         ("DEN_AT", format!("0x{TERMS_AT:x}")),
         ("SCRATCH", format!("0x{TERMS_AT:x}")),
-        ("NUM_DEN", num_den.to_string()),
         (
             "CONSTRAINTS_INPUT",
             (0x2400 + 64 * num_openings - 0x1c00).to_string(),
@@ -451,6 +460,50 @@ pub fn verifier_contract(
             "template placeholder left unfilled near: {}",
             &out[at..(at + 40).min(out.len())]
         );
+    }
+    Ok(out)
+}
+
+/// The inverse FFT of the FRI fold, unrolled: radix-2 decimation in time on the `2^bits`
+/// extension elements at [`FFT_AT`] (bit-reversed input, natural output), `w` the inverse of
+/// the arity-th root of unity; twiddles are constants, and butterflies with twiddle 1 skip
+/// the multiplication (their inputs may still be non-canonical: `2p - t` keeps the
+/// subtraction positive).
+fn ifft_yul(bits: usize, w: F) -> anyhow::Result<String> {
+    let n = 1usize << bits;
+    let p = "0xffffffff00000001";
+    let mut out = String::new();
+    for s in 1..=bits {
+        let m = 1usize << s;
+        let wm = w.exp_u64((n / m) as u64);
+        for k in (0..n).step_by(m) {
+            let mut tw = F::ONE;
+            for j in 0..m / 2 {
+                let a = FFT_AT + 64 * (k + j);
+                let b = FFT_AT + 64 * (k + j + m / 2);
+                let (t0, t1, neg) = if tw == F::ONE {
+                    (
+                        format!("mload(0x{b:x})"),
+                        format!("mload(0x{:x})", b + 32),
+                        "0x1fffffffe00000002",
+                    )
+                } else {
+                    let c = tw.to_canonical_u64();
+                    (
+                        format!("mulmod({c}, mload(0x{b:x}), {p})"),
+                        format!("mulmod({c}, mload(0x{:x}), {p})", b + 32),
+                        p,
+                    )
+                };
+                writeln!(
+                    out,
+                    "                {{ let u0 := mload(0x{a:x}) let u1 := mload(0x{a1:x}) let t0 := {t0} let t1 := {t1}\n                  mstore(0x{a:x}, addmod(u0, t0, {p})) mstore(0x{a1:x}, addmod(u1, t1, {p})) mstore(0x{b:x}, addmod(u0, sub({neg}, t0), {p})) mstore(0x{b1:x}, addmod(u1, sub({neg}, t1), {p})) }}",
+                    a1 = a + 32,
+                    b1 = b + 32,
+                )?;
+                tw *= wm;
+            }
+        }
     }
     Ok(out)
 }

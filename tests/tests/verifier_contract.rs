@@ -142,7 +142,7 @@ async fn contract_and_native_verifier_agree_on_valid_and_altered_proofs() {
 
     // Valid proofs verify on L1: a real transaction, with its receipt's gas.
     for p in &proofs {
-        key.verify(p).expect("fixture verifies natively");
+        let statement = key.verify(p).expect("fixture verifies natively");
         let calldata = verify_calldata(&shape, p).expect("calldata");
         assert!(contract_accepts(&provider, verifier, calldata.clone()).await);
         let receipt = provider
@@ -162,7 +162,7 @@ async fn contract_and_native_verifier_agree_on_valid_and_altered_proofs() {
             "verify transaction: {} gas used, {} calldata bytes, batches {}",
             receipt.gas_used,
             calldata.len(),
-            p.public_inputs[1] - p.public_inputs[0] + F::ONE
+            statement.last_batch - statement.first_batch + 1
         );
     }
 
