@@ -17,13 +17,14 @@ use crate::{EXT, F};
 
 /// The source code that defines the aggregation circuits (with the batch circuit's
 /// fingerprint, it names the verifier key file).
-const AGGREGATOR_SOURCES: [&str; 7] = [
+const AGGREGATOR_SOURCES: [&str; 8] = [
     include_str!("aggregator.rs"),
     include_str!("common.rs"),
     include_str!("child.rs"),
     include_str!("leaf.rs"),
     include_str!("fold.rs"),
     include_str!("wrap.rs"),
+    include_str!("wrap_hash.rs"),
     include_str!("public_inputs.rs"),
 ];
 

@@ -26,7 +26,7 @@ use crate::aggregator::{Aggregate, AggregateKind, Aggregator};
 use crate::child::{leaf_table, verifier_hash, Child, ChildKindTargets};
 use crate::public_inputs::{AggregatePublicInputs, AGGREGATE_INPUTS};
 use crate::wrap_hash::KeccakBeHash;
-use crate::{Builder, C, EXT, F};
+use crate::{AggregateProof, Builder, C, EXT, F};
 
 /// plonky2 configuration of the wrap proof: Keccak-256 truncated to 25 bytes (200 bits:
 /// 100-bit collision resistance, as plonky2's own Keccak configuration) for Merkle trees
@@ -137,8 +137,6 @@ impl WrapCircuit {
 
     /// Wraps an aggregate (leaf or fold).
     pub fn prove(&self, aggregator: &Aggregator, a: &Aggregate) -> anyhow::Result<WrapProof> {
-        let mut pw = PartialWitness::new();
-        pw.set_proof_with_pis_target(&self.inner, &a.proof)?;
         let kind = match a.kind {
             AggregateKind::Fold => Child::Fold,
             AggregateKind::Leaf(shape) => {
@@ -146,6 +144,19 @@ impl WrapCircuit {
                 Child::Leaf(index, vd)
             }
         };
+        self.prove_child(aggregator, &a.proof, kind)
+    }
+
+    /// Wraps a proof said to be of kind `kind`, verified against that kind's verifier data
+    /// (tests: [`Child::FoldWith`] passes off a proof of another circuit as a fold).
+    pub fn prove_child(
+        &self,
+        aggregator: &Aggregator,
+        proof: &AggregateProof,
+        kind: Child<'_>,
+    ) -> anyhow::Result<WrapProof> {
+        let mut pw = PartialWitness::new();
+        pw.set_proof_with_pis_target(&self.inner, proof)?;
         self.kind.set(
             &mut pw,
             &self.verifier,

@@ -345,6 +345,70 @@ fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
         .prove(agg, &fake)
         .map(|p| wrap.verify(&p))
         .map_or(true, |v| v.is_err()));
+    // A fold made against other verifier data than the fold circuit's (here a leaf's): it
+    // verifies against the fold's key, but the verifier data it passes on is not the key
+    // it was verified against, which the wrap requires of a fold.
+    let vd = leaf_vd(f);
+    let other_vd = agg.leaf_verifier_data(f.other.shape).unwrap().clone();
+    let against_leaf = agg
+        .fold
+        .prove_against(
+            (&f.leaves[0].proof, Child::Leaf(0, &vd)),
+            (&f.leaves[1].proof, Child::Leaf(1, &other_vd)),
+            &vd,
+        )
+        .unwrap();
+    agg.fold.data.verify(against_leaf.clone()).unwrap();
+    let fake = Aggregate {
+        proof: against_leaf,
+        kind: AggregateKind::Fold,
+    };
+    assert!(wrap
+        .prove(agg, &fake)
+        .map(|p| wrap.verify(&p))
+        .map_or(true, |v| v.is_err()));
+    // A proof of another circuit of the aggregation shape that claims any values and passes
+    // on its own verifier data, as a fold does, passed off as a fold: only the check that a
+    // fold's verifier data is the fold circuit's refuses it.
+    let (impostor, proof) = impostor(agg, &expected);
+    assert!(wrap
+        .prove_child(agg, &proof, Child::FoldWith(&impostor.verifier_only))
+        .map(|p| wrap.verify(&p))
+        .map_or(true, |v| v.is_err()));
+}
+
+/// A circuit padded to the aggregation shape whose public inputs are the given aggregate
+/// values with another new root, then its own verifier data (as a fold passes on), and a
+/// proof of it.
+fn impostor(
+    agg: &Aggregator,
+    honest: &quire_aggregator::AggregatePublicInputs,
+) -> (
+    plonky2::plonk::circuit_data::CircuitData<quire_aggregator::F, quire_aggregator::C, 2>,
+    quire_aggregator::AggregateProof,
+) {
+    use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+    use quire_aggregator::public_inputs::AGGREGATE_INPUTS;
+    let mut b = quire_aggregator::Builder::new(quire_aggregator::common::config());
+    let claims = b.add_virtual_public_input_arr::<AGGREGATE_INPUTS>();
+    let own = b.add_verifier_data_public_inputs();
+    quire_aggregator::common::pad_to_common(&mut b, &agg.common);
+    let data = b.build::<quire_aggregator::C>();
+    assert_eq!(
+        data.common, agg.common,
+        "the impostor has the aggregation shape"
+    );
+    let mut forged = *honest;
+    forged.new_root.elements[0] += plonky2::field::types::Field::ONE;
+    let mut pw = PartialWitness::new();
+    for (t, v) in claims.iter().zip(forged.to_elements()) {
+        pw.set_target(*t, v).unwrap();
+    }
+    pw.set_verifier_data_target(&own, &data.verifier_only)
+        .unwrap();
+    let proof = data.prove(pw).unwrap();
+    data.verify(proof.clone()).unwrap();
+    (data, proof)
 }
 
 #[test]
