@@ -50,7 +50,7 @@ impl StepOutput {
             StepOutput::Part(a) => StepResult::Part(PartRecord::new(a, worker)),
             StepOutput::Final(p) => StepResult::Final(FinalProofFile::new(
                 p,
-                &AggregatePublicInputs::from_elements(&p.public_inputs)?,
+                &AggregatePublicInputs::from_final_elements(&p.public_inputs)?,
             )),
         })
     }
