@@ -213,4 +213,31 @@ mod tests {
         assert_eq!(split_point(8), 4);
         assert_eq!(split_point(9), 8);
     }
+
+    #[test]
+    fn final_public_inputs_pack_the_batch_range_and_decode_back() {
+        let digest = |k: u64| Digest {
+            elements: [1, 2, 3, 4].map(|e| F::from_canonical_u64(e * k)),
+        };
+        let pi = AggregatePublicInputs {
+            first_batch: 7,
+            last_batch: (1 << 31) - 1,
+            prev_root: digest(10),
+            new_root: digest(20),
+            leaf_count_before: 5,
+            leaf_count_after: 9,
+            batches_digest: digest(30),
+            tx_count: 12,
+        };
+        let e = pi.to_final_elements();
+        assert_eq!(e.len(), FINAL_INPUTS);
+        assert_eq!(e[0].to_canonical_u64(), 7 + (((1 << 31) - 1) << 32));
+        assert_eq!(AggregatePublicInputs::from_final_elements(&e).unwrap(), pi);
+        // A last batch of 2^31 or more is not a packing the wrap can prove.
+        let mut high = e.clone();
+        high[0] = F::from_canonical_u64(7 + (1 << 63));
+        assert!(AggregatePublicInputs::from_final_elements(&high).is_err());
+        // Unpacked (aggregate) inputs are not final ones.
+        assert!(AggregatePublicInputs::from_final_elements(&pi.to_elements()).is_err());
+    }
 }

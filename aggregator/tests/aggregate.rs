@@ -324,6 +324,7 @@ fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
     let expected = agg.verify(&top).unwrap();
     let proof = wrap.prove(agg, &top).unwrap();
     assert_eq!(wrap.verify(&proof).unwrap(), expected);
+    assert_eq!(proof.public_inputs, expected.to_final_elements());
     // One batch: the wrap takes a leaf too.
     let single = wrap.prove(agg, &f.leaves[3]).unwrap();
     assert_eq!(
