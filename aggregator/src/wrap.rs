@@ -5,8 +5,9 @@
 //! configuration (few queries, so few Merkle paths: a small proof), at the price of a
 //! slower prover on this one small circuit. Its public inputs are only the aggregate's own
 //! values, the batch range packed into one element (16 elements,
-//! [`FINAL_INPUTS`](crate::public_inputs::FINAL_INPUTS)); the verifier data the fold passes along is checked inside the wrap against
-//! the fold circuit's real verifier data, so an L1 verifier does not need it.
+//! [`FINAL_INPUTS`](crate::public_inputs::FINAL_INPUTS)); the verifier data the fold
+//! passes along is checked inside the wrap against the fold circuit's real verifier data,
+//! so an L1 verifier does not need it.
 
 use anyhow::Context;
 use plonky2::field::extension::quadratic::QuadraticExtension;
@@ -31,8 +32,8 @@ use crate::{AggregateProof, Builder, C, EXT, F};
 /// plonky2 configuration of the wrap proof: Keccak-256 truncated to 25 bytes (200 bits:
 /// 100-bit collision resistance, as plonky2's own Keccak configuration) for Merkle trees
 /// and the transcript, over big-endian element encodings ([`KeccakBeHash`]: what the EVM
-/// reads without reversing bytes). The public-input hash stays Poseidon: the circuit computes it, and
-/// Keccak in plonky2 gates costs ~2^15 rows per block.
+/// reads without reversing bytes). The public-input hash stays Poseidon: the circuit
+/// computes it, and Keccak in plonky2 gates costs ~2^15 rows per block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeccakWrapConfig;
 
@@ -78,10 +79,10 @@ pub fn wrap_config(rate_bits: usize) -> CircuitConfig {
 }
 
 /// The wrap rate: 2^-10, so 8 queries with [`WRAP_POW_BITS`] of grinding (12 at 2^-7):
-/// each query costs the L1 verifier about 100k gas of execution and 4.6 KB of calldata.
-/// The price is the prover's: the wrap circuit has 2^12 rows (see
-/// [`ChildKindTargets::constrain_final`]), and its LDE at 2^-10 has 2^22 rows, about 60 s
-/// and 12.6 GB to prove on two cores (benchmarks/README.md).
+/// each query costs the L1 verifier about 67k gas of execution and 5 KB of calldata. The
+/// price is the prover's: the wrap circuit has 2^12 rows (see
+/// [`ChildKindTargets::constrain_final`]), and its LDE at 2^-10 has 2^22 rows: 50–60 s
+/// and 13.3 GB peak to prove on two cores (benchmarks/README.md).
 pub const WRAP_RATE_BITS: usize = 10;
 
 /// The wrap circuit.

@@ -239,6 +239,27 @@ fn leaf_vd(
         .clone()
 }
 
+/// A fold of leaves 1 and 2 proven against a leaf's verifier data instead of the fold
+/// circuit's: it verifies as a proof of the fold circuit, but passes on the leaf's key.
+fn fold_against_leaf_key(f: &Fixture) -> Aggregate {
+    let agg = &f.aggregator;
+    let vd = leaf_vd(f);
+    let other_vd = agg.leaf_verifier_data(f.other.shape).unwrap().clone();
+    let proof = agg
+        .fold
+        .prove_against(
+            (&f.leaves[0].proof, Child::Leaf(0, &vd)),
+            (&f.leaves[1].proof, Child::Leaf(1, &other_vd)),
+            &vd,
+        )
+        .unwrap();
+    agg.fold.data.verify(proof.clone()).unwrap();
+    Aggregate {
+        proof,
+        kind: AggregateKind::Fold,
+    }
+}
+
 #[test]
 fn tampered_or_foreign_proofs_do_not_fold() {
     let f = fixture();
@@ -282,21 +303,7 @@ fn tampered_or_foreign_proofs_do_not_fold() {
     // A fold proven against other verifier data than the fold circuit's (here the leaf's):
     // the proof verifies as a fold proof, but the verifier data it passes on is not the
     // fold's, which the top-level check refuses.
-    let against_leaf = agg
-        .fold
-        .prove_against(
-            (&f.leaves[0].proof, Child::Leaf(0, &vd)),
-            (&f.leaves[1].proof, Child::Leaf(1, &other_vd)),
-            &vd,
-        )
-        .unwrap();
-    agg.fold.data.verify(against_leaf.clone()).unwrap();
-    assert!(agg
-        .verify(&Aggregate {
-            proof: against_leaf,
-            kind: AggregateKind::Fold,
-        })
-        .is_err());
+    assert!(agg.verify(&fold_against_leaf_key(f)).is_err());
     // A top proof whose verifier-data inputs were replaced fails verification.
     let mut top = agg.fold(&f12, &f.leaves[2]).unwrap();
     agg.verify(&top).unwrap();
@@ -349,21 +356,7 @@ fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
     // A fold made against other verifier data than the fold circuit's (here a leaf's): it
     // verifies against the fold's key, but the verifier data it passes on is not the key
     // it was verified against, which the wrap requires of a fold.
-    let vd = leaf_vd(f);
-    let other_vd = agg.leaf_verifier_data(f.other.shape).unwrap().clone();
-    let against_leaf = agg
-        .fold
-        .prove_against(
-            (&f.leaves[0].proof, Child::Leaf(0, &vd)),
-            (&f.leaves[1].proof, Child::Leaf(1, &other_vd)),
-            &vd,
-        )
-        .unwrap();
-    agg.fold.data.verify(against_leaf.clone()).unwrap();
-    let fake = Aggregate {
-        proof: against_leaf,
-        kind: AggregateKind::Fold,
-    };
+    let fake = fold_against_leaf_key(f);
     assert!(wrap
         .prove(agg, &fake)
         .map(|p| wrap.verify(&p))
