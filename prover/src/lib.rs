@@ -16,6 +16,7 @@ pub mod circuit;
 pub mod proof_file;
 pub mod public_inputs;
 pub mod shapes;
+pub mod signature;
 pub mod witness;
 
 use anyhow::anyhow;
