@@ -9,3 +9,4 @@
 //! is still trusted.
 
 pub mod keccak;
+pub mod secp256k1;

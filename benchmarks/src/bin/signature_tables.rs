@@ -1,0 +1,170 @@
+//! Signature table benchmark: proves tables of Keccak-f\[1600\] permutations and of
+//! secp256k1 field products (the tables signature proofs are built from), verifies them
+//! natively, and optionally verifies a Keccak table inside plonky2, at several FRI rates,
+//! reporting times, proof sizes and the recursive verifier's size.
+//!
+//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536,262144`
+
+use std::time::Instant;
+
+use clap::Parser;
+use plonky2::field::goldilocks_field::GoldilocksField;
+use plonky2::fri::reduction_strategies::FriReductionStrategy;
+use plonky2::fri::FriConfig;
+use plonky2::plonk::config::PoseidonGoldilocksConfig;
+use quire_prover::signature::keccak::proof::{
+    prove_trace, verify_permutations, KeccakTableVerifier,
+};
+use quire_prover::signature::keccak::{generate_trace, KeccakState};
+use starky::config::StarkConfig;
+
+type F = GoldilocksField;
+type C = PoseidonGoldilocksConfig;
+const D: usize = 2;
+
+#[derive(Parser)]
+struct Args {
+    /// Permutations per table (comma-separated); 42, 170, 682 and 2730 fill 2^10, 2^12,
+    /// 2^14 and 2^16 rows.
+    #[arg(long, value_delimiter = ',')]
+    permutations: Vec<usize>,
+    /// FRI rate bits (comma-separated); queries are chosen for 100 conjectured bits with
+    /// 16 bits of grinding.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    rate_bits: Vec<usize>,
+    /// Also build the plonky2 verifier circuit for each size and prove one verification.
+    #[arg(long)]
+    recursion: bool,
+    /// Field products per product table (comma-separated; at least 2^16 rows each).
+    #[arg(long, value_delimiter = ',', default_value = "")]
+    field_products: Vec<usize>,
+}
+
+fn field_products(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
+    use alloy_primitives::U256;
+    use quire_prover::signature::secp256k1::field_mul::{generate_trace, FieldMulStark, P};
+    println!();
+    println!("| products | rows | trace | prove | per product | verify |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for &n in counts {
+        let pairs: Vec<(U256, U256)> = (0..n as u64)
+            .map(|i| {
+                let a = U256::from(i + 1)
+                    .wrapping_mul(U256::from(0x9e37_79b9_7f4a_7c15u64))
+                    .pow(U256::from(5))
+                    % P;
+                (a, a.rotate_left(77) % P)
+            })
+            .collect();
+        let t = Instant::now();
+        let (trace, _) = generate_trace::<F>(&pairs);
+        let rows = trace[0].len();
+        let trace_time = t.elapsed();
+        let stark = FieldMulStark::<F, D>::new();
+        let t = Instant::now();
+        let proof = starky::prover::prove::<F, C, _, D>(
+            stark,
+            config,
+            trace,
+            &[],
+            None,
+            &mut plonky2::util::timing::TimingTree::default(),
+        )?;
+        let prove_time = t.elapsed();
+        let t = Instant::now();
+        starky::verifier::verify_stark_proof(stark, proof, config, None)?;
+        println!(
+            "| {n} | 2^{} | {:.2} s | {:.2} s | {:.1} µs | {:.0} ms |",
+            rows.trailing_zeros(),
+            trace_time.as_secs_f64(),
+            prove_time.as_secs_f64(),
+            prove_time.as_secs_f64() * 1e6 / n as f64,
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
+}
+
+fn config(rate_bits: usize) -> StarkConfig {
+    let pow = 16;
+    StarkConfig::new(
+        100,
+        2,
+        FriConfig {
+            rate_bits,
+            cap_height: 4,
+            proof_of_work_bits: pow,
+            reduction_strategy: FriReductionStrategy::ConstantArityBits(4, 5),
+            num_query_rounds: (100 - pow as usize).div_ceil(rate_bits),
+        },
+    )
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let products: Vec<usize> = args
+        .field_products
+        .iter()
+        .copied()
+        .filter(|&n| n > 0)
+        .collect();
+    if !products.is_empty() {
+        field_products(&products, &config(1))?;
+    }
+    if args.permutations.is_empty() {
+        return Ok(());
+    }
+    println!("| rate bits | permutations | rows | trace | prove | per permutation | proof | verify | plonky2 verifier | its proof |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for &rate_bits in &args.rate_bits {
+        let config = config(rate_bits);
+        for &n in &args.permutations {
+            let inputs: Vec<KeccakState> = (0..n)
+                .map(|i| {
+                    std::array::from_fn(|l| {
+                        ((i * 25 + l) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                    })
+                })
+                .collect();
+            let t = Instant::now();
+            let (trace, _) = generate_trace::<F>(&inputs);
+            let rows = trace[0].len();
+            let trace_time = t.elapsed();
+            let t = Instant::now();
+            let proof = prove_trace::<F, C, D>(trace, &config)?;
+            let prove_time = t.elapsed();
+            let size = serde_json::to_vec(&proof.proof)?.len();
+            let t = Instant::now();
+            verify_permutations(&proof, &config)?;
+            let verify_time = t.elapsed();
+            let recursion = if args.recursion {
+                let degree_bits = proof.proof.recover_degree_bits(&config);
+                let t = Instant::now();
+                let verifier = KeccakTableVerifier::<F, C, D>::new(degree_bits, &config);
+                let build = t.elapsed();
+                let t = Instant::now();
+                let outer = verifier.prove(&proof)?;
+                let outer_time = t.elapsed();
+                verifier.data.verify(outer)?;
+                format!(
+                    "2^{} rows (built in {:.1} s) | {:.1} s",
+                    verifier.data.common.degree_bits(),
+                    build.as_secs_f64(),
+                    outer_time.as_secs_f64()
+                )
+            } else {
+                "| ".to_string()
+            };
+            println!(
+                "| {rate_bits} | {n} | 2^{} | {:.2} s | {:.2} s | {:.1} ms | {} KB (JSON) | {:.0} ms | {recursion} |",
+                rows.trailing_zeros(),
+                trace_time.as_secs_f64(),
+                prove_time.as_secs_f64(),
+                prove_time.as_secs_f64() * 1e3 / n as f64,
+                size / 1000,
+                verify_time.as_secs_f64() * 1e3,
+            );
+        }
+    }
+    Ok(())
+}
