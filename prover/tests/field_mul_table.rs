@@ -35,7 +35,14 @@ fn pairs(n: usize) -> Vec<(U256, U256)> {
 fn prove_and_verify(trace: Vec<PolynomialValues<F>>) -> anyhow::Result<()> {
     let config = StarkConfig::standard_fast_config();
     let stark = FieldMulStark::<F, D>::new();
-    let proof = prove::<F, C, _, D>(stark, &config, trace, &[], None, &mut TimingTree::default())?;
+    let proof = prove::<F, C, _, D>(
+        stark.clone(),
+        &config,
+        trace,
+        &[],
+        None,
+        &mut TimingTree::default(),
+    )?;
     verify_stark_proof(stark, proof, &config, None)
 }
 
@@ -90,11 +97,11 @@ fn a_limb_out_of_range_is_refused() {
     let (r0, r1, c0) = (
         value(&trace, R, row),
         value(&trace, R + 1, row),
-        value(&trace, CARRY_LO, row),
+        value(&trace, identity().carry_lo(0), row),
     );
     assert!(r1 > 0 && c0 < 0xffff, "pick a row where the change fits");
     replace(&mut trace, R, row, r0 + (1 << 16));
     replace(&mut trace, R + 1, row, r1 - 1);
-    replace(&mut trace, CARRY_LO, row, c0 + 1);
+    replace(&mut trace, identity().carry_lo(0), row, c0 + 1);
     assert!(prove_and_verify(trace).is_err());
 }

@@ -3,7 +3,7 @@
 //! natively, and optionally verifies a Keccak table inside plonky2, at several FRI rates,
 //! reporting times, proof sizes and the recursive verifier's size.
 //!
-//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536,262144`
+//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536,262144 --scalar-multiplications 256`
 
 use std::time::Instant;
 
@@ -36,8 +36,59 @@ struct Args {
     #[arg(long)]
     recursion: bool,
     /// Field products per product table (comma-separated; at least 2^16 rows each).
-    #[arg(long, value_delimiter = ',', default_value = "")]
+    #[arg(long, value_delimiter = ',')]
     field_products: Vec<usize>,
+    /// Scalar multiplications per table (comma-separated; 256 fill the minimum 2^16 rows).
+    #[arg(long, value_delimiter = ',')]
+    scalar_multiplications: Vec<usize>,
+}
+
+fn scalar_multiplications(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
+    use alloy_primitives::U256;
+    use quire_prover::signature::secp256k1::curve::{double, GENERATOR};
+    use quire_prover::signature::secp256k1::scalar_mul::{generate_trace, ScalarMulStark};
+    println!();
+    println!("| multiplications | rows | columns (+ lookup) | trace | prove | per multiplication | verify |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for &n in counts {
+        // Distinct base points (multiples of G by doubling) and scalars.
+        let mut t = GENERATOR;
+        let work: Vec<(U256, _)> = (0..n as u64)
+            .map(|i| {
+                t = double(t).0;
+                (U256::from(i + 3).pow(U256::from(40)) >> 4, t)
+            })
+            .collect();
+        let started = Instant::now();
+        let (trace, _) = generate_trace::<F>(&work).map_err(anyhow::Error::msg)?;
+        let rows = trace[0].len();
+        let columns = trace.len();
+        let trace_time = started.elapsed();
+        let stark = ScalarMulStark::<F, D>::new();
+        let lookup_columns =
+            starky::stark::Stark::<F, D>::num_lookup_helper_columns(&stark, config);
+        let started = Instant::now();
+        let proof = starky::prover::prove::<F, C, _, D>(
+            stark.clone(),
+            config,
+            trace,
+            &[],
+            None,
+            &mut plonky2::util::timing::TimingTree::default(),
+        )?;
+        let prove_time = started.elapsed();
+        let started = Instant::now();
+        starky::verifier::verify_stark_proof(stark, proof, config, None)?;
+        println!(
+            "| {n} | 2^{} | {columns} (+{lookup_columns}) | {:.2} s | {:.2} s | {:.1} ms | {:.0} ms |",
+            rows.trailing_zeros(),
+            trace_time.as_secs_f64(),
+            prove_time.as_secs_f64(),
+            prove_time.as_secs_f64() * 1e3 / n as f64,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
 }
 
 fn field_products(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
@@ -63,7 +114,7 @@ fn field_products(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> 
         let stark = FieldMulStark::<F, D>::new();
         let t = Instant::now();
         let proof = starky::prover::prove::<F, C, _, D>(
-            stark,
+            stark.clone(),
             config,
             trace,
             &[],
@@ -110,6 +161,15 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if !products.is_empty() {
         field_products(&products, &config(1))?;
+    }
+    let multiplications: Vec<usize> = args
+        .scalar_multiplications
+        .iter()
+        .copied()
+        .filter(|&n| n > 0)
+        .collect();
+    if !multiplications.is_empty() {
+        scalar_multiplications(&multiplications, &config(1))?;
     }
     if args.permutations.is_empty() {
         return Ok(());

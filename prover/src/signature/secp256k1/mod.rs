@@ -4,4 +4,7 @@
 //! slopes) will be rows of this table reached by cross-table lookups; they are not built
 //! yet.
 
+pub mod curve;
 pub mod field_mul;
+pub mod identity;
+pub mod scalar_mul;

@@ -1,0 +1,327 @@
+//! One modular identity over 256-bit numbers in 16-bit limbs, as a block of columns of a
+//! starky table: Σ cᵢ·(product or value) ≡ 0 (mod p), proven as the integer identity
+//! Σ cᵢ·(…) + K = q·p, where K is a fixed multiple of p that keeps the left side
+//! non-negative.
+//!
+//! Curve operations are a handful of such identities per row (a slope, a new x, a new y),
+//! so this is the one place the limb arithmetic is written. The integer identity is
+//! checked as polynomials in x = 2^16: E(x) = (x − 2^16)·C(x), one constraint per
+//! coefficient, with the carries of C stored offset by 2^31 as two 16-bit halves that
+//! the table range-checks along with q's limbs. Every coefficient stays below 2^40 in
+//! absolute value, far from the field's order, so the field identity is the integer one.
+//! Written by hand: no maintained crate offers non-native arithmetic for starky 1.x.
+
+use alloy_primitives::ruint::Uint;
+use alloy_primitives::U256;
+use plonky2::field::extension::Extendable;
+use plonky2::field::packed::PackedField;
+use plonky2::field::types::Field;
+use plonky2::hash::hash_types::RichField;
+use plonky2::iop::ext_target::ExtensionTarget;
+use plonky2::plonk::circuit_builder::CircuitBuilder;
+
+/// secp256k1's base field prime p = 2^256 − 2^32 − 977, the modulus of every identity.
+pub const P: U256 = U256::from_limbs([
+    0xFFFF_FFFE_FFFF_FC2F,
+    0xFFFF_FFFF_FFFF_FFFF,
+    0xFFFF_FFFF_FFFF_FFFF,
+    0xFFFF_FFFF_FFFF_FFFF,
+]);
+
+/// Limbs of a 256-bit value.
+pub const LIMBS: usize = 16;
+/// Limbs of a quotient (values are below 2^256 but not reduced, so q may exceed p).
+pub const Q_LIMBS: usize = 17;
+/// Coefficients of E (the offset K reaches 2^528).
+const COEFFICIENTS: usize = 33;
+/// Carries of C.
+const CARRIES: usize = COEFFICIENTS - 1;
+const CARRY_OFFSET: i128 = 1 << 31;
+/// Columns an identity adds to a row (its quotient and carries).
+pub const WIDTH: usize = Q_LIMBS + 2 * CARRIES;
+
+type Wide = Uint<640, 10>;
+
+/// The limbs of a 256-bit value.
+pub fn limbs_of(value: U256) -> [u64; LIMBS] {
+    std::array::from_fn(|i| (value.as_limbs()[i / 4] >> (16 * (i % 4))) & 0xffff)
+}
+
+fn wide_limbs(value: Wide) -> [i128; COEFFICIENTS] {
+    std::array::from_fn(|i| ((value >> (16 * i)).as_limbs()[0] & 0xffff) as i128)
+}
+
+/// A term of an identity: `coeff` times the product of two 16-limb values, or times one.
+#[derive(Clone, Copy, Debug)]
+pub enum Term {
+    /// coeff · a · b (a, b: first columns of 16-limb values).
+    Product(i64, usize, usize),
+    /// coeff · a.
+    Value(i64, usize),
+    /// coeff (a small constant).
+    Constant(i64),
+    /// coeff · (a constant 256-bit value).
+    Fixed(i64, U256),
+}
+
+/// An identity Σ terms ≡ 0 (mod p) whose quotient and carries start at column `at`.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    terms: Vec<Term>,
+    offset: [i128; COEFFICIENTS],
+    at: usize,
+}
+
+impl Identity {
+    /// The identity Σ `terms` ≡ 0 (mod p), with its quotient and carries at `at`.
+    pub fn new(terms: Vec<Term>, at: usize) -> Self {
+        // The most negative the sum can be, with every value below 2^256.
+        let max = Wide::from(1) << 256;
+        let mut negative = Wide::ZERO;
+        for t in &terms {
+            let (c, size) = match *t {
+                Term::Product(c, _, _) => (c, max * max),
+                Term::Value(c, _) => (c, max),
+                Term::Constant(c) => (c, Wide::from(1)),
+                Term::Fixed(c, v) => (c, Wide::from(v)),
+            };
+            if c < 0 {
+                negative += Wide::from(c.unsigned_abs()) * size;
+            }
+        }
+        let p = Wide::from(P);
+        let k = negative.div_ceil(p) * p;
+        Self {
+            terms,
+            offset: wide_limbs(k),
+            at,
+        }
+    }
+
+    /// First column of q.
+    pub fn q(&self) -> usize {
+        self.at
+    }
+
+    /// Column of the low half of carry `k` (offset by 2^31).
+    pub fn carry_lo(&self, k: usize) -> usize {
+        self.at + Q_LIMBS + k
+    }
+
+    fn carry_hi(&self, k: usize) -> usize {
+        self.at + Q_LIMBS + CARRIES + k
+    }
+
+    /// Fills this identity's quotient and carries into `row`, whose values are set.
+    /// Fails if the values do not satisfy the identity (a wrong witness).
+    pub fn fill(&self, row: &mut [u64]) -> Result<(), String> {
+        let mut e = self.offset;
+        for t in &self.terms {
+            match *t {
+                Term::Product(c, a, b) => {
+                    for i in 0..LIMBS {
+                        for j in 0..LIMBS {
+                            e[i + j] += c as i128 * (row[a + i] * row[b + j]) as i128;
+                        }
+                    }
+                }
+                Term::Value(c, a) => {
+                    (0..LIMBS).for_each(|i| e[i] += c as i128 * row[a + i] as i128)
+                }
+                Term::Constant(c) => e[0] += c as i128,
+                Term::Fixed(c, v) => {
+                    for (i, l) in limbs_of(v).into_iter().enumerate() {
+                        e[i] += c as i128 * l as i128;
+                    }
+                }
+            }
+        }
+        let (mut positive, mut negative) = (Wide::ZERO, Wide::ZERO);
+        for (k, &ek) in e.iter().enumerate() {
+            let part = Wide::from(ek.unsigned_abs()) << (16 * k);
+            if ek >= 0 {
+                positive += part;
+            } else {
+                negative += part;
+            }
+        }
+        let total = positive
+            .checked_sub(negative)
+            .ok_or("the identity's offset is too small")?;
+        let (q, rest) = total.div_rem(Wide::from(P));
+        if rest != Wide::ZERO {
+            return Err("the values do not satisfy the identity".into());
+        }
+        if q >= Wide::from(1) << (16 * Q_LIMBS) {
+            return Err("the quotient does not fit".into());
+        }
+        let q_limbs = wide_limbs(q);
+        let p_limbs = limbs_of(P);
+        for i in 0..Q_LIMBS {
+            row[self.q() + i] = q_limbs[i] as u64;
+            for j in 0..LIMBS {
+                e[i + j] -= q_limbs[i] * p_limbs[j] as i128;
+            }
+        }
+        // e_k = c_{k−1} − 2^16·c_k.
+        let mut carry = 0i128;
+        for k in 0..CARRIES {
+            let numerator = carry - e[k];
+            debug_assert_eq!(numerator & 0xffff, 0);
+            carry = numerator >> 16;
+            let stored = carry + CARRY_OFFSET;
+            if !(0..1i128 << 32).contains(&stored) {
+                return Err("a carry does not fit".into());
+            }
+            row[self.carry_lo(k)] = (stored & 0xffff) as u64;
+            row[self.carry_hi(k)] = (stored >> 16) as u64;
+        }
+        if e[CARRIES] != carry {
+            return Err("the top coefficient does not match".into());
+        }
+        Ok(())
+    }
+
+    /// Columns this identity range-checks (its quotient limbs and carry halves).
+    pub fn range_checked(&self) -> std::ops::Range<usize> {
+        self.at..self.at + WIDTH
+    }
+
+    /// The identity's constraints, each multiplied by `filter`, over packed values.
+    pub fn eval_packed<P: PackedField>(&self, lv: &[P], filter: P, mut constrain: impl FnMut(P)) {
+        let scalar = |v: i128| {
+            let f = P::Scalar::from_canonical_u64(v.unsigned_abs() as u64);
+            if v < 0 {
+                -f
+            } else {
+                f
+            }
+        };
+        let mut e: [P; COEFFICIENTS] = std::array::from_fn(|k| P::ZEROS + scalar(self.offset[k]));
+        for t in &self.terms {
+            match *t {
+                Term::Product(c, a, b) => {
+                    let c = scalar(c as i128);
+                    for i in 0..LIMBS {
+                        let ca = lv[a + i] * c;
+                        for j in 0..LIMBS {
+                            e[i + j] += ca * lv[b + j];
+                        }
+                    }
+                }
+                Term::Value(c, a) => {
+                    let c = scalar(c as i128);
+                    (0..LIMBS).for_each(|i| e[i] += lv[a + i] * c);
+                }
+                Term::Constant(c) => e[0] += scalar(c as i128),
+                Term::Fixed(c, v) => {
+                    for (i, l) in limbs_of(v).into_iter().enumerate() {
+                        e[i] += scalar(c as i128 * l as i128);
+                    }
+                }
+            }
+        }
+        let p_limbs = limbs_of(P);
+        for i in 0..Q_LIMBS {
+            for (j, &pj) in p_limbs.iter().enumerate() {
+                e[i + j] -= lv[self.q() + i] * P::Scalar::from_canonical_u64(pj);
+            }
+        }
+        let base = P::Scalar::from_canonical_u64(1 << 16);
+        let offset = P::Scalar::from_canonical_u64(CARRY_OFFSET as u64);
+        let mut previous = P::ZEROS;
+        for (k, &ek) in e.iter().enumerate().take(CARRIES) {
+            let c = lv[self.carry_lo(k)] + lv[self.carry_hi(k)] * base - offset;
+            constrain(filter * (ek - previous + c * base));
+            previous = c;
+        }
+        constrain(filter * (e[CARRIES] - previous));
+    }
+
+    /// The same constraints inside a recursive verifier.
+    pub fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
+        &self,
+        builder: &mut CircuitBuilder<F, D>,
+        lv: &[ExtensionTarget<D>],
+        filter: ExtensionTarget<D>,
+        mut constrain: impl FnMut(&mut CircuitBuilder<F, D>, ExtensionTarget<D>),
+    ) {
+        let scalar = |v: i128| {
+            let f = F::from_canonical_u64(v.unsigned_abs() as u64);
+            if v < 0 {
+                -f
+            } else {
+                f
+            }
+        };
+        let one = builder.one_extension();
+        let mut e: Vec<ExtensionTarget<D>> = (0..COEFFICIENTS)
+            .map(|k| builder.constant_extension(scalar(self.offset[k]).into()))
+            .collect();
+        for t in &self.terms {
+            match *t {
+                Term::Product(c, a, b) => {
+                    let c = scalar(c as i128);
+                    for i in 0..LIMBS {
+                        for j in 0..LIMBS {
+                            e[i + j] = builder.arithmetic_extension(
+                                c,
+                                F::ONE,
+                                lv[a + i],
+                                lv[b + j],
+                                e[i + j],
+                            );
+                        }
+                    }
+                }
+                Term::Value(c, a) => {
+                    let c = scalar(c as i128);
+                    for i in 0..LIMBS {
+                        e[i] = builder.arithmetic_extension(c, F::ONE, lv[a + i], one, e[i]);
+                    }
+                }
+                Term::Constant(c) => {
+                    e[0] = builder.add_const_extension(e[0], scalar(c as i128));
+                }
+                Term::Fixed(c, v) => {
+                    for (i, l) in limbs_of(v).into_iter().enumerate() {
+                        e[i] = builder.add_const_extension(e[i], scalar(c as i128 * l as i128));
+                    }
+                }
+            }
+        }
+        let p_limbs = limbs_of(P);
+        for i in 0..Q_LIMBS {
+            for (j, &pj) in p_limbs.iter().enumerate() {
+                e[i + j] = builder.arithmetic_extension(
+                    -F::from_canonical_u64(pj),
+                    F::ONE,
+                    lv[self.q() + i],
+                    one,
+                    e[i + j],
+                );
+            }
+        }
+        let base = F::from_canonical_u64(1 << 16);
+        let offset = F::from_canonical_u64(CARRY_OFFSET as u64);
+        let mut previous = builder.zero_extension();
+        for (k, &ek) in e.iter().enumerate().take(CARRIES) {
+            let c = builder.arithmetic_extension(
+                base,
+                F::ONE,
+                lv[self.carry_hi(k)],
+                one,
+                lv[self.carry_lo(k)],
+            );
+            let c = builder.add_const_extension(c, -offset);
+            let t = builder.sub_extension(ek, previous);
+            let t = builder.arithmetic_extension(base, F::ONE, c, one, t);
+            let t = builder.mul_extension(filter, t);
+            constrain(builder, t);
+            previous = c;
+        }
+        let t = builder.sub_extension(e[CARRIES], previous);
+        let t = builder.mul_extension(filter, t);
+        constrain(builder, t);
+    }
+}
