@@ -5,10 +5,13 @@
 //!
 //! Curve operations are a handful of such identities per row (a slope, a new x, a new y),
 //! so this is the one place the limb arithmetic is written. The integer identity is
-//! checked as polynomials in x = 2^16: E(x) = (x − 2^16)·C(x), one constraint per
-//! coefficient, with the carries of C stored offset by 2^31 as two 16-bit halves that
-//! the table range-checks along with q's limbs. Every coefficient stays below 2^40 in
-//! absolute value, far from the field's order, so the field identity is the integer one.
+//! checked as polynomials in y = 2^32, pairing E's coefficients in x = 2^16:
+//! E_m = e_2m + 2^16·e_2m+1 = c_m−1 − 2^32·c_m, one constraint per pair, with the 16
+//! carries stored offset by 2^31 as two 16-bit halves that the table range-checks along
+//! with q's limbs. |e_k| < 2^40, so |E_m| < 2^56, and a range-checked carry is below 2^31:
+//! each constraint's value stays below 2^63 + 2^57 in absolute value, less than half the
+//! field's order, so the field identity is the integer one whatever carries a prover
+//! picks.
 //! Written by hand: no maintained crate offers non-native arithmetic for starky 1.x.
 
 use alloy_primitives::ruint::Uint;
@@ -34,8 +37,11 @@ pub const LIMBS: usize = 16;
 pub const Q_LIMBS: usize = 17;
 /// Coefficients of E (the offset K reaches 2^528).
 const COEFFICIENTS: usize = 33;
-/// Carries of C.
-const CARRIES: usize = COEFFICIENTS - 1;
+/// Coefficients of E taken in pairs, e_2m + 2^16·e_2m+1: one constraint and one carry
+/// per pair halves the carry columns (see the module doc for why nothing wraps).
+const PAIRS: usize = COEFFICIENTS.div_ceil(2);
+/// Carries of C (in base 2^32).
+const CARRIES: usize = PAIRS - 1;
 const CARRY_OFFSET: i128 = 1 << 31;
 /// Columns an identity adds to a row (its quotient and carries).
 pub const WIDTH: usize = Q_LIMBS + 2 * CARRIES;
@@ -163,20 +169,28 @@ impl Identity {
                 e[i + j] -= q_limbs[i] * p_limbs[j] as i128;
             }
         }
-        // e_k = c_{k−1} − 2^16·c_k.
+        // E_m = c_{m−1} − 2^32·c_m.
+        let paired = |m: usize| {
+            e[2 * m]
+                + if 2 * m + 1 < COEFFICIENTS {
+                    e[2 * m + 1] << 16
+                } else {
+                    0
+                }
+        };
         let mut carry = 0i128;
-        for k in 0..CARRIES {
-            let numerator = carry - e[k];
-            debug_assert_eq!(numerator & 0xffff, 0);
-            carry = numerator >> 16;
+        for m in 0..CARRIES {
+            let numerator = carry - paired(m);
+            debug_assert_eq!(numerator & 0xffff_ffff, 0);
+            carry = numerator >> 32;
             let stored = carry + CARRY_OFFSET;
             if !(0..1i128 << 32).contains(&stored) {
                 return Err("a carry does not fit".into());
             }
-            row[self.carry_lo(k)] = (stored & 0xffff) as u64;
-            row[self.carry_hi(k)] = (stored >> 16) as u64;
+            row[self.carry_lo(m)] = (stored & 0xffff) as u64;
+            row[self.carry_hi(m)] = (stored >> 16) as u64;
         }
-        if e[CARRIES] != carry {
+        if paired(CARRIES) != carry {
             return Err("the top coefficient does not match".into());
         }
         Ok(())
@@ -227,15 +241,23 @@ impl Identity {
                 e[i + j] -= lv[self.q() + i] * P::Scalar::from_canonical_u64(pj);
             }
         }
-        let base = P::Scalar::from_canonical_u64(1 << 16);
+        let limb = P::Scalar::from_canonical_u64(1 << 16);
+        let base = P::Scalar::from_canonical_u64(1 << 32);
         let offset = P::Scalar::from_canonical_u64(CARRY_OFFSET as u64);
+        let paired = |m: usize| {
+            if 2 * m + 1 < COEFFICIENTS {
+                e[2 * m] + e[2 * m + 1] * limb
+            } else {
+                e[2 * m]
+            }
+        };
         let mut previous = P::ZEROS;
-        for (k, &ek) in e.iter().enumerate().take(CARRIES) {
-            let c = lv[self.carry_lo(k)] + lv[self.carry_hi(k)] * base - offset;
-            constrain(filter * (ek - previous + c * base));
+        for m in 0..CARRIES {
+            let c = lv[self.carry_lo(m)] + lv[self.carry_hi(m)] * limb - offset;
+            constrain(filter * (paired(m) - previous + c * base));
             previous = c;
         }
-        constrain(filter * (e[CARRIES] - previous));
+        constrain(filter * (paired(CARRIES) - previous));
     }
 
     /// The same constraints inside a recursive verifier.
@@ -302,25 +324,35 @@ impl Identity {
                 );
             }
         }
-        let base = F::from_canonical_u64(1 << 16);
+        let limb = F::from_canonical_u64(1 << 16);
+        let base = F::from_canonical_u64(1 << 32);
         let offset = F::from_canonical_u64(CARRY_OFFSET as u64);
+        let paired: Vec<ExtensionTarget<D>> = (0..PAIRS)
+            .map(|m| {
+                if 2 * m + 1 < COEFFICIENTS {
+                    builder.arithmetic_extension(limb, F::ONE, e[2 * m + 1], one, e[2 * m])
+                } else {
+                    e[2 * m]
+                }
+            })
+            .collect();
         let mut previous = builder.zero_extension();
-        for (k, &ek) in e.iter().enumerate().take(CARRIES) {
+        for (m, &em) in paired.iter().enumerate().take(CARRIES) {
             let c = builder.arithmetic_extension(
-                base,
+                limb,
                 F::ONE,
-                lv[self.carry_hi(k)],
+                lv[self.carry_hi(m)],
                 one,
-                lv[self.carry_lo(k)],
+                lv[self.carry_lo(m)],
             );
             let c = builder.add_const_extension(c, -offset);
-            let t = builder.sub_extension(ek, previous);
+            let t = builder.sub_extension(em, previous);
             let t = builder.arithmetic_extension(base, F::ONE, c, one, t);
             let t = builder.mul_extension(filter, t);
             constrain(builder, t);
             previous = c;
         }
-        let t = builder.sub_extension(e[CARRIES], previous);
+        let t = builder.sub_extension(paired[CARRIES], previous);
         let t = builder.mul_extension(filter, t);
         constrain(builder, t);
     }
