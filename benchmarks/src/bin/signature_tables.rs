@@ -3,7 +3,7 @@
 //! natively, and optionally verifies a Keccak table inside plonky2, at several FRI rates,
 //! reporting times, proof sizes and the recursive verifier's size.
 //!
-//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536,262144 --scalar-multiplications 256`
+//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536,262144 --scalar-multiplications 256 --ecdsa 256`
 
 use std::time::Instant;
 
@@ -41,26 +41,116 @@ struct Args {
     /// Scalar multiplications per table (comma-separated; 256 fill the minimum 2^16 rows).
     #[arg(long, value_delimiter = ',')]
     scalar_multiplications: Vec<usize>,
+    /// ECDSA equations per table (comma-separated; 256 fill the minimum 2^16 rows).
+    #[arg(long, value_delimiter = ',')]
+    ecdsa: Vec<usize>,
+}
+
+/// ECDSA equations of `n` signatures (keys, hashes and nonces derived from the index).
+fn ecdsa_equations(
+    n: usize,
+) -> Vec<
+    Vec<(
+        alloy_primitives::U256,
+        (alloy_primitives::U256, alloy_primitives::U256),
+    )>,
+> {
+    use alloy_primitives::U256;
+    use k256::elliptic_curve::sec1::ToEncodedPoint;
+    use k256::elliptic_curve::PrimeField;
+    use k256::{ProjectivePoint, Scalar};
+    use quire_prover::signature::secp256k1::msm::ecdsa_work;
+    let point = |p: ProjectivePoint| {
+        let e = p.to_affine().to_encoded_point(false);
+        (
+            U256::from_be_slice(e.x().expect("finite")),
+            U256::from_be_slice(e.y().expect("finite")),
+        )
+    };
+    let n_order = U256::from_be_slice(&(-Scalar::ONE).to_bytes()) + U256::from(1);
+    let g = ProjectivePoint::GENERATOR;
+    (0..n as u64)
+        .map(|i| {
+            let d = Scalar::from(i * 7919 + 17);
+            let k = Scalar::from(i * 104_729 + 31);
+            let z = U256::from(i + 99).pow(U256::from(29)) % n_order;
+            let r_point = g * k;
+            let r = point(r_point).0 % n_order;
+            let as_scalar =
+                |v: U256| Scalar::from_repr(v.to_be_bytes::<32>().into()).expect("below n");
+            let s = k.invert().expect("non-zero nonce") * (as_scalar(z) + as_scalar(r) * d);
+            ecdsa_work(
+                point(r_point),
+                point(g * d),
+                r,
+                U256::from_be_slice(&s.to_bytes()),
+                z,
+            )
+        })
+        .collect()
+}
+
+fn ecdsa_tables(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
+    use quire_prover::signature::secp256k1::msm::{generate_trace, EcdsaMsmStark};
+    println!();
+    println!(
+        "| ECDSA equations | rows | columns (+ lookup) | trace | prove | per signature | verify |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for &n in counts {
+        let work = ecdsa_equations(n);
+        let started = Instant::now();
+        let (trace, _) = generate_trace::<F>(&EcdsaMsmStark::<F, D>::LAYOUT, &work)
+            .map_err(anyhow::Error::msg)?;
+        let rows = trace[0].len();
+        let columns = trace.len();
+        let trace_time = started.elapsed();
+        let stark = EcdsaMsmStark::<F, D>::new();
+        let lookup_columns =
+            starky::stark::Stark::<F, D>::num_lookup_helper_columns(&stark, config);
+        let started = Instant::now();
+        let proof = starky::prover::prove::<F, C, _, D>(
+            stark.clone(),
+            config,
+            trace,
+            &[],
+            None,
+            &mut plonky2::util::timing::TimingTree::default(),
+        )?;
+        let prove_time = started.elapsed();
+        let started = Instant::now();
+        starky::verifier::verify_stark_proof(stark, proof, config, None)?;
+        println!(
+            "| {n} | 2^{} | {columns} (+{lookup_columns}) | {:.2} s | {:.2} s | {:.1} ms | {:.0} ms |",
+            rows.trailing_zeros(),
+            trace_time.as_secs_f64(),
+            prove_time.as_secs_f64(),
+            prove_time.as_secs_f64() * 1e3 / n as f64,
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
 }
 
 fn scalar_multiplications(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
     use alloy_primitives::U256;
     use quire_prover::signature::secp256k1::curve::{double, GENERATOR};
-    use quire_prover::signature::secp256k1::scalar_mul::{generate_trace, ScalarMulStark};
+    use quire_prover::signature::secp256k1::msm::{generate_trace, ScalarMulStark};
     println!();
     println!("| multiplications | rows | columns (+ lookup) | trace | prove | per multiplication | verify |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for &n in counts {
         // Distinct base points (multiples of G by doubling) and scalars.
         let mut t = GENERATOR;
-        let work: Vec<(U256, _)> = (0..n as u64)
+        let work: Vec<Vec<(U256, _)>> = (0..n as u64)
             .map(|i| {
                 t = double(t).0;
-                (U256::from(i + 3).pow(U256::from(40)) >> 4, t)
+                vec![(U256::from(i + 3).pow(U256::from(40)) >> 4, t)]
             })
             .collect();
         let started = Instant::now();
-        let (trace, _) = generate_trace::<F>(&work).map_err(anyhow::Error::msg)?;
+        let (trace, _) = generate_trace::<F>(&ScalarMulStark::<F, D>::LAYOUT, &work)
+            .map_err(anyhow::Error::msg)?;
         let rows = trace[0].len();
         let columns = trace.len();
         let trace_time = started.elapsed();
@@ -170,6 +260,10 @@ fn main() -> anyhow::Result<()> {
         .collect();
     if !multiplications.is_empty() {
         scalar_multiplications(&multiplications, &config(1))?;
+    }
+    let equations: Vec<usize> = args.ecdsa.iter().copied().filter(|&n| n > 0).collect();
+    if !equations.is_empty() {
+        ecdsa_tables(&equations, &config(1))?;
     }
     if args.permutations.is_empty() {
         return Ok(());

@@ -1,10 +1,9 @@
-//! secp256k1 arithmetic for signature proofs. Built so far: [`field_mul`], a starky table of
-//! multiplications modulo the curve's base field prime, with 16-bit limbs range-checked by
-//! a logUp lookup. The curve operations (the ECDSA check s·R = z·G + r·Q with prover-given
-//! slopes) will be rows of this table reached by cross-table lookups; they are not built
-//! yet.
+//! secp256k1 arithmetic for signature proofs: [`identity`], modular identities over 16-bit
+//! limbs (the one place limb arithmetic is written); [`field_mul`], a table of field
+//! products; [`msm`], tables of (multi-)scalar multiplications, among them the ECDSA
+//! equation s·R − r·Q − z·G = 0; [`curve`], the native point arithmetic that fills them.
 
 pub mod curve;
 pub mod field_mul;
 pub mod identity;
-pub mod scalar_mul;
+pub mod msm;
