@@ -8,6 +8,7 @@ use plonky2::plonk::config::PoseidonGoldilocksConfig;
 use quire_prover::signature::keccak::columns::*;
 use quire_prover::signature::keccak::proof::*;
 use quire_prover::signature::keccak::{generate_trace, KeccakStark, KeccakState};
+use quire_prover::signature::recursion::TableVerifier;
 use starky::stark_testing::{test_stark_circuit_constraints, test_stark_low_degree};
 
 type F = GoldilocksField;
@@ -123,7 +124,7 @@ fn plonky2_verifies_a_table_proof() {
     let config = keccak_stark_config();
     let (proof, _) = prove_permutations::<F, C, D>(&inputs, &config).unwrap();
     let degree_bits = proof.proof.recover_degree_bits(&config);
-    let verifier = KeccakTableVerifier::<F, C, D>::new(degree_bits, &config);
+    let verifier = TableVerifier::<F, C, D>::new(KeccakStark::<F, D>::new(), degree_bits, &config);
     eprintln!(
         "verifier circuit: 2^{} rows",
         verifier.data.common.degree_bits()

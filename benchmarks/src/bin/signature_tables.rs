@@ -12,10 +12,9 @@ use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::fri::reduction_strategies::FriReductionStrategy;
 use plonky2::fri::FriConfig;
 use plonky2::plonk::config::PoseidonGoldilocksConfig;
-use quire_prover::signature::keccak::proof::{
-    prove_trace, verify_permutations, KeccakTableVerifier,
-};
-use quire_prover::signature::keccak::{generate_trace, KeccakState};
+use quire_prover::signature::keccak::proof::{prove_trace, verify_permutations};
+use quire_prover::signature::keccak::{generate_trace, KeccakStark, KeccakState};
+use quire_prover::signature::recursion::TableVerifier;
 use starky::config::StarkConfig;
 
 type F = GoldilocksField;
@@ -90,13 +89,13 @@ fn ecdsa_equations(
         .collect()
 }
 
-fn ecdsa_tables(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
+fn ecdsa_tables(counts: &[usize], config: &StarkConfig, recursion: bool) -> anyhow::Result<()> {
     use quire_prover::signature::secp256k1::msm::{generate_trace, EcdsaMsmStark};
     println!();
     println!(
-        "| ECDSA equations | rows | columns (+ lookup) | trace | prove | per signature | verify |"
+        "| ECDSA equations | rows | columns (+ lookup) | trace | prove | per signature | verify | plonky2 verifier | its proof |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for &n in counts {
         let work = ecdsa_equations(n);
         let started = Instant::now();
@@ -119,14 +118,33 @@ fn ecdsa_tables(counts: &[usize], config: &StarkConfig) -> anyhow::Result<()> {
         )?;
         let prove_time = started.elapsed();
         let started = Instant::now();
-        starky::verifier::verify_stark_proof(stark, proof, config, None)?;
+        starky::verifier::verify_stark_proof(stark.clone(), proof.clone(), config, None)?;
+        let verify_time = started.elapsed();
+        let recursion = if recursion {
+            let degree_bits = proof.proof.recover_degree_bits(config);
+            let started = Instant::now();
+            let verifier = TableVerifier::<F, C, D>::new(stark, degree_bits, config);
+            let build = started.elapsed();
+            let started = Instant::now();
+            let outer = verifier.prove(&proof)?;
+            let outer_time = started.elapsed();
+            verifier.data.verify(outer)?;
+            format!(
+                "2^{} rows (built in {:.1} s) | {:.1} s",
+                verifier.data.common.degree_bits(),
+                build.as_secs_f64(),
+                outer_time.as_secs_f64()
+            )
+        } else {
+            "| ".to_string()
+        };
         println!(
-            "| {n} | 2^{} | {columns} (+{lookup_columns}) | {:.2} s | {:.2} s | {:.1} ms | {:.0} ms |",
+            "| {n} | 2^{} | {columns} (+{lookup_columns}) | {:.2} s | {:.2} s | {:.1} ms | {:.0} ms | {recursion} |",
             rows.trailing_zeros(),
             trace_time.as_secs_f64(),
             prove_time.as_secs_f64(),
             prove_time.as_secs_f64() * 1e3 / n as f64,
-            started.elapsed().as_secs_f64() * 1e3
+            verify_time.as_secs_f64() * 1e3
         );
     }
     Ok(())
@@ -263,7 +281,7 @@ fn main() -> anyhow::Result<()> {
     }
     let equations: Vec<usize> = args.ecdsa.iter().copied().filter(|&n| n > 0).collect();
     if !equations.is_empty() {
-        ecdsa_tables(&equations, &config(1))?;
+        ecdsa_tables(&equations, &config(1), args.recursion)?;
     }
     if args.permutations.is_empty() {
         return Ok(());
@@ -294,7 +312,8 @@ fn main() -> anyhow::Result<()> {
             let recursion = if args.recursion {
                 let degree_bits = proof.proof.recover_degree_bits(&config);
                 let t = Instant::now();
-                let verifier = KeccakTableVerifier::<F, C, D>::new(degree_bits, &config);
+                let verifier =
+                    TableVerifier::<F, C, D>::new(KeccakStark::<F, D>::new(), degree_bits, &config);
                 let build = t.elapsed();
                 let t = Instant::now();
                 let outer = verifier.prove(&proof)?;

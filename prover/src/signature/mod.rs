@@ -11,4 +11,5 @@
 //! trusted.
 
 pub mod keccak;
+pub mod recursion;
 pub mod secp256k1;
