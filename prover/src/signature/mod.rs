@@ -13,3 +13,4 @@
 pub mod keccak;
 pub mod recursion;
 pub mod secp256k1;
+pub mod witness;

@@ -51,6 +51,21 @@ pub fn add_points((xa, ya): Point, (xb, yb): Point) -> Option<(Point, U256, U256
     Some(((x3, y3), lambda, inverse))
 }
 
+/// The point with x coordinate `x` and y of parity `odd`, if x < p and x³ + 7 is a square.
+pub fn lift_x(x: U256, odd: bool) -> Option<Point> {
+    if x >= P {
+        return None;
+    }
+    let rhs = add(mul(mul(x, x), x), U256::from(7));
+    // p ≡ 3 (mod 4): a square root of a square a is a^((p+1)/4).
+    let y = rhs.pow_mod((P + U256::from(1)) >> 2, P);
+    if mul(y, y) != rhs {
+        return None;
+    }
+    let y = if y.bit(0) == odd { y } else { (P - y) % P };
+    Some((x, y))
+}
+
 /// The generator G.
 pub const GENERATOR: Point = (
     U256::from_be_slice(&[
@@ -72,13 +87,9 @@ pub fn offset_point() -> Point {
     static POINT: OnceLock<Point> = OnceLock::new();
     *POINT.get_or_init(|| {
         let mut x = U256::from_be_bytes(keccak256(b"quire secp256k1 offset").0) % P;
-        let exponent = (P + U256::from(1)) >> 2;
         loop {
-            let rhs = add(mul(mul(x, x), x), U256::from(7));
-            let y = rhs.pow_mod(exponent, P);
-            if mul(y, y) == rhs {
-                let y = if y.bit(0) { P - y } else { y };
-                return (x, y);
+            if let Some(point) = lift_x(x, false) {
+                return point;
             }
             x = add(x, U256::from(1));
         }

@@ -288,6 +288,12 @@ fn multiplication_rows(
     Ok((rows, acc))
 }
 
+/// What a multiplication's last row outputs, computed natively with the table's own row
+/// generation: 2^256·H + Σ kᵢ·Tᵢ (2^256·H exactly when the multiplication sums to zero).
+pub fn native_output(layout: &Layout, work: &[(U256, Point)]) -> Result<Point, String> {
+    Ok(multiplication_rows(layout, &layout.identities(), work)?.1)
+}
+
 /// The trace of `multiplications` (each a list of (scalar, base) pairs, one per base),
 /// padded with copies of a multiplication that sums to zero, and each output.
 pub fn generate_trace<F: Field>(
