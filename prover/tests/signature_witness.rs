@@ -14,7 +14,7 @@ use quire_prover::signature::secp256k1::msm::{ecdsa_work, native_output, zero_ou
 use quire_prover::signature::witness::{signature_witness, SignatureWitnessError, ORDER};
 use rand::{Rng, SeedableRng};
 
-const ECDSA: Layout = Layout::new(3, true);
+const ECDSA: Layout = Layout::new(3, true, true);
 
 /// A random transfer of type `kind` (0 legacy, 1 EIP-2930, 2 EIP-1559), signed.
 fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxEnvelope {

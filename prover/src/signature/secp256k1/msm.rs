@@ -52,6 +52,8 @@ pub struct Layout {
     pub bases: usize,
     /// Whether the last row must output 2^256·H (the multiplication sums to zero).
     pub sums_to_zero: bool,
+    /// Whether the last base is the constant −G (no columns, no curve check).
+    pub negated_generator_last: bool,
     /// Step of the row within its multiplication (0 = most significant bit).
     pub step: usize,
     /// 1 on a multiplication's last row.
@@ -73,21 +75,24 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The layout for `bases` base points.
-    pub const fn new(bases: usize, sums_to_zero: bool) -> Self {
+    /// The layout for `bases` base points; with `negated_generator_last`, the last of them is
+    /// the constant −G.
+    pub const fn new(bases: usize, sums_to_zero: bool, negated_generator_last: bool) -> Self {
+        let variable = bases - negated_generator_last as usize;
         let bits = 2;
         let acc = bits + bases;
         let bases_at = acc + 2 * LIMBS;
-        let bases_xx = bases_at + bases * 2 * LIMBS;
-        let double = bases_xx + bases * LIMBS;
+        let bases_xx = bases_at + variable * 2 * LIMBS;
+        let double = bases_xx + variable * LIMBS;
         let adds = double + 3 * LIMBS;
         let identities = adds + bases * 4 * LIMBS;
-        let range = identities + (3 + 6 * bases) * WIDTH;
+        let range = identities + (3 + 6 * variable + 4 * (bases - variable)) * WIDTH;
         let frequencies = range + 1;
         let stages = frequencies + 1;
         Self {
             bases,
             sums_to_zero,
+            negated_generator_last,
             step: 0,
             last: 1,
             bits,
@@ -102,6 +107,10 @@ impl Layout {
             stages,
             num_columns: stages + bases * 2 * LIMBS,
         }
+    }
+    /// Bases whose coordinates are columns (all but a constant −G).
+    pub const fn variable_bases(&self) -> usize {
+        self.bases - self.negated_generator_last as usize
     }
     /// Base `i`'s bit of this row.
     pub const fn bit(&self, i: usize) -> usize {
@@ -165,51 +174,89 @@ impl Layout {
             ),
         ];
         for i in 0..self.bases {
-            let (tx, ty, txx) = (self.base(i), self.base(i) + LIMBS, self.base_xx(i));
             let (px, py) = (self.before(i), self.before(i) + LIMBS);
             let a = self.add(i);
             let (la, xs, ys, inv) = (a, a + LIMBS, a + 2 * LIMBS, a + 3 * LIMBS);
-            ids.extend([
-                // T on the curve: x_T² = T_XX, y_T² = T_XX·x_T + 7.
-                Identity::new(vec![Product(1, tx, tx), Value(-1, txx)], at()),
-                Identity::new(
-                    vec![Product(1, ty, ty), Product(-1, txx, tx), Constant(-7)],
-                    at(),
-                ),
-                // λ(x_T − x_P) = y_T − y_P, x_S = λ² − x_P − x_T, y_S = λ(x_P − x_S) − y_P,
-                // inv·(x_T − x_P) = 1.
-                Identity::new(
-                    vec![
-                        Product(1, la, tx),
-                        Product(-1, la, px),
-                        Value(-1, ty),
-                        Value(1, py),
-                    ],
-                    at(),
-                ),
-                Identity::new(
-                    vec![
-                        Product(1, la, la),
-                        Value(-1, px),
-                        Value(-1, tx),
-                        Value(-1, xs),
-                    ],
-                    at(),
-                ),
-                Identity::new(
-                    vec![
-                        Product(1, la, px),
-                        Product(-1, la, xs),
-                        Value(-1, py),
-                        Value(-1, ys),
-                    ],
-                    at(),
-                ),
-                Identity::new(
-                    vec![Product(1, inv, tx), Product(-1, inv, px), Constant(-1)],
-                    at(),
-                ),
-            ]);
+            if i < self.variable_bases() {
+                let (tx, ty, txx) = (self.base(i), self.base(i) + LIMBS, self.base_xx(i));
+                ids.extend([
+                    // T on the curve: x_T² = T_XX, y_T² = T_XX·x_T + 7.
+                    Identity::new(vec![Product(1, tx, tx), Value(-1, txx)], at()),
+                    Identity::new(
+                        vec![Product(1, ty, ty), Product(-1, txx, tx), Constant(-7)],
+                        at(),
+                    ),
+                    // λ(x_T − x_P) = y_T − y_P, x_S = λ² − x_P − x_T, y_S = λ(x_P − x_S) − y_P,
+                    // inv·(x_T − x_P) = 1.
+                    Identity::new(
+                        vec![
+                            Product(1, la, tx),
+                            Product(-1, la, px),
+                            Value(-1, ty),
+                            Value(1, py),
+                        ],
+                        at(),
+                    ),
+                    Identity::new(
+                        vec![
+                            Product(1, la, la),
+                            Value(-1, px),
+                            Value(-1, tx),
+                            Value(-1, xs),
+                        ],
+                        at(),
+                    ),
+                    Identity::new(
+                        vec![
+                            Product(1, la, px),
+                            Product(-1, la, xs),
+                            Value(-1, py),
+                            Value(-1, ys),
+                        ],
+                        at(),
+                    ),
+                    Identity::new(
+                        vec![Product(1, inv, tx), Product(-1, inv, px), Constant(-1)],
+                        at(),
+                    ),
+                ]);
+            } else {
+                // The same four with T = −G as constants.
+                let (tx, ty) = negated_generator();
+                ids.extend([
+                    Identity::new(
+                        vec![
+                            ProductFixed(1, la, tx),
+                            Product(-1, la, px),
+                            Fixed(-1, ty),
+                            Value(1, py),
+                        ],
+                        at(),
+                    ),
+                    Identity::new(
+                        vec![
+                            Product(1, la, la),
+                            Value(-1, px),
+                            Fixed(-1, tx),
+                            Value(-1, xs),
+                        ],
+                        at(),
+                    ),
+                    Identity::new(
+                        vec![
+                            Product(1, la, px),
+                            Product(-1, la, xs),
+                            Value(-1, py),
+                            Value(-1, ys),
+                        ],
+                        at(),
+                    ),
+                    Identity::new(
+                        vec![ProductFixed(1, inv, tx), Product(-1, inv, px), Constant(-1)],
+                        at(),
+                    ),
+                ]);
+            }
         }
         ids
     }
@@ -220,7 +267,12 @@ impl Layout {
 /// the signer's public key and z the signing hash, all as integers below 2^256.
 pub fn ecdsa_work(r_point: Point, q: Point, r: U256, s: U256, z: U256) -> Vec<(U256, Point)> {
     let negate = |(x, y): Point| (x, (P - y) % P);
-    vec![(s, r_point), (r, negate(q)), (z, negate(GENERATOR))]
+    vec![(s, r_point), (r, negate(q)), (z, negated_generator())]
+}
+
+/// −G.
+pub fn negated_generator() -> Point {
+    (GENERATOR.0, P - GENERATOR.1)
 }
 
 /// 2^256·H: what a multiplication that sums to zero outputs.
@@ -254,6 +306,9 @@ fn multiplication_rows(
     if work.iter().any(|&(_, t)| !on_curve(t)) {
         return Err("a base point is not on the curve".into());
     }
+    if layout.negated_generator_last && work[layout.bases - 1].1 != negated_generator() {
+        return Err("the last base of this table is −G".into());
+    }
     let mut acc = offset_point();
     let mut rows = Vec::with_capacity(STEPS);
     for step in 0..STEPS {
@@ -268,8 +323,10 @@ fn multiplication_rows(
         for (i, &(k, t)) in work.iter().enumerate() {
             let bit = k.bit(STEPS - 1 - step);
             row[layout.bit(i)] = u64::from(bit);
-            set_point(&mut row, layout.base(i), t);
-            set_value(&mut row, layout.base_xx(i), t.0.mul_mod(t.0, P));
+            if i < layout.variable_bases() {
+                set_point(&mut row, layout.base(i), t);
+                set_value(&mut row, layout.base_xx(i), t.0.mul_mod(t.0, P));
+            }
             let (s, la, inv) = add_points(point, t).ok_or("a step met equal x coordinates")?;
             set_value(&mut row, layout.add(i), la);
             set_point(&mut row, layout.add(i) + LIMBS, s);
@@ -312,7 +369,10 @@ pub fn generate_trace<F: Field>(
         outputs.push(out);
     }
     if rows.len() < n {
-        let zero = vec![(U256::ZERO, GENERATOR); layout.bases];
+        let mut zero = vec![(U256::ZERO, GENERATOR); layout.bases];
+        if layout.negated_generator_last {
+            zero[layout.bases - 1].1 = negated_generator();
+        }
         let (padding, _) = multiplication_rows(layout, &identities, &zero)?;
         while rows.len() < n {
             rows.extend(padding.iter().cloned());
@@ -367,8 +427,10 @@ fn eval_packed<P: PackedField>(
         let bit = lv[layout.bit(b)];
         yc.constraint(bit * bit - bit);
         for i in 0..2 * LIMBS {
-            let t = layout.base(b) + i;
-            yc.constraint_transition((one - last) * (nv[t] - lv[t]));
+            if b < layout.variable_bases() {
+                let t = layout.base(b) + i;
+                yc.constraint_transition((one - last) * (nv[t] - lv[t]));
+            }
             let before = lv[layout.before(b) + i];
             let sum = lv[layout.add(b) + LIMBS + i];
             yc.constraint(lv[layout.stage(b) + i] - before - bit * (sum - before));
@@ -433,10 +495,12 @@ fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
         let t = builder.mul_sub_extension(bit, bit, bit);
         yc.constraint(builder, t);
         for i in 0..2 * LIMBS {
-            let c = layout.base(b) + i;
-            let t = builder.sub_extension(nv[c], lv[c]);
-            let t = builder.mul_extension(not_last, t);
-            yc.constraint_transition(builder, t);
+            if b < layout.variable_bases() {
+                let c = layout.base(b) + i;
+                let t = builder.sub_extension(nv[c], lv[c]);
+                let t = builder.mul_extension(not_last, t);
+                yc.constraint_transition(builder, t);
+            }
             let before = lv[layout.before(b) + i];
             let sum = lv[layout.add(b) + LIMBS + i];
             let difference = builder.sub_extension(sum, before);
@@ -469,7 +533,7 @@ fn lookups<F: Field>(layout: &Layout) -> Vec<Lookup<F>> {
 
 /// Defines a table type for one layout (starky needs the column count as a constant).
 macro_rules! msm_table {
-    ($(#[$doc:meta])* $name:ident, $bases:expr, $sums_to_zero:expr) => {
+    ($(#[$doc:meta])* $name:ident, $bases:expr, $sums_to_zero:expr, $fixed:expr) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name<F, const D: usize> {
@@ -479,7 +543,7 @@ macro_rules! msm_table {
 
         impl<F, const D: usize> $name<F, D> {
             /// Where each value of a row lives.
-            pub const LAYOUT: Layout = Layout::new($bases, $sums_to_zero);
+            pub const LAYOUT: Layout = Layout::new($bases, $sums_to_zero, $fixed);
 
             /// The table (its size is the trace's).
             pub fn new() -> Self {
@@ -498,7 +562,7 @@ macro_rules! msm_table {
 
         impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for $name<F, D> {
             type EvaluationFrame<FE, P, const D2: usize>
-                = StarkFrame<P, P::Scalar, { Layout::new($bases, $sums_to_zero).num_columns }, 0>
+                = StarkFrame<P, P::Scalar, { Layout::new($bases, $sums_to_zero, $fixed).num_columns }, 0>
             where
                 FE: FieldExtension<D2, BaseField = F>,
                 P: PackedField<Scalar = FE>;
@@ -506,7 +570,7 @@ macro_rules! msm_table {
             type EvaluationFrameTarget = StarkFrame<
                 ExtensionTarget<D>,
                 ExtensionTarget<D>,
-                { Layout::new($bases, $sums_to_zero).num_columns },
+                { Layout::new($bases, $sums_to_zero, $fixed).num_columns },
                 0,
             >;
 
@@ -547,14 +611,16 @@ msm_table!(
     /// Scalar multiplications k·T (one base), outputs exported for later lookups.
     ScalarMulStark,
     1,
+    false,
     false
 );
 
 msm_table!(
-    /// ECDSA equations: s·R − r·Q − z·G = 0, as three bases (R, −Q, −G) whose
-    /// multiplication must end at 2^256·H.
+    /// ECDSA equations: s·R − r·Q − z·G = 0, as three bases (R, −Q, −G; the last a
+    /// constant) whose multiplication must end at 2^256·H.
     EcdsaMsmStark,
     3,
+    true,
     true
 );
 
