@@ -5,7 +5,7 @@
 //! high s) the equation fails for the true signer's key, or the witness is refused.
 
 use alloy::consensus::transaction::SignerRecoverable;
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
+use alloy::consensus::{SignableTransaction, Signed, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
 use alloy::network::TxSignerSync;
 use alloy::primitives::{Address, Signature, TxKind, U256};
 use alloy::signers::local::PrivateKeySigner;
@@ -16,6 +16,16 @@ use rand::{Rng, SeedableRng};
 
 const ECDSA: Layout = Layout::new(3, true, true);
 
+/// `tx` signed by `key`, as a wallet does.
+fn sign<T>(key: &PrivateKeySigner, mut tx: T) -> TxEnvelope
+where
+    T: SignableTransaction<Signature>,
+    Signed<T>: Into<TxEnvelope>,
+{
+    let signature = key.sign_transaction_sync(&mut tx).unwrap();
+    tx.into_signed(signature).into()
+}
+
 /// A random transfer of type `kind` (0 legacy, 1 EIP-2930, 2 EIP-1559), signed.
 fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxEnvelope {
     let chain_id = rng.random_range(1..1_000_000u64);
@@ -24,8 +34,9 @@ fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxE
     let value = U256::from(rng.random::<u128>());
     let fee = rng.random_range(1..1_000_000_000_000u128);
     match kind {
-        0 => {
-            let mut tx = TxLegacy {
+        0 => sign(
+            key,
+            TxLegacy {
                 chain_id: Some(chain_id),
                 nonce,
                 gas_price: fee,
@@ -33,12 +44,11 @@ fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxE
                 to,
                 value,
                 ..Default::default()
-            };
-            let sig = key.sign_transaction_sync(&mut tx).unwrap();
-            tx.into_signed(sig).into()
-        }
-        1 => {
-            let mut tx = TxEip2930 {
+            },
+        ),
+        1 => sign(
+            key,
+            TxEip2930 {
                 chain_id,
                 nonce,
                 gas_price: fee,
@@ -46,12 +56,11 @@ fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxE
                 to,
                 value,
                 ..Default::default()
-            };
-            let sig = key.sign_transaction_sync(&mut tx).unwrap();
-            tx.into_signed(sig).into()
-        }
-        _ => {
-            let mut tx = TxEip1559 {
+            },
+        ),
+        _ => sign(
+            key,
+            TxEip1559 {
                 chain_id,
                 nonce,
                 max_fee_per_gas: fee,
@@ -60,10 +69,8 @@ fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxE
                 to,
                 value,
                 ..Default::default()
-            };
-            let sig = key.sign_transaction_sync(&mut tx).unwrap();
-            tx.into_signed(sig).into()
-        }
+            },
+        ),
     }
 }
 

@@ -177,86 +177,58 @@ impl Layout {
             let (px, py) = (self.before(i), self.before(i) + LIMBS);
             let a = self.add(i);
             let (la, xs, ys, inv) = (a, a + LIMBS, a + 2 * LIMBS, a + 3 * LIMBS);
-            if i < self.variable_bases() {
+            // T's coordinates: columns, or the constant −G.
+            let (tx, ty) = if i < self.variable_bases() {
                 let (tx, ty, txx) = (self.base(i), self.base(i) + LIMBS, self.base_xx(i));
-                ids.extend([
-                    // T on the curve: x_T² = T_XX, y_T² = T_XX·x_T + 7.
-                    Identity::new(vec![Product(1, tx, tx), Value(-1, txx)], at()),
-                    Identity::new(
-                        vec![Product(1, ty, ty), Product(-1, txx, tx), Constant(-7)],
-                        at(),
-                    ),
-                    // λ(x_T − x_P) = y_T − y_P, x_S = λ² − x_P − x_T, y_S = λ(x_P − x_S) − y_P,
-                    // inv·(x_T − x_P) = 1.
-                    Identity::new(
-                        vec![
-                            Product(1, la, tx),
-                            Product(-1, la, px),
-                            Value(-1, ty),
-                            Value(1, py),
-                        ],
-                        at(),
-                    ),
-                    Identity::new(
-                        vec![
-                            Product(1, la, la),
-                            Value(-1, px),
-                            Value(-1, tx),
-                            Value(-1, xs),
-                        ],
-                        at(),
-                    ),
-                    Identity::new(
-                        vec![
-                            Product(1, la, px),
-                            Product(-1, la, xs),
-                            Value(-1, py),
-                            Value(-1, ys),
-                        ],
-                        at(),
-                    ),
-                    Identity::new(
-                        vec![Product(1, inv, tx), Product(-1, inv, px), Constant(-1)],
-                        at(),
-                    ),
-                ]);
+                // T on the curve: x_T² = T_XX, y_T² = T_XX·x_T + 7.
+                ids.push(Identity::new(
+                    vec![Product(1, tx, tx), Value(-1, txx)],
+                    at(),
+                ));
+                ids.push(Identity::new(
+                    vec![Product(1, ty, ty), Product(-1, txx, tx), Constant(-7)],
+                    at(),
+                ));
+                (Coordinate::Column(tx), Coordinate::Column(ty))
             } else {
-                // The same four with T = −G as constants.
-                let (tx, ty) = negated_generator();
-                ids.extend([
-                    Identity::new(
-                        vec![
-                            ProductFixed(1, la, tx),
-                            Product(-1, la, px),
-                            Fixed(-1, ty),
-                            Value(1, py),
-                        ],
-                        at(),
-                    ),
-                    Identity::new(
-                        vec![
-                            Product(1, la, la),
-                            Value(-1, px),
-                            Fixed(-1, tx),
-                            Value(-1, xs),
-                        ],
-                        at(),
-                    ),
-                    Identity::new(
-                        vec![
-                            Product(1, la, px),
-                            Product(-1, la, xs),
-                            Value(-1, py),
-                            Value(-1, ys),
-                        ],
-                        at(),
-                    ),
-                    Identity::new(
-                        vec![ProductFixed(1, inv, tx), Product(-1, inv, px), Constant(-1)],
-                        at(),
-                    ),
-                ]);
-            }
+                let (x, y) = negated_generator();
+                (Coordinate::Constant(x), Coordinate::Constant(y))
+            };
+            // λ(x_T − x_P) = y_T − y_P, x_S = λ² − x_P − x_T, y_S = λ(x_P − x_S) − y_P,
+            // inv·(x_T − x_P) = 1.
+            ids.extend([
+                Identity::new(
+                    vec![
+                        tx.times(1, la),
+                        Product(-1, la, px),
+                        ty.plus(-1),
+                        Value(1, py),
+                    ],
+                    at(),
+                ),
+                Identity::new(
+                    vec![
+                        Product(1, la, la),
+                        Value(-1, px),
+                        tx.plus(-1),
+                        Value(-1, xs),
+                    ],
+                    at(),
+                ),
+                Identity::new(
+                    vec![
+                        Product(1, la, px),
+                        Product(-1, la, xs),
+                        Value(-1, py),
+                        Value(-1, ys),
+                    ],
+                    at(),
+                ),
+                Identity::new(
+                    vec![tx.times(1, inv), Product(-1, inv, px), Constant(-1)],
+                    at(),
+                ),
+            ]);
         }
         ids
     }
@@ -268,6 +240,31 @@ impl Layout {
 pub fn ecdsa_work(r_point: Point, q: Point, r: U256, s: U256, z: U256) -> Vec<(U256, Point)> {
     let negate = |(x, y): Point| (x, (P - y) % P);
     vec![(s, r_point), (r, negate(q)), (z, negated_generator())]
+}
+
+/// A base point's coordinate in an identity: a column, or a constant (for −G).
+#[derive(Clone, Copy)]
+enum Coordinate {
+    Column(usize),
+    Constant(U256),
+}
+
+impl Coordinate {
+    /// coeff · (column `a`) · self.
+    fn times(self, coeff: i64, a: usize) -> Term {
+        match self {
+            Coordinate::Column(c) => Term::Product(coeff, a, c),
+            Coordinate::Constant(v) => Term::ProductFixed(coeff, a, v),
+        }
+    }
+
+    /// coeff · self.
+    fn plus(self, coeff: i64) -> Term {
+        match self {
+            Coordinate::Column(c) => Term::Value(coeff, c),
+            Coordinate::Constant(v) => Term::Fixed(coeff, v),
+        }
+    }
 }
 
 /// −G.
