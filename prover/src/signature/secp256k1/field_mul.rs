@@ -19,11 +19,12 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::util::transpose;
 use starky::constraint_consumer::{ConstraintConsumer, RecursiveConstraintConsumer};
 use starky::evaluation_frame::{StarkEvaluationFrame, StarkFrame};
-use starky::lookup::{Column, Filter, Lookup};
+use starky::lookup::Lookup;
 use starky::stark::Stark;
 
 pub use super::identity::P;
 use super::identity::{limbs_of, Identity, Term, LIMBS, WIDTH};
+use super::range::RangeCheck;
 
 /// First factor's limbs.
 pub const A: usize = 0;
@@ -41,6 +42,15 @@ pub const FREQUENCIES: usize = RANGE + 1;
 pub const NUM_COLUMNS: usize = FREQUENCIES + 1;
 /// The smallest table: the range column needs 2^16 rows.
 pub const MIN_TRACE_BITS: usize = 16;
+
+/// Every limb and carry half is below 2^16.
+fn range_check() -> RangeCheck {
+    RangeCheck {
+        checked: 0..RANGE,
+        range: RANGE,
+        frequencies: FREQUENCIES,
+    }
+}
 
 /// The row's identity: a·b − r ≡ 0.
 pub fn identity() -> Identity {
@@ -91,16 +101,7 @@ pub fn generate_trace<F: Field>(pairs: &[(U256, U256)]) -> (Vec<PolynomialValues
         remainders.push(r);
     }
     rows.resize(n, row_of(U256::ZERO, U256::ZERO).0);
-    let mut frequencies = vec![0u64; n];
-    for row in &rows {
-        for &v in &row[..RANGE] {
-            frequencies[v as usize] += 1;
-        }
-    }
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[RANGE] = (i as u64).min(0xffff);
-        row[FREQUENCIES] = frequencies[i];
-    }
+    range_check().fill(&mut rows);
     let columns = transpose(&rows)
         .into_iter()
         .map(|c| PolynomialValues::new(c.into_iter().map(F::from_canonical_u64).collect()))
@@ -128,10 +129,7 @@ impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for FieldMulStark
         let lv = vars.get_local_values();
         let nv = vars.get_next_values();
         self.identity.eval_packed(lv, P::ONES, |c| yc.constraint(c));
-        let step = nv[RANGE] - lv[RANGE];
-        yc.constraint_first_row(lv[RANGE]);
-        yc.constraint_transition(step * step - step);
-        yc.constraint_last_row(lv[RANGE] - P::Scalar::from_canonical_u64(0xffff));
+        range_check().eval_packed(lv, nv, yc);
     }
 
     fn eval_ext_circuit(
@@ -145,12 +143,7 @@ impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for FieldMulStark
         let one = builder.one_extension();
         self.identity
             .eval_circuit(builder, lv, one, |b, c| yc.constraint(b, c));
-        let step = builder.sub_extension(nv[RANGE], lv[RANGE]);
-        yc.constraint_first_row(builder, lv[RANGE]);
-        let t = builder.mul_sub_extension(step, step, step);
-        yc.constraint_transition(builder, t);
-        let t = builder.add_const_extension(lv[RANGE], -F::from_canonical_u64(0xffff));
-        yc.constraint_last_row(builder, t);
+        range_check().eval_circuit(builder, lv, nv, yc);
     }
 
     fn constraint_degree(&self) -> usize {
@@ -158,11 +151,6 @@ impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for FieldMulStark
     }
 
     fn lookups(&self) -> Vec<Lookup<F>> {
-        vec![Lookup {
-            columns: Column::singles(0..RANGE).collect(),
-            table_column: Column::single(RANGE),
-            frequencies_column: Column::single(FREQUENCIES),
-            filter_columns: vec![Filter::default(); RANGE],
-        }]
+        range_check().lookups()
     }
 }

@@ -7,3 +7,4 @@ pub mod curve;
 pub mod field_mul;
 pub mod identity;
 pub mod msm;
+pub mod range;

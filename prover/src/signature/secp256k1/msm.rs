@@ -20,7 +20,6 @@
 //! key; so the tables have no public inputs.
 
 use std::marker::PhantomData;
-use std::ops::Range;
 
 use alloy_primitives::U256;
 use plonky2::field::extension::{Extendable, FieldExtension};
@@ -33,11 +32,12 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::util::transpose;
 use starky::constraint_consumer::{ConstraintConsumer, RecursiveConstraintConsumer};
 use starky::evaluation_frame::{StarkEvaluationFrame, StarkFrame};
-use starky::lookup::{Column, Filter, Lookup};
+use starky::lookup::Lookup;
 use starky::stark::Stark;
 
 use super::curve::{add_points, double, offset_point, on_curve, Point, GENERATOR};
 use super::identity::{limbs_of, Identity, Term, LIMBS, P, WIDTH};
+use super::range::RangeCheck;
 
 /// Bits of a scalar: rows per multiplication.
 pub const STEPS: usize = 256;
@@ -144,8 +144,14 @@ impl Layout {
             self.stage(i - 1)
         }
     }
-    fn range_checked(&self) -> Range<usize> {
-        self.acc..self.range
+    /// Every limb, quotient limb and carry half is below 2^16 (the stages are selections of
+    /// checked values and need no check of their own).
+    pub fn range_check(&self) -> RangeCheck {
+        RangeCheck {
+            checked: self.acc..self.range,
+            range: self.range,
+            frequencies: self.frequencies,
+        }
     }
 
     /// The row's identities, in the order of their column blocks.
@@ -375,16 +381,7 @@ pub fn generate_trace<F: Field>(
             rows.extend(padding.iter().cloned());
         }
     }
-    let mut frequencies = vec![0u64; n];
-    for row in &rows {
-        for &v in &row[layout.range_checked()] {
-            frequencies[v as usize] += 1;
-        }
-    }
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[layout.range] = (i as u64).min(0xffff);
-        row[layout.frequencies] = frequencies[i];
-    }
+    layout.range_check().fill(&mut rows);
     let columns = transpose(&rows)
         .into_iter()
         .map(|c| PolynomialValues::new(c.into_iter().map(F::from_canonical_u64).collect()))
@@ -437,10 +434,7 @@ fn eval_packed<P: PackedField>(
         identity.eval_packed(lv, one, |c| yc.constraint(c));
     }
 
-    let step = nv[layout.range] - lv[layout.range];
-    yc.constraint_first_row(lv[layout.range]);
-    yc.constraint_transition(step * step - step);
-    yc.constraint_last_row(lv[layout.range] - constant(0xffff));
+    layout.range_check().eval_packed(lv, nv, yc);
 }
 
 fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
@@ -510,22 +504,7 @@ fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
         identity.eval_circuit(builder, lv, one, |b, c| yc.constraint(b, c));
     }
 
-    let step = builder.sub_extension(nv[layout.range], lv[layout.range]);
-    yc.constraint_first_row(builder, lv[layout.range]);
-    let t = builder.mul_sub_extension(step, step, step);
-    yc.constraint_transition(builder, t);
-    let t = builder.add_const_extension(lv[layout.range], -F::from_canonical_u64(0xffff));
-    yc.constraint_last_row(builder, t);
-}
-
-fn lookups<F: Field>(layout: &Layout) -> Vec<Lookup<F>> {
-    let looked = layout.range_checked();
-    vec![Lookup {
-        columns: Column::singles(looked.clone()).collect(),
-        table_column: Column::single(layout.range),
-        frequencies_column: Column::single(layout.frequencies),
-        filter_columns: vec![Filter::default(); looked.len()],
-    }]
+    layout.range_check().eval_circuit(builder, lv, nv, yc);
 }
 
 /// Defines a table type for one layout (starky needs the column count as a constant).
@@ -598,7 +577,7 @@ macro_rules! msm_table {
             }
 
             fn lookups(&self) -> Vec<Lookup<F>> {
-                lookups(&Self::LAYOUT)
+                Self::LAYOUT.range_check().lookups()
             }
         }
     };
