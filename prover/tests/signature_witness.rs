@@ -1,8 +1,9 @@
 //! Differential test of the ECDSA equation against alloy's recovery, on random signed
 //! transactions of every accepted type (legacy with EIP-155, EIP-2930, EIP-1559): for a
-//! valid signature the witness's signer is alloy's recovered sender and the equation the
-//! ECDSA table checks holds; for a corrupted one (other fields, other chain id, other s,
-//! high s) the equation fails for the true signer's key, or the witness is refused.
+//! valid signature the witness's signer is alloy's recovered sender, its signing payload
+//! hashes to alloy's signing hash, and the equation the ECDSA table checks holds; for a
+//! corrupted one (other fields, other chain id, other s, high s) the equation fails for
+//! the true signer's key, or the witness is refused.
 
 use alloy::consensus::transaction::SignerRecoverable;
 use alloy::consensus::{SignableTransaction, Signed, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
@@ -10,11 +11,14 @@ use alloy::network::TxSignerSync;
 use alloy::primitives::{Address, Signature, TxKind, U256};
 use alloy::signers::local::PrivateKeySigner;
 use quire_prover::signature::secp256k1::curve::lift_x;
-use quire_prover::signature::secp256k1::msm::{ecdsa_work, native_output, zero_output, Layout};
-use quire_prover::signature::witness::{signature_witness, SignatureWitnessError, ORDER};
+use quire_prover::signature::secp256k1::ecdsa::CURVE as ECDSA;
+use quire_prover::signature::secp256k1::msm::{ecdsa_work, native_output, zero_output};
+use quire_prover::signature::witness::{SignatureWitnessError, SignedTransfer, ORDER};
 use rand::{Rng, SeedableRng};
 
-const ECDSA: Layout = Layout::new(3, true, true);
+fn signature_witness(envelope: &TxEnvelope) -> Result<SignedTransfer, SignatureWitnessError> {
+    SignedTransfer::from_envelope(envelope)
+}
 
 /// `tx` signed by `key`, as a wallet does.
 fn sign<T>(key: &PrivateKeySigner, mut tx: T) -> TxEnvelope
@@ -31,7 +35,7 @@ fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxE
     let chain_id = rng.random_range(1..1_000_000u64);
     let nonce = rng.random_range(0..1_000u64);
     let to = TxKind::Call(Address::from(rng.random::<[u8; 20]>()));
-    let value = U256::from(rng.random::<u128>());
+    let value = U256::from(rng.random::<u128>() >> 40);
     let fee = rng.random_range(1..1_000_000_000_000u128);
     match kind {
         0 => sign(
@@ -126,13 +130,18 @@ fn the_equation_agrees_with_alloy_recovery() {
         assert_eq!(sender, key.address());
 
         let witness = signature_witness(&envelope).unwrap();
-        assert_eq!(witness.signer, sender, "tx {i}");
+        assert_eq!(witness.signer(), sender, "tx {i}");
         assert!(
-            equation_holds(&witness.equation),
+            equation_holds(&witness.equation()),
             "tx {i}: a valid signature fails"
         );
+        assert_eq!(
+            alloy::primitives::keccak256(&witness.payload),
+            envelope.signature_hash(),
+            "tx {i}: the payload is what the signature covers"
+        );
 
-        let true_key = witness.public_key;
+        let true_key = witness.signature.q;
         let signature = match &envelope {
             TxEnvelope::Legacy(t) => *t.signature(),
             TxEnvelope::Eip2930(t) => *t.signature(),
@@ -147,8 +156,8 @@ fn the_equation_agrees_with_alloy_recovery() {
             let forged = altered(&envelope, None, bump_value, other_chain);
             assert_ne!(forged.recover_signer().ok(), Some(sender));
             if let Ok(w) = signature_witness(&forged) {
-                assert_ne!(w.signer, sender);
-                let z = U256::from_be_bytes(w.signing_hash.0);
+                assert_ne!(w.signer(), sender);
+                let z = w.signature.z;
                 let claimed = ecdsa_work(r_point, true_key, signature.r(), signature.s(), z);
                 assert!(
                     !equation_holds(&claimed),
@@ -158,7 +167,7 @@ fn the_equation_agrees_with_alloy_recovery() {
         }
 
         // A wrong signature (another s): the equation fails for the signer's key.
-        let z = U256::from_be_bytes(witness.signing_hash.0);
+        let z = witness.signature.z;
         let other_s = signature.s() ^ U256::from(2);
         let claimed = ecdsa_work(r_point, true_key, signature.r(), other_s, z);
         assert!(!equation_holds(&claimed), "tx {i}: another s passes");

@@ -2,10 +2,10 @@
 //! build and sign transactions one way: the way a wallet does (alloy's local signer and
 //! EIP-2718 encoding).
 
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::consensus::{SignableTransaction, Signed, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
 use alloy::eips::eip2718::Encodable2718;
 use alloy::network::TxSignerSync;
-use alloy::primitives::{Address, Bytes, TxKind, U256};
+use alloy::primitives::{Address, Bytes, Signature, TxKind, U256};
 use alloy::signers::local::PrivateKeySigner;
 
 /// A deterministic test key: the scalar `[i + 1; 32]` (never zero, always below the curve
@@ -41,6 +41,71 @@ pub fn sign(signer: &PrivateKeySigner, mut tx: TxEip1559) -> Bytes {
         .sign_transaction_sync(&mut tx)
         .expect("a local key signs");
     TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+}
+
+/// Any transaction signed by `signer`, as an envelope.
+pub fn sign_envelope<T>(signer: &PrivateKeySigner, mut tx: T) -> TxEnvelope
+where
+    T: SignableTransaction<Signature>,
+    Signed<T>: Into<TxEnvelope>,
+{
+    let sig = signer
+        .sign_transaction_sync(&mut tx)
+        .expect("a local key signs");
+    tx.into_signed(sig).into()
+}
+
+/// One transfer of each accepted type (0 legacy with EIP-155, 1 EIP-2930, 2 EIP-1559),
+/// with gas price `fee` (EIP-1559: max fee `fee`, tip `fee / 2`), signed by `signer`.
+pub fn typed_transfer(
+    signer: &PrivateKeySigner,
+    kind: u8,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    fee: u128,
+) -> TxEnvelope {
+    let to = TxKind::Call(to);
+    match kind {
+        0 => sign_envelope(
+            signer,
+            TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price: fee,
+                gas_limit: 21_000,
+                to,
+                value,
+                ..Default::default()
+            },
+        ),
+        1 => sign_envelope(
+            signer,
+            TxEip2930 {
+                chain_id,
+                nonce,
+                gas_price: fee,
+                gas_limit: 21_000,
+                to,
+                value,
+                ..Default::default()
+            },
+        ),
+        _ => sign_envelope(
+            signer,
+            TxEip1559 {
+                chain_id,
+                nonce,
+                max_fee_per_gas: fee,
+                max_priority_fee_per_gas: fee / 2,
+                gas_limit: 21_000,
+                to,
+                value,
+                ..Default::default()
+            },
+        ),
+    }
 }
 
 /// [`sign`] as the 0x-hex string a JSON-RPC request carries.

@@ -1,9 +1,9 @@
 //! Signature table benchmark: proves tables of Keccak-f\[1600\] permutations, secp256k1
-//! field products, scalar multiplications and ECDSA equations (the tables signature proofs
-//! are built from), verifies each natively and, with `--recursion`, inside plonky2;
-//! reports times, columns and the recursive verifier's size.
+//! field products and scalar multiplications, each on its own, verifies each natively
+//! and, with `--recursion`, inside plonky2; reports times, columns and the recursive
+//! verifier's size. (Whole signature proofs, ECDSA table included: `quire-signature-bench`.)
 //!
-//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536 --scalar-multiplications 256 --ecdsa 256`
+//! `cargo run --release -p quire-benchmarks --bin quire-signature-tables-bench -- --permutations 42,170,682 --rate-bits 1,2,3 --recursion --field-products 65536 --scalar-multiplications 256`
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use quire_prover::signature::keccak::{self, KeccakStark, KeccakState};
 use quire_prover::signature::recursion::TableVerifier;
 use quire_prover::signature::secp256k1::curve::{double, Point, GENERATOR};
 use quire_prover::signature::secp256k1::field_mul::{self, FieldMulStark, P};
-use quire_prover::signature::secp256k1::msm::{self, ecdsa_work, EcdsaMsmStark, ScalarMulStark};
+use quire_prover::signature::secp256k1::msm::{self, ScalarMulStark};
 use starky::config::StarkConfig;
 use starky::stark::Stark;
 
@@ -46,9 +46,6 @@ struct Args {
     /// Scalar multiplications per table (comma-separated; 256 fill the minimum 2^16 rows).
     #[arg(long, value_delimiter = ',')]
     scalar_multiplications: Vec<usize>,
-    /// ECDSA equations per table (comma-separated; 256 fill the minimum 2^16 rows).
-    #[arg(long, value_delimiter = ',')]
-    ecdsa: Vec<usize>,
 }
 
 fn config(rate_bits: usize) -> StarkConfig {
@@ -128,35 +125,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (out, started.elapsed())
 }
 
-/// ECDSA equations of `n` signatures (keys, hashes and nonces derived from the index).
-fn ecdsa_equations(n: usize) -> Vec<Vec<(U256, Point)>> {
-    use k256::elliptic_curve::sec1::ToEncodedPoint;
-    use k256::elliptic_curve::PrimeField;
-    use k256::{ProjectivePoint, Scalar};
-    let point = |p: ProjectivePoint| {
-        let e = p.to_affine().to_encoded_point(false);
-        (
-            U256::from_be_slice(e.x().expect("finite")),
-            U256::from_be_slice(e.y().expect("finite")),
-        )
-    };
-    let order = U256::from_be_slice(&(-Scalar::ONE).to_bytes()) + U256::from(1);
-    let as_scalar = |v: U256| Scalar::from_repr(v.to_be_bytes::<32>().into()).expect("below n");
-    let g = ProjectivePoint::GENERATOR;
-    (0..n as u64)
-        .map(|i| {
-            let d = Scalar::from(i * 7919 + 17);
-            let k = Scalar::from(i * 104_729 + 31);
-            let z = U256::from(i + 99).pow(U256::from(29)) % order;
-            let r_point = g * k;
-            let r = point(r_point).0 % order;
-            let s = k.invert().expect("non-zero nonce") * (as_scalar(z) + as_scalar(r) * d);
-            let s = U256::from_be_slice(&s.to_bytes());
-            ecdsa_work(point(r_point), point(g * d), r, s, z)
-        })
-        .collect()
-}
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     println!("| table | FRI | items | rows | columns (+ lookup helpers) | trace | prove | per item | verify | plonky2 verifier | its proof |");
@@ -198,21 +166,6 @@ fn main() -> anyhow::Result<()> {
         let stark = ScalarMulStark::<F, D>::new();
         measure(
             "scalar multiplications",
-            n,
-            stark,
-            (trace, time),
-            &rate_1,
-            args.recursion,
-        )?;
-    }
-    for &n in args.ecdsa.iter().filter(|&&n| n > 0) {
-        let work = ecdsa_equations(n);
-        let layout = EcdsaMsmStark::<F, D>::LAYOUT;
-        let (trace, time) = timed(|| msm::generate_trace::<F>(&layout, &work));
-        let trace = trace.map_err(anyhow::Error::msg)?.0;
-        let stark = EcdsaMsmStark::<F, D>::new();
-        measure(
-            "ECDSA equations",
             n,
             stark,
             (trace, time),

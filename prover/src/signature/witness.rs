@@ -1,31 +1,44 @@
-//! What a signature proof needs to know about one signed transaction: its signing hash,
-//! the signer's public key and address, and the ECDSA equation the tables check.
+//! What a signature proof needs to know about a batch's signed transactions: each one's
+//! transfer fields, signing payload, signer key and ECDSA values, and from them every
+//! value the signature circuit and the tables hold.
 //!
 //! The public key comes from alloy's recovery (k256), the same recovery the sequencer's
-//! validation uses; the tables then prove the equation for it without trusting it.
+//! validation uses; the proof then shows it without trusting it.
 
 use alloy_consensus::transaction::SignableTransaction;
-use alloy_consensus::TxEnvelope;
-use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_consensus::{TxEnvelope, TxLegacy};
+use alloy_eips::eip2718::Decodable2718;
+use alloy_primitives::{keccak256, Address, TxKind, U256};
 use k256::elliptic_curve::sec1::ToEncodedPoint;
+use plonky2::field::types::Field;
+use quire_primitives::field::F;
+use quire_primitives::transfer::{Transfer, TxCommitment};
 
+use super::keccak::lookup::exported_values as keccak_row;
+use super::keccak::{keccak_f, KeccakState};
 use super::secp256k1::curve::{lift_x, Point};
+use super::secp256k1::ecdsa::{exported_values as ecdsa_row, EcdsaInput};
 use super::secp256k1::msm::ecdsa_work;
+use super::tables::LookedUp;
 
-/// secp256k1's group order n.
-pub const ORDER: U256 = U256::from_limbs([
-    0xBFD2_5E8C_D036_4141,
-    0xBAAE_DCE6_AF48_A03B,
-    0xFFFF_FFFF_FFFF_FFFE,
-    0xFFFF_FFFF_FFFF_FFFF,
-]);
+pub use super::secp256k1::ecdsa::ORDER;
+
+/// Bytes of a Keccak-256 block (the rate): every signing payload and every public key fits
+/// one.
+pub const BLOCK_BYTES: usize = 136;
 
 /// Why a transaction's signature cannot be proven.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureWitnessError {
-    /// The transaction type carries no ECDSA signature quire accepts.
-    #[error("unsupported transaction type")]
+    /// Not a signed EIP-2718 transaction.
+    #[error("not a signed transaction: {0}")]
+    Decode(String),
+    /// The transaction type carries no ECDSA signature quire accepts, or is no transfer.
+    #[error("unsupported transaction")]
     UnsupportedType,
+    /// A legacy transaction without EIP-155 replay protection.
+    #[error("a legacy transaction without a chain id")]
+    NoChainId,
     /// r or s is zero or not below the group order.
     #[error("r or s out of range")]
     OutOfRange,
@@ -35,60 +48,362 @@ pub enum SignatureWitnessError {
     /// No point has x = r with the signature's parity, or recovery failed.
     #[error("the signature does not recover a key")]
     Unrecoverable,
+    /// A field is beyond what the circuit encodes (value or fee ≥ 2^96, nonce or gas
+    /// limit ≥ 2^63), which validation never admits.
+    #[error("a field is out of the circuit's range")]
+    FieldRange,
 }
 
-/// One transaction's signature, ready for the tables.
+/// One signed transfer as the signature proof sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignatureWitness {
-    /// Keccak-256 of the signed payload (EIP-155 chain id included for legacy).
-    pub signing_hash: B256,
-    /// The signer's public key.
-    pub public_key: Point,
-    /// Its address: the last 20 bytes of Keccak-256 of the key's coordinates.
-    pub signer: Address,
-    /// The bases and scalars of s·R − r·Q − z·G = 0, for `EcdsaMsmStark`.
-    pub equation: Vec<(U256, Point)>,
+pub struct SignedTransfer {
+    /// The fields the batch commits to, with the recovered sender.
+    pub transfer: Transfer,
+    /// The chain id the signature covers.
+    pub chain_id: u64,
+    /// The signing payload: type byte (typed transactions) and RLP of the signed fields.
+    pub payload: Vec<u8>,
+    /// The ECDSA table's input: key, nonce point, r, s and z.
+    pub signature: EcdsaInput,
 }
 
-fn split(
-    envelope: &TxEnvelope,
-) -> Result<(B256, alloy_primitives::Signature), SignatureWitnessError> {
-    match envelope {
-        TxEnvelope::Legacy(t) => Ok((t.tx().signature_hash(), *t.signature())),
-        TxEnvelope::Eip2930(t) => Ok((t.tx().signature_hash(), *t.signature())),
-        TxEnvelope::Eip1559(t) => Ok((t.tx().signature_hash(), *t.signature())),
-        _ => Err(SignatureWitnessError::UnsupportedType),
+fn point_bytes((x, y): Point) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&x.to_be_bytes::<32>());
+    out[32..].copy_from_slice(&y.to_be_bytes::<32>());
+    out
+}
+
+/// `bytes` (at most 135) padded to one Keccak block with Keccak's pad10*1.
+pub fn keccak_block(bytes: &[u8]) -> [u8; BLOCK_BYTES] {
+    assert!(
+        bytes.len() < BLOCK_BYTES,
+        "one block holds at most 135 bytes"
+    );
+    let mut block = [0u8; BLOCK_BYTES];
+    block[..bytes.len()].copy_from_slice(bytes);
+    block[bytes.len()] ^= 0x01;
+    block[BLOCK_BYTES - 1] ^= 0x80;
+    block
+}
+
+/// The permutation input that absorbs one block into the zero state.
+pub fn block_state(block: &[u8; BLOCK_BYTES]) -> KeccakState {
+    let mut state = [0u64; 25];
+    for (lane, chunk) in state.iter_mut().zip(block.chunks(8)) {
+        *lane = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    }
+    state
+}
+
+/// The Keccak-256 digest an output state holds (its first four lanes).
+pub fn state_digest(state: &KeccakState) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (chunk, lane) in out.chunks_mut(8).zip(state) {
+        chunk.copy_from_slice(&lane.to_le_bytes());
+    }
+    out
+}
+
+impl SignedTransfer {
+    /// From stored transaction bytes.
+    pub fn from_raw(raw: &[u8]) -> Result<Self, SignatureWitnessError> {
+        let mut buf = raw;
+        let envelope = TxEnvelope::decode_2718(&mut buf)
+            .map_err(|e| SignatureWitnessError::Decode(e.to_string()))?;
+        Self::from_envelope(&envelope)
+    }
+
+    /// From a signed legacy (EIP-155), EIP-2930 or EIP-1559 transfer.
+    pub fn from_envelope(envelope: &TxEnvelope) -> Result<Self, SignatureWitnessError> {
+        let mut payload = Vec::new();
+        let (signature, chain_id) = match envelope {
+            TxEnvelope::Legacy(t) => {
+                t.tx().encode_for_signing(&mut payload);
+                let chain_id = t.tx().chain_id.ok_or(SignatureWitnessError::NoChainId)?;
+                (*t.signature(), chain_id)
+            }
+            TxEnvelope::Eip2930(t) => {
+                t.tx().encode_for_signing(&mut payload);
+                (*t.signature(), t.tx().chain_id)
+            }
+            TxEnvelope::Eip1559(t) => {
+                t.tx().encode_for_signing(&mut payload);
+                (*t.signature(), t.tx().chain_id)
+            }
+            _ => return Err(SignatureWitnessError::UnsupportedType),
+        };
+        let hash = keccak256(&payload);
+        let (r, s) = (signature.r(), signature.s());
+        if r.is_zero() || s.is_zero() || r >= ORDER || s >= ORDER {
+            return Err(SignatureWitnessError::OutOfRange);
+        }
+        if s > ORDER >> 1 {
+            return Err(SignatureWitnessError::HighS);
+        }
+        let r_point = lift_x(r, signature.v()).ok_or(SignatureWitnessError::Unrecoverable)?;
+        let key = signature
+            .recover_from_prehash(&hash)
+            .map_err(|_| SignatureWitnessError::Unrecoverable)?;
+        let encoded = key.as_affine().to_encoded_point(false);
+        let q = match (encoded.x(), encoded.y()) {
+            (Some(x), Some(y)) => (U256::from_be_slice(x), U256::from_be_slice(y)),
+            _ => return Err(SignatureWitnessError::Unrecoverable),
+        };
+        let sender = Address::from_slice(&keccak256(point_bytes(q))[12..]);
+        let transfer = Transfer::from_envelope(envelope, sender)
+            .map_err(|_| SignatureWitnessError::UnsupportedType)?;
+        let signed = Self {
+            transfer,
+            chain_id,
+            payload,
+            signature: EcdsaInput {
+                q,
+                r_point,
+                r,
+                s,
+                z: U256::from_be_bytes(hash.0),
+            },
+        };
+        signed.check_ranges()?;
+        Ok(signed)
+    }
+
+    fn check_ranges(&self) -> Result<(), SignatureWitnessError> {
+        let t = &self.transfer;
+        let wide = 1u128 << 96;
+        if t.value >= wide
+            || t.max_fee_per_gas >= wide
+            || t.max_priority_fee_per_gas >= wide
+            || t.nonce >> 63 != 0
+            || t.gas_limit >> 63 != 0
+            || self.chain_id >> 63 != 0
+        {
+            return Err(SignatureWitnessError::FieldRange);
+        }
+        Ok(())
+    }
+
+    /// The recovered signer.
+    pub fn signer(&self) -> Address {
+        self.transfer.sender
+    }
+
+    /// The ECDSA equation's bases and scalars (r·Q − s·R + z·G = 0).
+    pub fn equation(&self) -> Vec<(U256, Point)> {
+        let s = &self.signature;
+        ecdsa_work(s.r_point, s.q, s.r, s.s, s.z)
+    }
+
+    /// The signer key's coordinates, big-endian: what its address hashes.
+    pub fn key_bytes(&self) -> [u8; 64] {
+        point_bytes(self.signature.q)
     }
 }
 
-/// The witness of `envelope`'s signature (legacy, EIP-2930 or EIP-1559).
-pub fn signature_witness(envelope: &TxEnvelope) -> Result<SignatureWitness, SignatureWitnessError> {
-    let (hash, signature) = split(envelope)?;
-    let (r, s) = (signature.r(), signature.s());
-    if r.is_zero() || s.is_zero() || r >= ORDER || s >= ORDER {
-        return Err(SignatureWitnessError::OutOfRange);
+/// One entry of the signature circuit: a real signed transfer, or padding that the circuit
+/// neither absorbs nor looks up (its payload is a real encoding, so every rule holds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircuitEntry {
+    /// The fields.
+    pub transfer: Transfer,
+    /// The signing payload.
+    pub payload: Vec<u8>,
+    /// Keccak-256 of the payload.
+    pub digest: [u8; 32],
+    /// The signer's key, big-endian coordinates.
+    pub key: [u8; 64],
+    /// Keccak-256 of the key (its last 20 bytes are the sender).
+    pub key_digest: [u8; 32],
+}
+
+impl CircuitEntry {
+    /// The entry of a signed transfer.
+    pub fn real(signed: &SignedTransfer) -> Self {
+        let key = signed.key_bytes();
+        Self {
+            transfer: signed.transfer,
+            payload: signed.payload.clone(),
+            digest: keccak256(&signed.payload).0,
+            key,
+            key_digest: keccak256(key).0,
+        }
     }
-    if s > ORDER >> 1 {
-        return Err(SignatureWitnessError::HighS);
+
+    /// A padding entry for chain `chain_id`: an all-zero legacy transfer to address zero
+    /// from address zero, with zero key and digests.
+    pub fn padding(chain_id: u64) -> Self {
+        let tx = TxLegacy {
+            chain_id: Some(chain_id),
+            to: TxKind::Call(Address::ZERO),
+            ..Default::default()
+        };
+        let mut payload = Vec::new();
+        tx.encode_for_signing(&mut payload);
+        Self {
+            transfer: Transfer {
+                tx_type: 0,
+                sender: Address::ZERO,
+                to: Address::ZERO,
+                value: 0,
+                nonce: 0,
+                gas_limit: 0,
+                max_fee_per_gas: 0,
+                max_priority_fee_per_gas: 0,
+            },
+            payload,
+            digest: [0; 32],
+            key: [0; 64],
+            key_digest: [0; 32],
+        }
     }
-    let r_point = lift_x(r, signature.v()).ok_or(SignatureWitnessError::Unrecoverable)?;
-    let key = signature
-        .recover_from_prehash(&hash)
-        .map_err(|_| SignatureWitnessError::Unrecoverable)?;
-    let encoded = key.as_affine().to_encoded_point(false);
-    let (x, y) = match (encoded.x(), encoded.y()) {
-        (Some(x), Some(y)) => (U256::from_be_slice(x), U256::from_be_slice(y)),
-        _ => return Err(SignatureWitnessError::Unrecoverable),
-    };
-    let mut coordinates = [0u8; 64];
-    coordinates[..32].copy_from_slice(&x.to_be_bytes::<32>());
-    coordinates[32..].copy_from_slice(&y.to_be_bytes::<32>());
-    let signer = Address::from_slice(&keccak256(coordinates)[12..]);
-    let z = U256::from_be_bytes(hash.0);
-    Ok(SignatureWitness {
-        signing_hash: hash,
-        public_key: (x, y),
-        signer,
-        equation: ecdsa_work(r_point, (x, y), r, s, z),
-    })
+
+    /// The signing payload as a padded block.
+    pub fn block(&self) -> [u8; BLOCK_BYTES] {
+        keccak_block(&self.payload)
+    }
+
+    /// What the circuit observes of this entry before any challenge, in order: the
+    /// signing block's 34 limbs, the digest's 8, the key's 16 and the key digest's 8
+    /// (32-bit little-endian limbs).
+    pub fn observed(&self) -> Vec<F> {
+        let limbs = |bytes: &[u8]| -> Vec<F> {
+            bytes
+                .chunks(4)
+                .map(|c| F::from_canonical_u32(u32::from_le_bytes(c.try_into().expect("4 bytes"))))
+                .collect()
+        };
+        let mut out = limbs(&self.block());
+        out.extend(limbs(&self.digest));
+        out.extend(limbs(&self.key));
+        out.extend(limbs(&self.key_digest));
+        out
+    }
+}
+
+/// What one signature proof covers: a batch's signed transfers in execution order, on
+/// one chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureStatement {
+    /// The chain id every signature must cover.
+    pub chain_id: u64,
+    /// The transfers.
+    pub transfers: Vec<SignedTransfer>,
+}
+
+/// Why a statement cannot be proven.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StatementError {
+    /// A transaction's signature cannot be proven.
+    #[error("transaction {index}: {error}")]
+    Transaction {
+        /// Its position.
+        index: usize,
+        /// Why.
+        error: SignatureWitnessError,
+    },
+    /// A transaction signed for another chain.
+    #[error("transaction {index} is signed for chain {found}, not {expected}")]
+    ChainId {
+        /// Its position.
+        index: usize,
+        /// Its chain id.
+        found: u64,
+        /// The statement's.
+        expected: u64,
+    },
+}
+
+impl SignatureStatement {
+    /// The statement of a batch's stored transactions on chain `chain_id`.
+    pub fn from_raw<'a>(
+        chain_id: u64,
+        raw: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<Self, StatementError> {
+        let mut transfers = Vec::new();
+        for (index, bytes) in raw.into_iter().enumerate() {
+            let signed = SignedTransfer::from_raw(bytes)
+                .map_err(|error| StatementError::Transaction { index, error })?;
+            if signed.chain_id != chain_id {
+                return Err(StatementError::ChainId {
+                    index,
+                    found: signed.chain_id,
+                    expected: chain_id,
+                });
+            }
+            transfers.push(signed);
+        }
+        Ok(Self {
+            chain_id,
+            transfers,
+        })
+    }
+
+    /// The transaction commitment of the transfers (what the batch proof exposes too).
+    pub fn commitment(&self) -> TxCommitment {
+        let mut c = TxCommitment::empty();
+        for t in &self.transfers {
+            c.absorb(&t.transfer);
+        }
+        c
+    }
+
+    /// The circuit's entries: the transfers, then padding up to `capacity`.
+    pub fn entries(&self, capacity: usize) -> Vec<CircuitEntry> {
+        let mut out: Vec<CircuitEntry> = self.transfers.iter().map(CircuitEntry::real).collect();
+        out.resize(
+            capacity.max(out.len()),
+            CircuitEntry::padding(self.chain_id),
+        );
+        out
+    }
+
+    /// The proof's public inputs: commitment, transfer count, chain id.
+    pub fn public_inputs(&self) -> Vec<F> {
+        let mut out = self.commitment().0.elements.to_vec();
+        out.push(F::from_canonical_usize(self.transfers.len()));
+        out.push(F::from_canonical_u64(self.chain_id));
+        out
+    }
+
+    /// The transcript's start: the public inputs, then what the circuit observes of each
+    /// of its `capacity` entries.
+    pub fn prefix(&self, capacity: usize) -> Vec<F> {
+        let mut out = self.public_inputs();
+        for e in self.entries(capacity) {
+            out.extend(e.observed());
+        }
+        out
+    }
+
+    /// The Keccak permutations the proof needs: for each transfer, its signing block, then
+    /// its key's block.
+    pub fn permutations(&self) -> Vec<KeccakState> {
+        self.transfers
+            .iter()
+            .flat_map(|t| {
+                [
+                    block_state(&keccak_block(&t.payload)),
+                    block_state(&keccak_block(&t.key_bytes())),
+                ]
+            })
+            .collect()
+    }
+
+    /// The ECDSA table's inputs.
+    pub fn signatures(&self) -> Vec<EcdsaInput> {
+        self.transfers.iter().map(|t| t.signature).collect()
+    }
+
+    /// The rows the circuit looks up in the tables.
+    pub fn looked_up(&self) -> LookedUp {
+        let mut out = LookedUp::default();
+        for input in self.permutations() {
+            let mut output = input;
+            keccak_f(&mut output);
+            out.keccak.push(keccak_row(&input, &output));
+        }
+        out.ecdsa = self.signatures().iter().map(ecdsa_row).collect();
+        out
+    }
 }

@@ -6,6 +6,7 @@
 
 pub mod columns;
 pub mod constants;
+pub mod lookup;
 pub mod proof;
 pub mod stark;
 pub mod trace;

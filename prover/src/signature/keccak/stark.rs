@@ -31,6 +31,7 @@ use super::constants::{round_constant_bit, ROUNDS};
 /// The Keccak-f\[1600\] table: one round per row.
 #[derive(Clone, Copy, Default)]
 pub struct KeccakStark<F, const D: usize> {
+    looked_up: bool,
     _field: PhantomData<F>,
 }
 
@@ -38,6 +39,16 @@ impl<F, const D: usize> KeccakStark<F, D> {
     /// The table (it has no parameters: its size is the trace's).
     pub const fn new() -> Self {
         Self {
+            looked_up: false,
+            _field: PhantomData,
+        }
+    }
+
+    /// The table as part of the signature tables, where the signature circuit looks up its
+    /// permutations (its proof then carries cross-table lookup columns).
+    pub const fn looked_up() -> Self {
+        Self {
+            looked_up: true,
             _field: PhantomData,
         }
     }
@@ -342,5 +353,9 @@ impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for KeccakStark<F
 
     fn constraint_degree(&self) -> usize {
         3
+    }
+
+    fn requires_ctls(&self) -> bool {
+        self.looked_up
     }
 }

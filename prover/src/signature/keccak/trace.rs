@@ -113,7 +113,15 @@ fn permutation_rows<F: Field>(input: &KeccakState) -> (Vec<Vec<F>>, KeccakState)
 pub fn generate_trace<F: Field>(
     inputs: &[KeccakState],
 ) -> (Vec<PolynomialValues<F>>, Vec<KeccakState>) {
-    let rows_total = trace_rows(inputs.len());
+    generate_trace_with_rows(inputs, trace_rows(inputs.len()))
+}
+
+/// [`generate_trace`] padded to `rows_total` rows (a power of two that holds them).
+pub fn generate_trace_with_rows<F: Field>(
+    inputs: &[KeccakState],
+    rows_total: usize,
+) -> (Vec<PolynomialValues<F>>, Vec<KeccakState>) {
+    assert!(rows_total.is_power_of_two() && rows_total >= trace_rows(inputs.len()));
     let mut rows = Vec::with_capacity(rows_total);
     let mut outputs = Vec::with_capacity(inputs.len());
     for input in inputs {

@@ -4,7 +4,10 @@
 //! equation s·R − r·Q − z·G = 0; [`curve`], the native point arithmetic that fills them.
 
 pub mod curve;
+pub mod ecdsa;
 pub mod field_mul;
 pub mod identity;
 pub mod msm;
 pub mod range;
+#[cfg(test)]
+mod testing;

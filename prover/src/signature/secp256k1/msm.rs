@@ -4,10 +4,10 @@
 //! starts from [`offset_point`] H, so its last row outputs 2^256·H + Σ kᵢ·Tᵢ and no step
 //! meets the point at infinity.
 //!
-//! Two tables share this code: [`ScalarMulStark`] (one base: k·T) and [`EcdsaMsmStark`]
-//! (three bases, with the last row held to 2^256·H): with bases (R, −Q, −G) and scalars
-//! (s, r, z) it proves s·R − r·Q − z·G = 0, the ECDSA equation s·R = z·G + r·Q in the
-//! form that needs no inverse modulo the group order.
+//! Two tables share this code: [`ScalarMulStark`] (one base: k·T) and
+//! [`super::ecdsa::EcdsaStark`] (three bases, with the last row held to 2^256·H): with
+//! bases (Q, −R, G) and scalars (r, s, z) it proves r·Q − s·R + z·G = 0, the ECDSA equation
+//! s·R = z·G + r·Q in the form that needs no inverse modulo the group order.
 //!
 //! Every field operation is a modular [`Identity`] over witnessed values: the prover
 //! supplies the slopes and 1/(x_T − x_P), so the tables never divide. That inverse also
@@ -15,9 +15,8 @@
 //! needs no such check, as secp256k1 has no point with y = 0. Base points are checked to
 //! be on the curve on every row.
 //!
-//! Not built yet: the cross-table lookups that will tie the bits to the scalars (r to R's
-//! x, z to the signing hash, s to its low-s range) and the bases to the signer's public
-//! key; so the tables have no public inputs.
+//! The ECDSA table adds what ties the bits to a signature (scalar recomposition, r = R.x,
+//! the ranges of r and s) and what it exports to the other tables (`ecdsa.rs`).
 
 use std::marker::PhantomData;
 
@@ -52,8 +51,11 @@ pub struct Layout {
     pub bases: usize,
     /// Whether the last row must output 2^256·H (the multiplication sums to zero).
     pub sums_to_zero: bool,
-    /// Whether the last base is the constant −G (no columns, no curve check).
-    pub negated_generator_last: bool,
+    /// Whether the last base is the constant G (no columns, no curve check).
+    pub generator_last: bool,
+    /// Whether the 16-bit range column lives in this table (else the checked columns are
+    /// looked up in a range table of their own: `range::RangeStark`).
+    pub range_in_table: bool,
     /// Step of the row within its multiplication (0 = most significant bit).
     pub step: usize,
     /// 1 on a multiplication's last row.
@@ -67,6 +69,7 @@ pub struct Layout {
     pub double: usize,
     adds: usize,
     identities: usize,
+    checked_end: usize,
     range: usize,
     frequencies: usize,
     stages: usize,
@@ -75,10 +78,15 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The layout for `bases` base points; with `negated_generator_last`, the last of them is
-    /// the constant −G.
-    pub const fn new(bases: usize, sums_to_zero: bool, negated_generator_last: bool) -> Self {
-        let variable = bases - negated_generator_last as usize;
+    /// The layout for `bases` base points; with `generator_last`, the last of them is the
+    /// constant G; with `range_in_table`, the table holds its own 16-bit range column.
+    pub const fn new(
+        bases: usize,
+        sums_to_zero: bool,
+        generator_last: bool,
+        range_in_table: bool,
+    ) -> Self {
+        let variable = bases - generator_last as usize;
         let bits = 2;
         let acc = bits + bases;
         let bases_at = acc + 2 * LIMBS;
@@ -86,13 +94,19 @@ impl Layout {
         let double = bases_xx + variable * LIMBS;
         let adds = double + 3 * LIMBS;
         let identities = adds + bases * 4 * LIMBS;
-        let range = identities + (3 + 6 * variable + 4 * (bases - variable)) * WIDTH;
+        let checked_end = identities + (3 + 6 * variable + 4 * (bases - variable)) * WIDTH;
+        let range = checked_end;
         let frequencies = range + 1;
-        let stages = frequencies + 1;
+        let stages = if range_in_table {
+            frequencies + 1
+        } else {
+            checked_end
+        };
         Self {
             bases,
             sums_to_zero,
-            negated_generator_last,
+            generator_last,
+            range_in_table,
             step: 0,
             last: 1,
             bits,
@@ -102,6 +116,7 @@ impl Layout {
             double,
             adds,
             identities,
+            checked_end,
             range,
             frequencies,
             stages,
@@ -110,7 +125,7 @@ impl Layout {
     }
     /// Bases whose coordinates are columns (all but a constant −G).
     pub const fn variable_bases(&self) -> usize {
-        self.bases - self.negated_generator_last as usize
+        self.bases - self.generator_last as usize
     }
     /// Base `i`'s bit of this row.
     pub const fn bit(&self, i: usize) -> usize {
@@ -144,11 +159,20 @@ impl Layout {
             self.stage(i - 1)
         }
     }
-    /// Every limb, quotient limb and carry half is below 2^16 (the stages are selections of
-    /// checked values and need no check of their own).
+    /// The columns whose values must be below 2^16: every limb, quotient limb and carry
+    /// half (the stages are selections of checked values and need no check of their own).
+    pub fn checked_columns(&self) -> std::ops::Range<usize> {
+        self.acc..self.checked_end
+    }
+
+    /// The in-table range check (`range_in_table` layouts only).
     pub fn range_check(&self) -> RangeCheck {
+        assert!(
+            self.range_in_table,
+            "this layout checks ranges in a range table"
+        );
         RangeCheck {
-            checked: self.acc..self.range,
+            checked: self.checked_columns(),
             range: self.range,
             frequencies: self.frequencies,
         }
@@ -183,7 +207,7 @@ impl Layout {
             let (px, py) = (self.before(i), self.before(i) + LIMBS);
             let a = self.add(i);
             let (la, xs, ys, inv) = (a, a + LIMBS, a + 2 * LIMBS, a + 3 * LIMBS);
-            // T's coordinates: columns, or the constant −G.
+            // T's coordinates: columns, or the constant G.
             let (tx, ty) = if i < self.variable_bases() {
                 let (tx, ty, txx) = (self.base(i), self.base(i) + LIMBS, self.base_xx(i));
                 // T on the curve: x_T² = T_XX, y_T² = T_XX·x_T + 7.
@@ -197,8 +221,10 @@ impl Layout {
                 ));
                 (Coordinate::Column(tx), Coordinate::Column(ty))
             } else {
-                let (x, y) = negated_generator();
-                (Coordinate::Constant(x), Coordinate::Constant(y))
+                (
+                    Coordinate::Constant(GENERATOR.0),
+                    Coordinate::Constant(GENERATOR.1),
+                )
             };
             // λ(x_T − x_P) = y_T − y_P, x_S = λ² − x_P − x_T, y_S = λ(x_P − x_S) − y_P,
             // inv·(x_T − x_P) = 1.
@@ -240,12 +266,12 @@ impl Layout {
     }
 }
 
-/// The work of one ECDSA equation for [`EcdsaMsmStark`]: bases (R, −Q, −G) with scalars
-/// (s, r, z), where R is the signature's nonce point (x = r, y of the recovery parity), Q
-/// the signer's public key and z the signing hash, all as integers below 2^256.
+/// The work of one ECDSA equation for the ECDSA table: bases (Q, −R, G) with scalars
+/// (r, s, z), where Q is the signer's public key, R the signature's nonce point (x = r, y of
+/// the recovery parity) and z the signing hash, all as integers below 2^256.
 pub fn ecdsa_work(r_point: Point, q: Point, r: U256, s: U256, z: U256) -> Vec<(U256, Point)> {
     let negate = |(x, y): Point| (x, (P - y) % P);
-    vec![(s, r_point), (r, negate(q)), (z, negated_generator())]
+    vec![(r, q), (s, negate(r_point)), (z, GENERATOR)]
 }
 
 /// A base point's coordinate in an identity: a column, or a constant (for −G).
@@ -273,28 +299,23 @@ impl Coordinate {
     }
 }
 
-/// −G.
-pub fn negated_generator() -> Point {
-    (GENERATOR.0, P - GENERATOR.1)
-}
-
 /// 2^256·H: what a multiplication that sums to zero outputs.
 pub fn zero_output() -> Point {
     (0..STEPS).fold(offset_point(), |p, _| double(p).0)
 }
 
-fn set_point(row: &mut [u64], at: usize, (x, y): Point) {
+pub(crate) fn set_point(row: &mut [u64], at: usize, (x, y): Point) {
     row[at..at + LIMBS].copy_from_slice(&limbs_of(x));
     row[at + LIMBS..at + 2 * LIMBS].copy_from_slice(&limbs_of(y));
 }
 
-fn set_value(row: &mut [u64], at: usize, v: U256) {
+pub(crate) fn set_value(row: &mut [u64], at: usize, v: U256) {
     row[at..at + LIMBS].copy_from_slice(&limbs_of(v));
 }
 
 /// The 256 rows of Σ kᵢ·Tᵢ from H, and the output 2^256·H + Σ kᵢ·Tᵢ. Fails for a base
 /// point off the curve or a step the incomplete formulas cannot take.
-fn multiplication_rows(
+pub(crate) fn multiplication_rows(
     layout: &Layout,
     identities: &[Identity],
     work: &[(U256, Point)],
@@ -309,8 +330,8 @@ fn multiplication_rows(
     if work.iter().any(|&(_, t)| !on_curve(t)) {
         return Err("a base point is not on the curve".into());
     }
-    if layout.negated_generator_last && work[layout.bases - 1].1 != negated_generator() {
-        return Err("the last base of this table is −G".into());
+    if layout.generator_last && work[layout.bases - 1].1 != GENERATOR {
+        return Err("the last base of this table is G".into());
     }
     let mut acc = offset_point();
     let mut rows = Vec::with_capacity(STEPS);
@@ -372,10 +393,7 @@ pub fn generate_trace<F: Field>(
         outputs.push(out);
     }
     if rows.len() < n {
-        let mut zero = vec![(U256::ZERO, GENERATOR); layout.bases];
-        if layout.negated_generator_last {
-            zero[layout.bases - 1].1 = negated_generator();
-        }
+        let zero = vec![(U256::ZERO, GENERATOR); layout.bases];
         let (padding, _) = multiplication_rows(layout, &identities, &zero)?;
         while rows.len() < n {
             rows.extend(padding.iter().cloned());
@@ -389,7 +407,7 @@ pub fn generate_trace<F: Field>(
     Ok((columns, outputs))
 }
 
-fn eval_packed<P: PackedField>(
+pub(crate) fn eval_packed<P: PackedField>(
     layout: &Layout,
     identities: &[Identity],
     lv: &[P],
@@ -434,10 +452,12 @@ fn eval_packed<P: PackedField>(
         identity.eval_packed(lv, one, |c| yc.constraint(c));
     }
 
-    layout.range_check().eval_packed(lv, nv, yc);
+    if layout.range_in_table {
+        layout.range_check().eval_packed(lv, nv, yc);
+    }
 }
 
-fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
+pub(crate) fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
     layout: &Layout,
     identities: &[Identity],
     builder: &mut CircuitBuilder<F, D>,
@@ -504,7 +524,9 @@ fn eval_circuit<F: RichField + Extendable<D>, const D: usize>(
         identity.eval_circuit(builder, lv, one, |b, c| yc.constraint(b, c));
     }
 
-    layout.range_check().eval_circuit(builder, lv, nv, yc);
+    if layout.range_in_table {
+        layout.range_check().eval_circuit(builder, lv, nv, yc);
+    }
 }
 
 /// Defines a table type for one layout (starky needs the column count as a constant).
@@ -519,7 +541,7 @@ macro_rules! msm_table {
 
         impl<F, const D: usize> $name<F, D> {
             /// Where each value of a row lives.
-            pub const LAYOUT: Layout = Layout::new($bases, $sums_to_zero, $fixed);
+            pub const LAYOUT: Layout = Layout::new($bases, $sums_to_zero, $fixed, true);
 
             /// The table (its size is the trace's).
             pub fn new() -> Self {
@@ -538,7 +560,7 @@ macro_rules! msm_table {
 
         impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for $name<F, D> {
             type EvaluationFrame<FE, P, const D2: usize>
-                = StarkFrame<P, P::Scalar, { Layout::new($bases, $sums_to_zero, $fixed).num_columns }, 0>
+                = StarkFrame<P, P::Scalar, { Layout::new($bases, $sums_to_zero, $fixed, true).num_columns }, 0>
             where
                 FE: FieldExtension<D2, BaseField = F>,
                 P: PackedField<Scalar = FE>;
@@ -546,7 +568,7 @@ macro_rules! msm_table {
             type EvaluationFrameTarget = StarkFrame<
                 ExtensionTarget<D>,
                 ExtensionTarget<D>,
-                { Layout::new($bases, $sums_to_zero, $fixed).num_columns },
+                { Layout::new($bases, $sums_to_zero, $fixed, true).num_columns },
                 0,
             >;
 
@@ -591,57 +613,20 @@ msm_table!(
     false
 );
 
-msm_table!(
-    /// ECDSA equations: s·R − r·Q − z·G = 0, as three bases (R, −Q, −G; the last a
-    /// constant) whose multiplication must end at 2^256·H.
-    EcdsaMsmStark,
-    3,
-    true,
-    true
-);
-
 #[cfg(test)]
 mod tests {
-    use k256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-    use k256::elliptic_curve::PrimeField;
-    use k256::{AffinePoint, EncodedPoint, ProjectivePoint, Scalar};
+    use k256::ProjectivePoint;
     use plonky2::field::goldilocks_field::GoldilocksField;
-    use starky::constraint_consumer::ConstraintConsumer;
 
+    use super::super::testing::{failing_rows, from_k256, scalar, to_k256};
     use super::*;
 
     type F = GoldilocksField;
     const D: usize = 2;
     const ONE_BASE: Layout = ScalarMulStark::<F, D>::LAYOUT;
-    const ECDSA: Layout = EcdsaMsmStark::<F, D>::LAYOUT;
     /// Identity indices of base 0 (after the three of doubling).
     const CURVE_Y: usize = 4;
     const INVERSE: usize = 8;
-
-    fn to_k256((x, y): Point) -> ProjectivePoint {
-        let encoded = EncodedPoint::from_affine_coordinates(
-            &x.to_be_bytes::<32>().into(),
-            &y.to_be_bytes::<32>().into(),
-            false,
-        );
-        ProjectivePoint::from(AffinePoint::from_encoded_point(&encoded).expect("on the curve"))
-    }
-
-    fn from_k256(p: ProjectivePoint) -> Point {
-        let e = p.to_affine().to_encoded_point(false);
-        (
-            U256::from_be_slice(e.x().expect("finite")),
-            U256::from_be_slice(e.y().expect("finite")),
-        )
-    }
-
-    fn scalar(k: U256) -> Scalar {
-        Scalar::from_repr(k.to_be_bytes::<32>().into()).expect("below n")
-    }
-
-    fn to_u256(s: Scalar) -> U256 {
-        U256::from_be_slice(&s.to_bytes())
-    }
 
     fn sample(i: u64) -> (U256, Point) {
         let k = U256::from(i + 7).pow(U256::from(37)) >> 3;
@@ -653,32 +638,6 @@ mod tests {
         multiplication_rows(layout, &layout.identities(), work)
             .unwrap()
             .0
-    }
-
-    /// The rows of `rows` (whole multiplications, range column all zero) whose
-    /// constraints fail, evaluated directly (no proof) as a table of just these rows. The
-    /// one last-row rule (the range column ends at 0xffff) needs 2^16 rows and is left out.
-    fn failing_rows<S: Stark<F, D>>(stark: &S, rows: &[Vec<u64>]) -> Vec<usize> {
-        let n = rows.len();
-        let as_field =
-            |r: &Vec<u64>| -> Vec<F> { r.iter().map(|&v| F::from_canonical_u64(v)).collect() };
-        (0..n)
-            .filter(|&i| {
-                let frame = S::EvaluationFrame::<F, F, 1>::from_values(
-                    &as_field(&rows[i]),
-                    &as_field(&rows[(i + 1) % n]),
-                    &[],
-                );
-                let mut consumer = ConstraintConsumer::<F>::new(
-                    vec![F::from_canonical_u64(0x1234_5678_9abc)],
-                    if i == n - 1 { F::ZERO } else { F::ONE },
-                    if i == 0 { F::ONE } else { F::ZERO },
-                    F::ZERO,
-                );
-                stark.eval_packed_generic(&frame, &mut consumer);
-                consumer.accumulators()[0] != F::ZERO
-            })
-            .collect()
     }
 
     fn one_base_failures(rows: &[Vec<u64>]) -> Vec<usize> {
@@ -795,49 +754,5 @@ mod tests {
         let t = double(offset_point()).0;
         let rows = cheat_rows(U256::from(1) << 255, t, &[INVERSE]);
         assert_eq!(one_base_failures(&rows), vec![0]);
-    }
-
-    /// An ECDSA signature by key `d` over hash `z` with nonce `k`, as the table's work.
-    fn signed(d: u64, z: U256, k: u64) -> Vec<(U256, Point)> {
-        let g = ProjectivePoint::GENERATOR;
-        let r_point = g * Scalar::from(k);
-        let n = U256::from_be_slice(&(-Scalar::ONE).to_bytes()) + U256::from(1);
-        let r = from_k256(r_point).0 % n;
-        let s = Scalar::from(k).invert().unwrap() * (scalar(z) + scalar(r) * Scalar::from(d));
-        ecdsa_work(
-            from_k256(r_point),
-            from_k256(g * Scalar::from(d)),
-            r,
-            to_u256(s),
-            z,
-        )
-    }
-
-    fn ecdsa_failures(rows: &[Vec<u64>]) -> Vec<usize> {
-        failing_rows(&EcdsaMsmStark::<F, D>::new(), rows)
-    }
-
-    #[test]
-    fn a_valid_ecdsa_equation_satisfies_every_constraint() {
-        let z = U256::from(0xdead_beef_u64).pow(U256::from(7));
-        let work = signed(0x1234_5678, z, 0x9876_5432);
-        let (rows, out) = multiplication_rows(&ECDSA, &ECDSA.identities(), &work).unwrap();
-        assert_eq!(out, zero_output());
-        assert_eq!(ecdsa_failures(&rows), Vec::<usize>::new());
-    }
-
-    #[test]
-    fn a_wrong_signature_or_another_key_is_refused() {
-        let z = U256::from(0xdead_beef_u64).pow(U256::from(7));
-        let mut wrong_s = signed(0x1234_5678, z, 0x9876_5432);
-        wrong_s[0].0 += U256::from(1);
-        let mut other_key = signed(0x1234_5678, z, 0x9876_5432);
-        other_key[1].1 = from_k256(-(ProjectivePoint::GENERATOR * Scalar::from(0x1234_5679u64)));
-        let mut other_hash = signed(0x1234_5678, z, 0x9876_5432);
-        other_hash[2].0 += U256::from(1);
-        for work in [wrong_s, other_key, other_hash] {
-            let rows = rows(&ECDSA, &work);
-            assert_eq!(ecdsa_failures(&rows), vec![STEPS - 1]);
-        }
     }
 }

@@ -1,0 +1,418 @@
+//! One transaction of the signature circuit: its fields as bytes, the block the Keccak
+//! table hashes for its signing hash, the digest, the signer's key and the key's digest;
+//! what it commits to, observes, looks up, and the RLP rule tying its block to its fields.
+
+use plonky2::field::types::Field;
+use plonky2::iop::target::{BoolTarget, Target};
+use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+use quire_primitives::transfer::TRANSFER_ELEMENTS;
+
+use super::bytes::{be_value, le_limbs, le_value, number_limbs, values, Byte, ByteTables};
+use super::rlp::{Rlc, Segment};
+use crate::signature::witness::{CircuitEntry, BLOCK_BYTES};
+use crate::{Builder, F};
+
+/// Capacity limbs of a Keccak state (lanes 17..25): zero when one block is absorbed.
+const CAPACITY_LIMBS: usize = 16;
+
+/// The targets of one entry.
+#[derive(Clone, Debug)]
+pub struct EntryTargets {
+    is_2930: BoolTarget,
+    is_1559: BoolTarget,
+    nonce: Vec<Byte>,
+    gas_limit: Vec<Byte>,
+    to: Vec<Byte>,
+    value: Vec<Byte>,
+    max_fee: Vec<Byte>,
+    tip: Vec<Byte>,
+    block: Vec<Byte>,
+    digest: Vec<Byte>,
+    key: Vec<Byte>,
+    key_digest: Vec<Byte>,
+    /// Per key coordinate: whether its top 28 bytes are not all 0xff, and the inverse of
+    /// their distance from it.
+    canonical: [(BoolTarget, Target); 2],
+    /// The commitment fields, as `Transfer::to_fields` orders them.
+    pub fields: [Target; TRANSFER_ELEMENTS],
+    /// What the circuit observes before its challenges.
+    pub observed: Vec<Target>,
+    /// The row it looks up in the ECDSA table (Q.x, Q.y, z in 16-bit limbs).
+    pub ecdsa_row: Vec<Target>,
+    /// The rows it looks up in the Keccak table: its signing block, then its key.
+    pub keccak_rows: [Vec<Target>; 2],
+}
+
+/// `bytes` (little-endian, at most 8) as a value below 2^63.
+fn below_2_63(b: &mut Builder, tables: &ByteTables, bytes: &[Byte]) -> Target {
+    let high = tables.high_bit(b, bytes[bytes.len() - 1].value);
+    b.assert_zero(high);
+    le_value(b, &values(bytes))
+}
+
+/// A 12-byte little-endian amount as its two 48-bit limbs.
+fn amount(b: &mut Builder, bytes: &[Byte]) -> [Target; 2] {
+    let v = values(bytes);
+    [le_value(b, &v[..6]), le_value(b, &v[6..])]
+}
+
+/// An address (20 big-endian bytes) as its three limbs (`address_limbs`).
+fn address(b: &mut Builder, bytes: &[Target]) -> [Target; 3] {
+    [
+        be_value(b, &bytes[..6]),
+        be_value(b, &bytes[6..13]),
+        be_value(b, &bytes[13..20]),
+    ]
+}
+
+/// A key coordinate (32 big-endian bytes) is below p = 2^256 − 2^32 − 977: either one of
+/// its top 28 bytes is not 0xff, or its low 32 bits are at most 0xfffffc2e.
+fn assert_canonical(b: &mut Builder, bytes: &[Target], (above, inverse): (BoolTarget, Target)) {
+    let top: Vec<Target> = bytes[..28].to_vec();
+    let sum = b.add_many(&top);
+    let all_ff = b.constant(F::from_canonical_u64(28 * 255));
+    let distance = b.sub(all_ff, sum);
+    let one = b.one();
+    let t = b.mul_sub(distance, inverse, one);
+    let t = b.mul(above.target, t);
+    b.assert_zero(t);
+    let low = be_value(b, &bytes[28..]);
+    let largest = b.constant(F::from_canonical_u64(0xffff_fc2e));
+    let slack = b.sub(largest, low);
+    let below = b.sub(one, above.target);
+    let slack = b.mul(below, slack);
+    b.range_check(slack, 32);
+}
+
+impl EntryTargets {
+    /// Adds an entry's targets and the rules that need no challenge.
+    pub fn new(b: &mut Builder, tables: &ByteTables) -> Self {
+        let is_2930 = b.add_virtual_bool_target_safe();
+        let is_1559 = b.add_virtual_bool_target_safe();
+        let both = b.mul(is_2930.target, is_1559.target);
+        b.assert_zero(both);
+        let mut bytes = |n| tables.bytes(b, n);
+        let (nonce, gas_limit, to) = (bytes(8), bytes(8), bytes(20));
+        let (value, max_fee, tip) = (bytes(12), bytes(12), bytes(12));
+        let (block, digest, key, key_digest) =
+            (bytes(BLOCK_BYTES), bytes(32), bytes(64), bytes(32));
+        let canonical = [(); 2].map(|_| (b.add_virtual_bool_target_safe(), b.add_virtual_target()));
+        let key_values = values(&key);
+        assert_canonical(b, &key_values[..32], canonical[0]);
+        assert_canonical(b, &key_values[32..], canonical[1]);
+
+        let tx_type = b.mul_const_add(F::TWO, is_1559.target, is_2930.target);
+        let nonce_value = below_2_63(b, tables, &nonce);
+        let gas_value = below_2_63(b, tables, &gas_limit);
+        let key_digest_values = values(&key_digest);
+        let sender = address(b, &key_digest_values[12..]);
+        let receiver = address(b, &values(&to));
+        let v = amount(b, &value);
+        let fee = amount(b, &max_fee);
+        let t = amount(b, &tip);
+        // Legacy and EIP-2930 transactions sign one gas price, carried in both fee fields.
+        let not_1559 = b.not(is_1559);
+        for k in 0..2 {
+            let d = b.sub(fee[k], t[k]);
+            let d = b.mul(not_1559.target, d);
+            b.assert_zero(d);
+        }
+        let fields = [
+            tx_type,
+            nonce_value,
+            gas_value,
+            sender[0],
+            sender[1],
+            sender[2],
+            receiver[0],
+            receiver[1],
+            receiver[2],
+            v[0],
+            v[1],
+            fee[0],
+            fee[1],
+            t[0],
+            t[1],
+        ];
+
+        let block_limbs = le_limbs(b, &values(&block));
+        let digest_values = values(&digest);
+        let digest_limbs = le_limbs(b, &digest_values);
+        let key_limbs = le_limbs(b, &key_values);
+        let key_digest_limbs = le_limbs(b, &key_digest_values);
+        let observed = [&block_limbs, &digest_limbs, &key_limbs, &key_digest_limbs]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+
+        let zero = b.zero();
+        let mut signing_row = block_limbs.clone();
+        signing_row.extend(std::iter::repeat_n(zero, CAPACITY_LIMBS));
+        signing_row.extend(&digest_limbs);
+        // The key's block: 64 bytes, then Keccak's padding 0x01 … 0x80.
+        let mut key_row = key_limbs.clone();
+        key_row.push(b.one());
+        key_row.extend(std::iter::repeat_n(zero, 16));
+        key_row.push(b.constant(F::from_canonical_u64(0x80 << 24)));
+        key_row.extend(std::iter::repeat_n(zero, CAPACITY_LIMBS));
+        key_row.extend(&key_digest_limbs);
+        debug_assert_eq!(key_row.len(), signing_row.len());
+
+        let mut ecdsa_row = number_limbs(b, &key_values[..32]);
+        ecdsa_row.extend(number_limbs(b, &key_values[32..]));
+        ecdsa_row.extend(number_limbs(b, &digest_values));
+
+        Self {
+            is_2930,
+            is_1559,
+            nonce,
+            gas_limit,
+            to,
+            value,
+            max_fee,
+            tip,
+            block,
+            digest,
+            key,
+            key_digest,
+            canonical,
+            fields,
+            observed,
+            ecdsa_row,
+            keccak_rows: [signing_row, key_row],
+        }
+    }
+
+    /// The RLP rule: the signing block is the payload Ethereum signs for these fields on
+    /// the chain whose id encodes as `chain`, padded as Keccak pads one block.
+    pub fn constrain_payload(
+        &self,
+        b: &mut Builder,
+        tables: &ByteTables,
+        rlc: &Rlc,
+        chain: Segment,
+    ) {
+        let (padded, block) = self.payload_and_block(b, tables, rlc, chain);
+        b.connect_extension(padded, block);
+    }
+
+    /// R of the padded payload built from the fields, and R of the block.
+    fn payload_and_block(
+        &self,
+        b: &mut Builder,
+        tables: &ByteTables,
+        rlc: &Rlc,
+        chain: Segment,
+    ) -> (
+        plonky2::iop::ext_target::ExtensionTarget<{ crate::EXT }>,
+        plonky2::iop::ext_target::ExtensionTarget<{ crate::EXT }>,
+    ) {
+        let nonce = rlc.integer(b, tables, &self.nonce);
+        let gas = rlc.integer(b, tables, &self.gas_limit);
+        let value = rlc.integer(b, tables, &self.value);
+        let fee = rlc.integer(b, tables, &self.max_fee);
+        let tip = rlc.integer(b, tables, &self.tip);
+        let to = rlc.string(b, &values(&self.to));
+        let empty_string = rlc.constant(b, 0x80);
+        let empty_list = rlc.constant(b, 0xc0);
+
+        let shared = rlc.concat_all(b, &[gas, to, value, empty_string]);
+        // Legacy (EIP-155): [nonce, gas price, gas, to, value, data, chain id, 0, 0].
+        let legacy_body =
+            rlc.concat_all(b, &[nonce, fee, shared, chain, empty_string, empty_string]);
+        let legacy = rlc.list(b, tables, legacy_body);
+        // EIP-2930: 0x01 ‖ [chain id, nonce, gas price, gas, to, value, data, access list];
+        // EIP-1559: 0x02 ‖ [chain id, nonce, tip, max fee, gas, to, value, data, access list].
+        let tip_fee = rlc.concat(b, tip, fee);
+        let fees = rlc.select(b, self.is_1559, tip_fee, fee);
+        let typed_body = rlc.concat_all(b, &[chain, nonce, fees, shared, empty_list]);
+        let typed_list = rlc.list(b, tables, typed_body);
+        let type_byte = rlc.byte(b, self.fields[0]);
+        let typed = rlc.concat(b, type_byte, typed_list);
+        let is_typed = b.add(self.is_2930.target, self.is_1559.target);
+        let payload = rlc.select(b, BoolTarget::new_unsafe(is_typed), typed, legacy);
+
+        // Keccak's padding: 0x01 right after the payload, 0x80 in the last byte.
+        let end = rlc.power(b, BLOCK_BYTES - 1);
+        let padded = b.add_extension(payload.rlc, payload.power);
+        let padded = b.mul_const_add_extension(F::from_canonical_u64(0x80), end, padded);
+        let block = rlc.bytes(b, &values(&self.block));
+        (padded, block)
+    }
+
+    /// Sets the entry's witness.
+    pub fn set(&self, pw: &mut PartialWitness<F>, entry: &CircuitEntry) -> anyhow::Result<()> {
+        let t = &entry.transfer;
+        pw.set_bool_target(self.is_2930, t.tx_type == 1)?;
+        pw.set_bool_target(self.is_1559, t.tx_type == 2)?;
+        let mut set_bytes = |targets: &[Byte], bytes: &[u8]| -> anyhow::Result<()> {
+            anyhow::ensure!(targets.len() == bytes.len(), "byte count");
+            for (target, &byte) in targets.iter().zip(bytes) {
+                pw.set_target(target.value, F::from_canonical_u8(byte))?;
+            }
+            Ok(())
+        };
+        set_bytes(&self.nonce, &t.nonce.to_le_bytes())?;
+        set_bytes(&self.gas_limit, &t.gas_limit.to_le_bytes())?;
+        set_bytes(&self.to, t.to.as_slice())?;
+        set_bytes(&self.value, &t.value.to_le_bytes()[..12])?;
+        set_bytes(&self.max_fee, &t.max_fee_per_gas.to_le_bytes()[..12])?;
+        set_bytes(&self.tip, &t.max_priority_fee_per_gas.to_le_bytes()[..12])?;
+        set_bytes(&self.block, &entry.block())?;
+        set_bytes(&self.digest, &entry.digest)?;
+        set_bytes(&self.key, &entry.key)?;
+        set_bytes(&self.key_digest, &entry.key_digest)?;
+        for (k, &(above, inverse)) in self.canonical.iter().enumerate() {
+            let coordinate = &entry.key[32 * k..32 * (k + 1)];
+            let distance: u64 = coordinate[..28].iter().map(|&x| 255 - u64::from(x)).sum();
+            pw.set_bool_target(above, distance != 0)?;
+            let inv = if distance == 0 {
+                F::ZERO
+            } else {
+                F::from_canonical_u64(distance).inverse()
+            };
+            pw.set_target(inverse, inv)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::{Address, U256};
+    use plonky2::field::extension::quadratic::QuadraticExtension;
+    use plonky2::field::extension::FieldExtension;
+    use plonky2::field::types::PrimeField64;
+    use plonky2::plonk::circuit_data::CircuitConfig;
+
+    use super::*;
+    use crate::signature::witness::SignedTransfer;
+
+    fn rlc_native(bytes: &[u8], gamma: QuadraticExtension<F>) -> QuadraticExtension<F> {
+        bytes
+            .iter()
+            .rev()
+            .fold(QuadraticExtension::<F>::ZERO, |acc, &x| {
+                acc * gamma + QuadraticExtension::<F>::from_canonical_u8(x)
+            })
+    }
+
+    /// The circuit's R of a payload built from the fields equals R of the real payload's
+    /// block, for transfers of every type and many sizes.
+    #[test]
+    fn the_payload_built_from_the_fields_is_the_signed_one() {
+        let mut b = Builder::new(CircuitConfig::standard_recursion_config());
+        let tables = ByteTables::new(&mut b);
+        let entry = EntryTargets::new(&mut b, &tables);
+        let chain = tables.bytes(&mut b, 8);
+        let gamma = b.add_virtual_extension_target();
+        let rlc = Rlc::new(&mut b, gamma);
+        let chain_segment = rlc.integer(&mut b, &tables, &chain);
+        let (padded, block) = entry.payload_and_block(&mut b, &tables, &rlc, chain_segment);
+        b.register_public_inputs(&padded.0);
+        b.register_public_inputs(&block.0);
+        let data = b.build::<crate::C>();
+        let g = QuadraticExtension::<F>::from_basefield_array([
+            F::from_canonical_u64(0x1234_5678_9abc),
+            F::from_canonical_u64(77),
+        ]);
+        let cases = [
+            (0u8, 271_828u64, 0u64, 0u128, 1u128),
+            (0, 1, 127, 128, 1_000_000_000),
+            (1, 5, 300, 1, 0x7f),
+            (2, 271_828, 1 << 40, (1u128 << 95) + 3, 0xff),
+            (2, (1 << 62) + 5, 12, 255, (1u128 << 81) + 1),
+            (1, 137, 0, 1 << 64, 0x80),
+        ];
+        for (i, &(kind, chain_id, nonce, value, fee)) in cases.iter().enumerate() {
+            let envelope = quire_test_support_sign(kind, chain_id, nonce, value, fee, i as u8);
+            let signed = SignedTransfer::from_envelope(&envelope).unwrap();
+            let entry_value = if i == 0 {
+                CircuitEntry::padding(chain_id)
+            } else {
+                CircuitEntry::real(&signed)
+            };
+            let mut pw = PartialWitness::new();
+            entry.set(&mut pw, &entry_value).unwrap();
+            for (t, byte) in chain.iter().zip(chain_id.to_le_bytes()) {
+                pw.set_target(t.value, F::from_canonical_u8(byte)).unwrap();
+            }
+            pw.set_extension_target(gamma, g).unwrap();
+            let proof = data.prove(pw).unwrap();
+            let pi = &proof.public_inputs;
+            let want = rlc_native(&entry_value.block(), g);
+            assert_eq!(
+                [pi[2], pi[3]],
+                FieldExtension::<2>::to_basefield_array(&want),
+                "case {i}: R of the block"
+            );
+            let got = QuadraticExtension::<F>::from_basefield_array([pi[0], pi[1]]);
+            assert_eq!(
+                got,
+                want,
+                "case {i}: R built from the fields ({:?} vs {:?})",
+                FieldExtension::<2>::to_basefield_array(&(got - want))
+                    .map(|x: F| x.to_canonical_u64()),
+                entry_value.payload
+            );
+        }
+    }
+
+    fn quire_test_support_sign(
+        kind: u8,
+        chain_id: u64,
+        nonce: u64,
+        value: u128,
+        fee: u128,
+        k: u8,
+    ) -> alloy_consensus::TxEnvelope {
+        use alloy::network::TxSignerSync;
+        use alloy_consensus::SignableTransaction;
+        let signer = alloy::signers::local::PrivateKeySigner::from_slice(&[k + 1; 32]).unwrap();
+        let to = alloy_primitives::TxKind::Call(Address::repeat_byte(k + 9));
+        let value = U256::from(value);
+        match kind {
+            0 => {
+                let mut tx = alloy_consensus::TxLegacy {
+                    chain_id: Some(chain_id),
+                    nonce,
+                    gas_price: fee,
+                    gas_limit: 21_000,
+                    to,
+                    value,
+                    ..Default::default()
+                };
+                let sig = signer.sign_transaction_sync(&mut tx).unwrap();
+                tx.into_signed(sig).into()
+            }
+            1 => {
+                let mut tx = alloy_consensus::TxEip2930 {
+                    chain_id,
+                    nonce,
+                    gas_price: fee,
+                    gas_limit: 21_000,
+                    to,
+                    value,
+                    ..Default::default()
+                };
+                let sig = signer.sign_transaction_sync(&mut tx).unwrap();
+                tx.into_signed(sig).into()
+            }
+            _ => {
+                let mut tx = alloy_consensus::TxEip1559 {
+                    chain_id,
+                    nonce,
+                    max_fee_per_gas: fee,
+                    max_priority_fee_per_gas: fee / 3,
+                    gas_limit: 21_000,
+                    to,
+                    value,
+                    ..Default::default()
+                };
+                let sig = signer.sign_transaction_sync(&mut tx).unwrap();
+                tx.into_signed(sig).into()
+            }
+        }
+    }
+}
