@@ -1,20 +1,25 @@
-//! Builds the leaf and fold circuits for a set of batch shapes, and wraps, folds and
-//! verifies aggregation proofs.
+//! Builds the leaf, signature leaf, bind and fold circuits for a set of batch shapes and
+//! signature capacities, and wraps, binds, folds and verifies aggregation proofs.
 
 use anyhow::{anyhow, bail, ensure, Context};
-use plonky2::plonk::circuit_data::CommonCircuitData;
+use plonky2::plonk::circuit_data::{CommonCircuitData, VerifierOnlyCircuitData};
 use plonky2::recursion::cyclic_recursion::check_cyclic_proof_verifier_data;
+use quire_prover::signature::circuit::verifier::SignatureVerifier;
+use quire_prover::signature::circuit::{SignatureProof, SignaturePublicInputs};
 use quire_prover::{BatchProof, BatchShape, BatchVerifier};
 
-use crate::fold::{Child, FoldCircuit};
+use crate::bind::BindCircuit;
+use crate::fold::{verifier_hash, Child, FoldCircuit};
 use crate::leaf::LeafCircuit;
 use crate::public_inputs::{split_point, AggregatePublicInputs};
+use crate::signature_leaf::SignatureLeafCircuit;
 use crate::{common, AggregateProof, EXT, F};
 
 /// Which circuit produced an aggregation proof.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggregateKind {
-    /// The leaf circuit for this batch shape (one batch).
+    /// The bind circuit, over the batch leaf for this batch shape (one batch, with its
+    /// signatures).
     Leaf(BatchShape),
     /// The fold circuit (two or more batches).
     Fold,
@@ -38,30 +43,132 @@ impl Aggregate {
     }
 }
 
-/// The aggregation circuits for a fixed list of batch shapes.
+/// The transaction commitment and count a batch leaf exposes.
+struct BatchPublicInputsView;
+
+impl BatchPublicInputsView {
+    fn of(proof: &crate::AggregateProof) -> (quire_primitives::Digest, u64) {
+        use plonky2::field::types::PrimeField64;
+        let pi = &proof.public_inputs;
+        let at = crate::public_inputs::AGGREGATE_INPUTS;
+        (
+            quire_primitives::Digest {
+                elements: [pi[at], pi[at + 1], pi[at + 2], pi[at + 3]],
+            },
+            pi[16].to_canonical_u64(),
+        )
+    }
+}
+
+/// A signature proof restated in the aggregation shape, ready to be bound to its batch.
+#[derive(Clone, Debug)]
+pub struct SignatureAggregate {
+    /// The signature leaf's proof.
+    pub proof: crate::AggregateProof,
+    /// Capacity of the signature circuit behind it.
+    pub capacity: usize,
+}
+
+impl SignatureAggregate {
+    /// What it attests (not verified: see [`Aggregator::verify_signatures`]).
+    pub fn public_inputs(&self) -> anyhow::Result<SignaturePublicInputs> {
+        SignaturePublicInputs::from_elements(
+            &self.proof.public_inputs[..quire_prover::signature::circuit::SIGNATURE_INPUTS],
+        )
+    }
+}
+
+/// The aggregation circuits for a fixed list of batch shapes and signature capacities.
 pub struct Aggregator {
     /// Common data of every leaf and fold proof.
     pub common: CommonCircuitData<F, EXT>,
     leaves: Vec<LeafCircuit>,
+    signature_leaves: Vec<SignatureLeafCircuit>,
+    /// The bind circuit: what folds and the wrap accept as a leaf.
+    pub bind: BindCircuit,
     /// The fold circuit.
     pub fold: FoldCircuit,
 }
 
 impl Aggregator {
-    /// Builds leaf circuits for `batch_circuits` and the fold circuit accepting them.
-    pub fn build(batch_circuits: &[&BatchVerifier]) -> anyhow::Result<Self> {
+    /// Builds batch leaf circuits for `batch_circuits`, signature leaf circuits for
+    /// `signature_circuits`, the bind circuit accepting both, and the fold circuit
+    /// accepting bound leaves.
+    pub fn build(
+        batch_circuits: &[&BatchVerifier],
+        signature_circuits: &[&SignatureVerifier],
+    ) -> anyhow::Result<Self> {
         let common = common::common_data();
         let leaves = batch_circuits
             .iter()
             .map(|b| LeafCircuit::build(b, &common))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let vds: Vec<_> = leaves.iter().map(|l| &l.data.verifier_only).collect();
-        let fold = FoldCircuit::build(&common, &vds)?;
+        let signature_leaves = signature_circuits
+            .iter()
+            .map(|s| SignatureLeafCircuit::build(s, &common))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let hashes = |vds: Vec<&VerifierOnlyCircuitData<crate::C, EXT>>| {
+            vds.into_iter().map(verifier_hash).collect::<Vec<_>>()
+        };
+        let bind = BindCircuit::build(
+            &common,
+            &hashes(leaves.iter().map(|l| &l.data.verifier_only).collect()),
+            &hashes(
+                signature_leaves
+                    .iter()
+                    .map(|l| &l.data.verifier_only)
+                    .collect(),
+            ),
+        )?;
+        let fold = FoldCircuit::build(&common, &[&bind.data.verifier_only])?;
         Ok(Self {
             common,
             leaves,
+            signature_leaves,
+            bind,
             fold,
         })
+    }
+
+    fn signature_leaf(&self, capacity: usize) -> anyhow::Result<(usize, &SignatureLeafCircuit)> {
+        self.signature_leaves
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.capacity == capacity)
+            .ok_or_else(|| anyhow!("no signature leaf circuit for capacity {capacity}"))
+    }
+
+    /// Verifier data of the signature leaf circuit for `capacity`.
+    pub fn signature_leaf_verifier_data(
+        &self,
+        capacity: usize,
+    ) -> anyhow::Result<&VerifierOnlyCircuitData<crate::C, EXT>> {
+        Ok(&self.signature_leaf(capacity)?.1.data.verifier_only)
+    }
+
+    /// Restates a signature proof of `capacity` in the aggregation shape.
+    pub fn prove_signature_leaf(
+        &self,
+        capacity: usize,
+        proof: &SignatureProof,
+    ) -> anyhow::Result<SignatureAggregate> {
+        Ok(SignatureAggregate {
+            proof: self.signature_leaf(capacity)?.1.prove(proof)?,
+            capacity,
+        })
+    }
+
+    /// Verifies a restated signature proof and returns what it attests.
+    pub fn verify_signatures(
+        &self,
+        s: &SignatureAggregate,
+    ) -> anyhow::Result<SignaturePublicInputs> {
+        self.signature_leaf(s.capacity)?
+            .1
+            .data
+            .verify(s.proof.clone())
+            .context("signature leaf proof does not verify")?;
+        s.public_inputs()
     }
 
     fn leaf(&self, shape: BatchShape) -> anyhow::Result<(usize, &LeafCircuit)> {
@@ -72,39 +179,71 @@ impl Aggregator {
             .ok_or_else(|| anyhow!("no leaf circuit for batch shape {shape}"))
     }
 
-    /// Verifier data of the leaf circuit for `shape`.
+    /// Verifier data of the batch leaf circuit for `shape` (the inner proof of a bound
+    /// leaf).
     pub fn leaf_verifier_data(
         &self,
         shape: BatchShape,
-    ) -> anyhow::Result<&plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>> {
+    ) -> anyhow::Result<&VerifierOnlyCircuitData<crate::C, EXT>> {
         Ok(&self.leaf(shape)?.1.data.verifier_only)
     }
 
-    /// Index and verifier data of the leaf circuit for `shape`.
+    /// Index and verifier data, among the leaves folds accept, of a bound leaf of batch
+    /// shape `shape`: the bind circuit's, the only one.
     pub fn leaf_index(
         &self,
         shape: BatchShape,
-    ) -> anyhow::Result<(
-        usize,
-        &plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>,
-    )> {
-        let (i, leaf) = self.leaf(shape)?;
-        Ok((i, &leaf.data.verifier_only))
+    ) -> anyhow::Result<(usize, &VerifierOnlyCircuitData<crate::C, EXT>)> {
+        self.leaf(shape)?;
+        Ok((0, &self.bind.data.verifier_only))
     }
 
-    /// Verifier data of every leaf circuit, in index order.
-    pub fn leaf_verifier_data_all(
+    /// Verifier data of every leaf circuit folds and the wrap accept, in index order: the
+    /// bind circuit.
+    pub fn leaf_verifier_data_all(&self) -> Vec<&VerifierOnlyCircuitData<crate::C, EXT>> {
+        vec![&self.bind.data.verifier_only]
+    }
+
+    /// Proves a batch proof of `shape` again in the batch leaf circuit for that shape: the
+    /// inner step of [`Self::prove_leaf`], which folds do not accept on its own.
+    pub fn prove_batch_leaf(
         &self,
-    ) -> Vec<&plonky2::plonk::circuit_data::VerifierOnlyCircuitData<crate::C, EXT>> {
-        self.leaves.iter().map(|l| &l.data.verifier_only).collect()
+        shape: BatchShape,
+        proof: &BatchProof,
+    ) -> anyhow::Result<crate::AggregateProof> {
+        self.leaf(shape)?.1.prove(proof)
     }
 
-    /// Proves a batch proof of `shape` again in the leaf circuit for that shape: an
+    /// Proves a batch proof of `shape` again in the batch leaf circuit for that shape, then
+    /// binds it to `signatures` (a restated signature proof of the same transfers): an
     /// aggregate of one batch, in the common shape folds take.
-    pub fn prove_leaf(&self, shape: BatchShape, proof: &BatchProof) -> anyhow::Result<Aggregate> {
-        let (_, leaf) = self.leaf(shape)?;
+    pub fn prove_leaf(
+        &self,
+        shape: BatchShape,
+        proof: &BatchProof,
+        signatures: &SignatureAggregate,
+    ) -> anyhow::Result<Aggregate> {
+        let (batch_index, leaf) = self.leaf(shape)?;
+        let batch_leaf = leaf.prove(proof)?;
+        let (b, sig) = (
+            BatchPublicInputsView::of(&batch_leaf),
+            signatures.public_inputs()?,
+        );
+        ensure!(
+            b == (sig.tx_commitment, sig.tx_count),
+            "the signature proof covers other transfers than the batch's"
+        );
+        let (signature_index, signature_leaf) = self.signature_leaf(signatures.capacity)?;
+        let bound = self.bind.prove(
+            (&batch_leaf, batch_index, &leaf.data.verifier_only),
+            (
+                &signatures.proof,
+                signature_index,
+                &signature_leaf.data.verifier_only,
+            ),
+        )?;
         Ok(Aggregate {
-            proof: leaf.prove(proof)?,
+            proof: bound,
             kind: AggregateKind::Leaf(shape),
         })
     }
@@ -113,8 +252,8 @@ impl Aggregator {
         Ok(match a.kind {
             AggregateKind::Fold => Child::Fold,
             AggregateKind::Leaf(shape) => {
-                let (i, leaf) = self.leaf(shape)?;
-                Child::Leaf(i, &leaf.data.verifier_only)
+                let (i, vd) = self.leaf_index(shape)?;
+                Child::Leaf(i, vd)
             }
         })
     }
@@ -183,13 +322,14 @@ impl Aggregator {
     ///
     /// The caller must still compare `batches_digest` with
     /// [`crate::public_inputs::range_digest`] of the batches it expects (their numbers,
-    /// transaction commitments, base fees and fee recipients): that digest, with the
-    /// roots, is what ties the proof to a chain's batches.
+    /// transaction commitments, base fees, fee recipients and the chain id): that digest,
+    /// with the roots, is what ties the proof to a chain's batches.
     pub fn verify(&self, a: &Aggregate) -> anyhow::Result<AggregatePublicInputs> {
         match a.kind {
             AggregateKind::Leaf(shape) => {
-                let (_, leaf) = self.leaf(shape)?;
-                leaf.data
+                self.leaf(shape)?;
+                self.bind
+                    .data
                     .verify(a.proof.clone())
                     .context("leaf proof does not verify")?;
             }

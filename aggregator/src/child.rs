@@ -69,6 +69,22 @@ pub fn leaf_table(hashes: &[HashOut<F>]) -> anyhow::Result<Vec<HashOut<F>>> {
     Ok(table)
 }
 
+/// If `when`, `h` is the `table` entry at `index` (a table of [`MAX_LEAVES`] entries, as
+/// [`leaf_table`] makes).
+pub fn constrain_member(
+    b: &mut Builder,
+    when: BoolTarget,
+    h: HashOutTarget,
+    index: Target,
+    table: &[HashOut<F>],
+) {
+    for e in 0..4 {
+        let column = table.iter().map(|d| b.constant(d.elements[e])).collect();
+        let want = b.random_access(index, column);
+        assert_zero_if(b, when, h.elements[e], want);
+    }
+}
+
 /// The witness inputs that say what a child is.
 #[derive(Clone, Copy, Debug)]
 pub struct ChildKindTargets {
@@ -143,11 +159,7 @@ impl ChildKindTargets {
     /// entry at the leaf index.
     fn constrain_leaf(&self, b: &mut Builder, h: HashOutTarget, table: &[HashOut<F>]) {
         let is_leaf = b.not(self.is_fold);
-        for e in 0..4 {
-            let column = table.iter().map(|d| b.constant(d.elements[e])).collect();
-            let want = b.random_access(self.leaf_index, column);
-            assert_zero_if(b, is_leaf, h.elements[e], want);
-        }
+        constrain_member(b, is_leaf, h, self.leaf_index, table);
     }
 
     /// Sets the inputs, and `verifier`, for a child of kind `kind`; `fold_vd` is the fold

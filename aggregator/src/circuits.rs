@@ -9,6 +9,7 @@ use plonky2::plonk::circuit_data::VerifierCircuitData;
 use plonky2::util::serialization::DefaultGateSerializer;
 use quire_prover::cache::{circuit_fingerprint, write_atomically, CircuitCache};
 use quire_prover::shapes;
+use quire_prover::signature::circuit::{signature_fingerprint, CAPACITIES};
 
 use crate::aggregator::Aggregator;
 use crate::public_inputs::AggregatePublicInputs;
@@ -17,22 +18,26 @@ use crate::{EXT, F};
 
 /// The source code that defines the aggregation circuits (with the batch circuit's
 /// fingerprint, it names the verifier key file).
-const AGGREGATOR_SOURCES: [&str; 8] = [
+const AGGREGATOR_SOURCES: [&str; 10] = [
     include_str!("aggregator.rs"),
     include_str!("common.rs"),
     include_str!("child.rs"),
     include_str!("leaf.rs"),
+    include_str!("signature_leaf.rs"),
+    include_str!("bind.rs"),
     include_str!("fold.rs"),
     include_str!("wrap.rs"),
     include_str!("wrap_hash.rs"),
     include_str!("public_inputs.rs"),
 ];
 
-/// A short hash of the aggregation circuits' and the batch circuit's sources.
+/// A short hash of the aggregation circuits', the batch circuit's and the signature
+/// circuit's sources.
 pub fn aggregation_fingerprint() -> String {
     let mut all = circuit_fingerprint().into_bytes();
-    // The leaves are built for exactly these batch shapes.
-    all.extend_from_slice(format!("{:?}", shapes::STANDARD).as_bytes());
+    all.extend_from_slice(signature_fingerprint().as_bytes());
+    // The leaves are built for exactly these batch shapes and signature capacities.
+    all.extend_from_slice(format!("{:?} {:?}", shapes::STANDARD, CAPACITIES).as_bytes());
     for src in AGGREGATOR_SOURCES {
         all.extend_from_slice(src.as_bytes());
     }
@@ -121,7 +126,8 @@ pub fn final_verifier_path(circuits_dir: &Path) -> PathBuf {
     ))
 }
 
-/// Leaf circuits for every standard batch shape, the fold, and the final wrap.
+/// Leaf circuits for every standard batch shape and signature capacity, the bind, the
+/// fold, and the final wrap.
 pub struct AggregationCircuits {
     /// Leaves and fold.
     pub aggregator: Aggregator,
@@ -130,15 +136,21 @@ pub struct AggregationCircuits {
 }
 
 impl AggregationCircuits {
-    /// Builds them from the batch circuits' verifier data in `cache` (built the first time
-    /// and kept as small files), and writes the final verifier key beside them.
+    /// Builds them from the batch and signature circuits' verifier data in `cache` (built
+    /// the first time and kept as small files), and writes the final verifier key beside
+    /// them.
     pub fn build_standard(cache: &CircuitCache) -> anyhow::Result<Self> {
         let started = Instant::now();
         let verifiers = shapes::all()
             .map(|shape| cache.verifier(shape))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let refs: Vec<_> = verifiers.iter().map(|v| v.as_ref()).collect();
-        let aggregator = Aggregator::build(&refs)?;
+        let signatures = CAPACITIES
+            .into_iter()
+            .map(|capacity| cache.signature_verifier(capacity))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let signature_refs: Vec<_> = signatures.iter().map(|v| v.as_ref()).collect();
+        let aggregator = Aggregator::build(&refs, &signature_refs)?;
         let wrap = WrapCircuit::build(&aggregator, WRAP_RATE_BITS)?;
         let circuits = Self { aggregator, wrap };
         if let Some(dir) = cache.dir() {

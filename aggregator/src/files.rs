@@ -6,7 +6,7 @@ use plonky2::plonk::proof::ProofWithPublicInputs;
 use quire_prover::BatchShape;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregator::{Aggregate, AggregateKind};
+use crate::aggregator::{Aggregate, AggregateKind, SignatureAggregate};
 use crate::circuits::FinalVerifier;
 use crate::public_inputs::AggregatePublicInputs;
 use crate::wrap::WrapProof;
@@ -49,6 +49,47 @@ impl PartRecord {
                 Some(shape) => AggregateKind::Leaf(shape),
                 None => AggregateKind::Fold,
             },
+        })
+    }
+}
+
+/// A batch's signature proof, restated in the aggregation shape (a signature leaf), with
+/// the worker that made it: what a signature job hands in and a leaf step takes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureProofFile {
+    /// The batch.
+    pub batch: u64,
+    /// Capacity of the signature circuit.
+    pub capacity: usize,
+    /// Worker that made it.
+    pub worker: String,
+    /// plonky2 proof bytes of the signature leaf (public inputs included), hex.
+    pub proof: String,
+}
+
+impl SignatureProofFile {
+    /// Records a restated signature proof of batch `batch`.
+    pub fn new(batch: u64, s: &SignatureAggregate, worker: &str) -> Self {
+        Self {
+            batch,
+            capacity: s.capacity,
+            worker: worker.to_string(),
+            proof: hex::encode(s.proof.to_bytes()),
+        }
+    }
+
+    /// The proof, decoded against the aggregation circuits' common data.
+    pub fn decode(
+        &self,
+        common: &plonky2::plonk::circuit_data::CommonCircuitData<crate::F, { crate::EXT }>,
+    ) -> anyhow::Result<SignatureAggregate> {
+        let bytes = hex::decode(&self.proof).context("signature proof is not hex")?;
+        let proof = ProofWithPublicInputs::from_bytes(bytes, common)
+            .map_err(|e| anyhow!("signature proof does not decode: {e:?}"))?;
+        Ok(SignatureAggregate {
+            proof,
+            capacity: self.capacity,
         })
     }
 }

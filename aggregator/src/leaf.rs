@@ -1,5 +1,8 @@
-//! Leaf circuits: one per batch-circuit shape. A leaf verifies a batch proof and restates
-//! its public inputs as an aggregate of one batch, in the common aggregation shape.
+//! Batch leaf circuits: one per batch-circuit shape. A batch leaf verifies a batch proof and
+//! restates its public inputs as an aggregate of one batch, in the common aggregation
+//! shape, with the batch's transaction commitment after it for the bind circuit
+//! (`bind.rs`), which accepts the batch only with a signature proof of that commitment;
+//! folds take bound leaves only.
 
 use anyhow::{ensure, Context};
 use plonky2::hash::poseidon::PoseidonHash;
@@ -11,6 +14,9 @@ use quire_prover::{BatchProof, BatchShape, BatchVerifier};
 use crate::common::{num_public_inputs, pad_to_common};
 use crate::public_inputs::AGGREGATE_INPUTS;
 use crate::{AggregateProof, Builder, C, EXT, F};
+
+/// Elements of the transaction commitment a batch leaf exposes after its aggregate.
+pub const COMMITMENT: usize = 4;
 
 /// A leaf circuit for one batch shape.
 pub struct LeafCircuit {
@@ -50,10 +56,11 @@ impl LeafCircuit {
         out.push(pi[13]);
         debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
         b.register_public_inputs(&out);
-        // A leaf has no verifier data of its own to pass on: zeros fill the slots a fold
-        // uses for it.
+        // The transaction commitment, for the bind circuit, in the slots a fold uses for
+        // its verifier data (a leaf has none to pass on); zeros fill the rest.
+        b.register_public_inputs(&pi[9..13]);
         let zero = b.zero();
-        for _ in AGGREGATE_INPUTS..num_public_inputs() {
+        for _ in AGGREGATE_INPUTS + COMMITMENT..num_public_inputs() {
             b.register_public_input(zero);
         }
         pad_to_common(&mut b, common);

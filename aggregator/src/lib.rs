@@ -1,11 +1,14 @@
-//! Recursive aggregation, a library of circuits with no job logic: batch proofs are proven
-//! again in a common shape ([`leaf`]), folded two at a time ([`fold`]) into one proof
-//! covering batches `a..=b`, and the root is wrapped for L1 ([`wrap`]: Keccak hashing, a
-//! high-rate FRI configuration, only the aggregate values public). [`plan`] says which
+//! Recursive aggregation, a library of circuits with no job logic: batch proofs and
+//! signature proofs are proven again in a common shape ([`leaf`], [`signature_leaf`]), each
+//! batch is bound to the signature proof of its transfers ([`bind`]), bound batches are
+//! folded two at a time ([`fold`]) into one proof covering batches `a..=b`, and the root is
+//! wrapped for L1 ([`wrap`]: Keccak hashing, a high-rate FRI configuration, only the
+//! aggregate values public). [`plan`] says which
 //! steps a window of batches needs; [`step::prove_step`] runs one from its inputs. Which
 //! steps run when, and which outputs are accepted, is the proof coordinator's job.
 
 pub mod aggregator;
+pub mod bind;
 mod child;
 pub mod circuits;
 pub mod common;
@@ -14,6 +17,7 @@ pub mod fold;
 pub mod leaf;
 pub mod plan;
 pub mod public_inputs;
+pub mod signature_leaf;
 pub mod step;
 pub mod wrap;
 pub mod wrap_hash;
@@ -23,11 +27,11 @@ use plonky2::plonk::circuit_builder::CircuitBuilder;
 use plonky2::plonk::config::PoseidonGoldilocksConfig;
 use plonky2::plonk::proof::ProofWithPublicInputs;
 
-pub use aggregator::{Aggregate, Aggregator};
-pub use files::{FinalProofFile, PartRecord};
+pub use aggregator::{Aggregate, Aggregator, SignatureAggregate};
+pub use files::{FinalProofFile, PartRecord, SignatureProofFile};
 pub use plan::{Step, Window};
 pub use public_inputs::AggregatePublicInputs;
-pub use step::{prove_step, StepInputs, StepOutput, StepResult};
+pub use step::{prove_signatures, prove_step, StepInputs, StepOutput, StepResult};
 
 /// The field.
 pub type F = GoldilocksField;

@@ -22,8 +22,9 @@ pub const AGGREGATE_INPUTS: usize = 17;
 pub const FINAL_INPUTS: usize = AGGREGATE_INPUTS - 1;
 
 /// An aggregate proof covers batches `first_batch..=last_batch`: applied in order, their
-/// transfers take the state from `prev_root` to `new_root`. `batches_digest` commits to
-/// each batch's number, transaction commitment and count, base fee and fee recipient
+/// transfers, each signed by its sender for the chain the digest names, take the state
+/// from `prev_root` to `new_root`. `batches_digest` commits to each batch's number,
+/// transaction commitment and count, base fee, fee recipient and chain id
 /// ([`batch_digest`]), folded along the canonical tree ([`range_digest`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AggregatePublicInputs {
@@ -108,8 +109,9 @@ impl AggregatePublicInputs {
         Self::from_elements(&v)
     }
 
-    /// The aggregate form of one batch proof's public inputs.
-    pub fn of_batch(b: &BatchPublicInputs) -> Self {
+    /// The aggregate form of one batch proof's public inputs, bound to its signatures on
+    /// chain `chain_id`.
+    pub fn of_batch(b: &BatchPublicInputs, chain_id: u64) -> Self {
         Self {
             first_batch: b.batch_number,
             last_batch: b.batch_number,
@@ -117,7 +119,7 @@ impl AggregatePublicInputs {
             new_root: b.new_root,
             leaf_count_before: b.leaf_count_before,
             leaf_count_after: b.leaf_count_after,
-            batches_digest: batch_digest(b),
+            batches_digest: batch_digest(b, chain_id),
             tx_count: b.tx_count,
         }
     }
@@ -137,17 +139,20 @@ pub struct BatchDigestFields {
     pub base_fee: u64,
     /// Fee recipient.
     pub fee_recipient: alloy_primitives::Address,
+    /// The chain every transfer's signature covers.
+    pub chain_id: u64,
 }
 
 impl BatchDigestFields {
-    /// The fields of a batch proof's public inputs.
-    pub fn of(b: &BatchPublicInputs) -> Self {
+    /// The fields of a batch proof's public inputs, on chain `chain_id`.
+    pub fn of(b: &BatchPublicInputs, chain_id: u64) -> Self {
         Self {
             number: b.batch_number,
             tx_commitment: b.tx_commitment,
             tx_count: b.tx_count,
             base_fee: b.base_fee,
             fee_recipient: b.fee_recipient,
+            chain_id,
         }
     }
 
@@ -162,15 +167,19 @@ impl BatchDigestFields {
         v
     }
 
-    /// The batch's digest.
+    /// The batch's digest: Poseidon of the elements (what the batch leaf hashes), then of
+    /// that and the chain id (what the bind circuit adds, from the signature proof).
     pub fn digest(&self) -> Digest {
-        PoseidonHash::hash_no_pad(&self.elements())
+        let inner = PoseidonHash::hash_no_pad(&self.elements());
+        let mut input = inner.elements.to_vec();
+        input.push(F::from_canonical_u64(self.chain_id));
+        PoseidonHash::hash_no_pad(&input)
     }
 }
 
-/// One batch's digest.
-pub fn batch_digest(b: &BatchPublicInputs) -> Digest {
-    BatchDigestFields::of(b).digest()
+/// One batch's digest, on chain `chain_id`.
+pub fn batch_digest(b: &BatchPublicInputs, chain_id: u64) -> Digest {
+    BatchDigestFields::of(b, chain_id).digest()
 }
 
 /// Two adjacent ranges' digest.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregator::Aggregate;
 use crate::circuits::AggregationCircuits;
-use crate::files::{FinalProofFile, PartRecord};
+use crate::files::{FinalProofFile, PartRecord, SignatureProofFile};
 use crate::plan::Step;
 use crate::public_inputs::AggregatePublicInputs;
 use crate::wrap::WrapProof;
@@ -21,6 +21,9 @@ pub struct StepInputs {
     pub step: Step,
     /// For a leaf: the batch's accepted proof.
     pub batch_proof: Option<BatchProofFile>,
+    /// For a leaf: the batch's accepted signature proof.
+    #[serde(default)]
+    pub signatures: Option<SignatureProofFile>,
     /// For a fold: the left and right aggregates; for the wrap: the window's root.
     pub parts: Vec<PartRecord>,
 }
@@ -90,9 +93,37 @@ pub fn prove_step(
                 .ok_or_else(|| anyhow!("a leaf needs its batch proof"))?;
             let verifier = cache.verifier(file.shape)?;
             let proof = file.decode(&verifier.data.common)?;
-            StepOutput::Part(circuits.aggregator.prove_leaf(file.shape, &proof)?)
+            let signatures = inputs
+                .signatures
+                .as_ref()
+                .ok_or_else(|| anyhow!("a leaf needs its batch's signature proof"))?
+                .decode(common)?;
+            StepOutput::Part(
+                circuits
+                    .aggregator
+                    .prove_leaf(file.shape, &proof, &signatures)?,
+            )
         }
         Step::Fold { .. } => StepOutput::Part(circuits.aggregator.fold(&part(0)?, &part(1)?)?),
         Step::Wrap(_) => StepOutput::Final(circuits.wrap.prove(&circuits.aggregator, &part(0)?)?),
     })
+}
+
+/// Proves the signatures of a batch's transfers: the signature circuit of the smallest
+/// capacity that holds them (tables, then circuit), restated in the aggregation shape.
+pub fn prove_signatures(
+    circuits: &AggregationCircuits,
+    cache: &CircuitCache,
+    batch: u64,
+    statement: &quire_prover::signature::witness::SignatureStatement,
+    worker: &str,
+) -> anyhow::Result<SignatureProofFile> {
+    let n = statement.transfers.len();
+    let capacity = quire_prover::signature::circuit::capacity_for(n).ok_or_else(|| {
+        anyhow!("{n} transfers are more than the largest signature circuit holds")
+    })?;
+    let circuit = cache.signature_circuit(capacity);
+    let proof = circuit.prove(statement)?;
+    let restated = circuits.aggregator.prove_signature_leaf(capacity, &proof)?;
+    Ok(SignatureProofFile::new(batch, &restated, worker))
 }

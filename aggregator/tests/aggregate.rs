@@ -1,5 +1,13 @@
-//! Folding batch proofs: consecutive, chaining batches aggregate into one proof whose public
-//! inputs cover the range; anything else is refused.
+//! Folding batch proofs: each batch bound to a signature proof of its transfers, then
+//! consecutive, chaining batches aggregate into one proof whose public inputs cover the
+//! range; anything else is refused.
+//!
+//! The signature proofs here come from a stand-in circuit that attests whatever public
+//! inputs it is given, so these tests exercise the aggregation's own rules (binding,
+//! folding, wrapping) with batches of unsigned transfers, in seconds. The real signature
+//! circuit is proven in `prover/tests/signature_proof.rs`, and bound to real batches by
+//! the node in `tests/tests/aggregation.rs`; production aggregators accept only it
+//! (`AggregationCircuits::build_standard`).
 
 use std::sync::OnceLock;
 
@@ -7,8 +15,9 @@ use alloy_primitives::{Address, U256};
 use quire_aggregator::aggregator::AggregateKind;
 use quire_aggregator::fold::Child;
 use quire_aggregator::public_inputs::{batch_digest, range_digest};
-use quire_aggregator::{Aggregate, Aggregator};
+use quire_aggregator::{Aggregate, Aggregator, SignatureAggregate};
 use quire_primitives::{StateTree, Transfer};
+use quire_prover::signature::circuit::verifier::SignatureVerifier;
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::{BatchCircuit, BatchProof, BatchPublicInputs, BatchShape, BatchVerifier};
 use quire_sequencer::execution::apply_transfer;
@@ -16,11 +25,63 @@ use quire_sequencer::execution::apply_transfer;
 const DEPTH: usize = 5;
 const BASE_FEE: u64 = 1_000;
 const ETH: u128 = 1_000_000_000_000_000_000;
+const CHAIN: u64 = 271_828;
+const CAPACITY: usize = 16;
+
+/// A circuit of the signature proof's shape (six public inputs) that attests any values.
+struct StandIn {
+    data: plonky2::plonk::circuit_data::CircuitData<quire_aggregator::F, quire_aggregator::C, 2>,
+    inputs: Vec<plonky2::iop::target::Target>,
+}
+
+impl StandIn {
+    fn build() -> Self {
+        let mut b = quire_aggregator::Builder::new(
+            plonky2::plonk::circuit_data::CircuitConfig::standard_recursion_config(),
+        );
+        let inputs = b.add_virtual_public_input_arr::<6>().to_vec();
+        Self {
+            data: b.build(),
+            inputs,
+        }
+    }
+
+    fn verifier(&self) -> SignatureVerifier {
+        SignatureVerifier {
+            capacity: CAPACITY,
+            data: self.data.verifier_data(),
+        }
+    }
+
+    /// A "signature proof" of `commitment`, `count` transfers on `chain`, restated.
+    fn attest(
+        &self,
+        agg: &Aggregator,
+        commitment: quire_primitives::Digest,
+        count: u64,
+        chain: u64,
+    ) -> SignatureAggregate {
+        use plonky2::field::types::Field;
+        use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+        let mut values = commitment.elements.to_vec();
+        values.push(quire_aggregator::F::from_canonical_u64(count));
+        values.push(quire_aggregator::F::from_canonical_u64(chain));
+        let mut pw = PartialWitness::new();
+        for (t, v) in self.inputs.iter().zip(values) {
+            pw.set_target(*t, v).unwrap();
+        }
+        let proof = self.data.prove(pw).unwrap();
+        agg.prove_signature_leaf(CAPACITY, &proof).unwrap()
+    }
+
+    fn of(&self, agg: &Aggregator, pi: &BatchPublicInputs) -> SignatureAggregate {
+        self.attest(agg, pi.tx_commitment, pi.tx_count, CHAIN)
+    }
+}
 
 struct Fixture {
+    signatures: StandIn,
     batch: BatchCircuit,
-    /// A second batch shape: batch 2 is proven with it.
-    other: BatchCircuit,
     aggregator: Aggregator,
     /// Batches 1..=4 of one chain, then a batch 2 of another chain.
     proofs: Vec<(BatchProof, BatchPublicInputs)>,
@@ -92,8 +153,12 @@ fn fixture() -> &'static Fixture {
             slots: 5,
             depth: DEPTH,
         });
-        let aggregator =
-            Aggregator::build(&[&BatchVerifier::of(&batch), &BatchVerifier::of(&other)]).unwrap();
+        let signatures = StandIn::build();
+        let aggregator = Aggregator::build(
+            &[&BatchVerifier::of(&batch), &BatchVerifier::of(&other)],
+            &[&signatures.verifier()],
+        )
+        .unwrap();
         let mut tree = StateTree::new();
         for (i, a) in [addr(0x10), addr(0x20), addr(0xfe)].iter().enumerate() {
             let (idx, _) = tree.get_or_insert(*a).unwrap();
@@ -118,14 +183,16 @@ fn fixture() -> &'static Fixture {
         let leaves = proofs
             .iter()
             .enumerate()
-            .map(|(i, (p, _))| {
+            .map(|(i, (p, pi))| {
                 let shape = if i == 1 { other.shape } else { batch.shape };
-                aggregator.prove_leaf(shape, p).unwrap()
+                aggregator
+                    .prove_leaf(shape, p, &signatures.of(&aggregator, pi))
+                    .unwrap()
             })
             .collect();
         Fixture {
+            signatures,
             batch,
-            other,
             aggregator,
             proofs,
             leaves,
@@ -144,7 +211,7 @@ fn consecutive_batches_fold_into_one_proof_covering_the_range() {
             (a.first_batch, a.last_batch),
             (pi.batch_number, pi.batch_number)
         );
-        assert_eq!(a.batches_digest, batch_digest(pi));
+        assert_eq!(a.batches_digest, batch_digest(pi, CHAIN));
     }
     for n in [2, 3, 4] {
         let top = agg.aggregate(&f.leaves[..n]).unwrap();
@@ -158,7 +225,7 @@ fn consecutive_batches_fold_into_one_proof_covering_the_range() {
         assert_eq!(pi.leaf_count_before, batches[0].leaf_count_before);
         assert_eq!(pi.leaf_count_after, batches[n - 1].leaf_count_after);
         assert_eq!(pi.tx_count, batches.iter().map(|b| b.tx_count).sum::<u64>());
-        let digests: Vec<_> = batches.iter().map(batch_digest).collect();
+        let digests: Vec<_> = batches.iter().map(|b| batch_digest(b, CHAIN)).collect();
         assert_eq!(pi.batches_digest, range_digest(&digests));
     }
 }
@@ -175,18 +242,7 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
     let f = fixture();
     let agg = &f.aggregator;
     let vd = leaf_vd(f);
-    let other_vd = f
-        .aggregator
-        .leaf_verifier_data(f.other.shape)
-        .unwrap()
-        .clone();
-    let leaf = |i: usize| {
-        if i == 1 {
-            Child::Leaf(1, &other_vd)
-        } else {
-            Child::Leaf(0, &vd)
-        }
-    };
+    let leaf = |_: usize| Child::Leaf(0, &vd);
     // 1 then 3: the wrapper refuses, and so does the circuit.
     assert!(agg.fold(&f.leaves[0], &f.leaves[2]).is_err());
     assert!(refused(
@@ -214,7 +270,9 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
         let mut tree = f.before[transition as usize - 1].clone();
         let (proof, pi) = prove_batch(&f.batch, &mut tree, label, &batch_transfers(transition));
         assert_eq!(pi.prev_root, f.proofs[left].1.new_root);
-        let relabelled = agg.prove_leaf(f.batch.shape, &proof).unwrap();
+        let relabelled = agg
+            .prove_leaf(f.batch.shape, &proof, &f.signatures.of(agg, &pi))
+            .unwrap();
         assert!(agg.fold(&f.leaves[left], &relabelled).is_err());
         assert!(
             refused(
@@ -230,13 +288,11 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
     }
 }
 
+/// The verifier data folds accept a leaf with: the bind circuit's.
 fn leaf_vd(
     f: &Fixture,
 ) -> plonky2::plonk::circuit_data::VerifierOnlyCircuitData<quire_aggregator::C, 2> {
-    f.aggregator
-        .leaf_verifier_data(f.batch.shape)
-        .unwrap()
-        .clone()
+    f.aggregator.leaf_index(f.batch.shape).unwrap().1.clone()
 }
 
 /// A fold of leaves 1 and 2 proven against a leaf's verifier data instead of the fold
@@ -244,12 +300,11 @@ fn leaf_vd(
 fn fold_against_leaf_key(f: &Fixture) -> Aggregate {
     let agg = &f.aggregator;
     let vd = leaf_vd(f);
-    let other_vd = agg.leaf_verifier_data(f.other.shape).unwrap().clone();
     let proof = agg
         .fold
         .prove_against(
             (&f.leaves[0].proof, Child::Leaf(0, &vd)),
-            (&f.leaves[1].proof, Child::Leaf(1, &other_vd)),
+            (&f.leaves[1].proof, Child::Leaf(0, &vd)),
             &vd,
         )
         .unwrap();
@@ -287,13 +342,12 @@ fn tampered_or_foreign_proofs_do_not_fold() {
     ));
     // A leaf passed off as a fold: verified against the fold's verifier data, or (the
     // proof verifying) against its own leaf verifier data while claimed to be a fold.
-    let other_vd = agg.leaf_verifier_data(f.other.shape).unwrap().clone();
     for kind in [Child::Fold, Child::FoldWith(&vd)] {
         assert!(
             refused(
                 agg.fold.prove(
                     (&f.leaves[0].proof, kind),
-                    (&f.leaves[1].proof, Child::Leaf(1, &other_vd))
+                    (&f.leaves[1].proof, Child::Leaf(0, &vd))
                 ),
                 f
             ),
@@ -314,9 +368,74 @@ fn tampered_or_foreign_proofs_do_not_fold() {
     let mut bad = f.proofs[0].0.clone();
     bad.public_inputs[4] += plonky2::field::types::Field::ONE;
     assert!(agg
-        .prove_leaf(f.batch.shape, &bad)
+        .prove_leaf(f.batch.shape, &bad, &f.signatures.of(agg, &f.proofs[0].1))
         .map(|a| agg.verify(&a))
         .map_or(true, |v| v.is_err()));
+    // A batch leaf that was not bound to its signatures is not a leaf folds accept.
+    let unbound = agg.prove_batch_leaf(f.batch.shape, &f.proofs[2].0).unwrap();
+    let unbound_vd = agg.leaf_verifier_data(f.batch.shape).unwrap().clone();
+    assert!(refused(
+        agg.fold.prove(
+            (&f12.proof, Child::Fold),
+            (&unbound, Child::Leaf(0, &unbound_vd))
+        ),
+        f
+    ));
+}
+
+#[test]
+fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
+    let f = fixture();
+    let agg = &f.aggregator;
+    let (proof, pi) = &f.proofs[0];
+    let (_, other) = &f.proofs[1];
+    // The signature proof of another batch (another commitment), or of another count.
+    let cases = [
+        f.signatures.of(agg, other),
+        f.signatures
+            .attest(agg, pi.tx_commitment, pi.tx_count + 1, CHAIN),
+    ];
+    for (i, signatures) in cases.iter().enumerate() {
+        assert!(
+            agg.prove_leaf(f.batch.shape, proof, signatures).is_err(),
+            "case {i}: the wrapper refuses"
+        );
+        // The circuit too, with the wrapper's check bypassed.
+        let batch_leaf = agg.prove_batch_leaf(f.batch.shape, proof).unwrap();
+        let batch_vd = agg.leaf_verifier_data(f.batch.shape).unwrap();
+        let bound = agg.bind.prove(
+            (&batch_leaf, 0, batch_vd),
+            (&signatures.proof, 0, &signature_leaf_vd(f)),
+        );
+        assert!(
+            bound.map_or(true, |p| agg.bind.data.verify(p).is_err()),
+            "case {i}: the bind circuit refuses"
+        );
+    }
+    // A batch proof passed off as a signature proof (not an accepted signature leaf).
+    let batch_leaf = agg.prove_batch_leaf(f.batch.shape, proof).unwrap();
+    let batch_vd = agg.leaf_verifier_data(f.batch.shape).unwrap();
+    assert!(agg
+        .bind
+        .prove((&batch_leaf, 0, batch_vd), (&batch_leaf, 0, batch_vd))
+        .map_or(true, |p| agg.bind.data.verify(p).is_err()));
+    // The chain the signatures cover is in the batch's digest.
+    let elsewhere = f
+        .signatures
+        .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN + 1);
+    let leaf = agg.prove_leaf(f.batch.shape, proof, &elsewhere).unwrap();
+    let digest = agg.verify(&leaf).unwrap().batches_digest;
+    assert_eq!(digest, batch_digest(pi, CHAIN + 1));
+    assert_ne!(digest, batch_digest(pi, CHAIN));
+}
+
+fn signature_leaf_vd(
+    f: &Fixture,
+) -> plonky2::plonk::circuit_data::VerifierOnlyCircuitData<quire_aggregator::C, 2> {
+    f.aggregator
+        .signature_leaf_verifier_data(CAPACITY)
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -429,5 +548,8 @@ fn the_fold_takes_up_to_sixteen_leaf_circuits_and_batch_numbers_stay_below_2_pow
         1 << 32,
         &[transfer(addr(0x10), addr(0x11), 1, 0)],
     );
-    assert!(f.aggregator.prove_leaf(f.batch.shape, &proof).is_err());
+    assert!(f
+        .aggregator
+        .prove_batch_leaf(f.batch.shape, &proof)
+        .is_err());
 }

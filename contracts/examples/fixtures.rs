@@ -1,7 +1,8 @@
 //! Regenerates the Verifier contract and the forge fixtures from real final proofs
-//! (`cargo run --release -p quire-contracts --example fixtures`): proves 8 batches of the
-//! smallest standard shape, aggregates batch 1 alone and batches 1..=8, wraps both for
-//! L1, and writes `solidity/Verifier.sol` and `test/fixtures/final-{1,8}.json`.
+//! (`cargo run --release -p quire-contracts --example fixtures`): proves 8 batches of
+//! signed transfers in the smallest standard shape and their signature proofs, binds and
+//! aggregates batch 1 alone and batches 1..=8, wraps both for L1, and writes
+//! `solidity/Verifier.sol` and `test/fixtures/final-{1,8}.json`.
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -11,8 +12,9 @@ use plonky2::field::types::PrimeField64;
 use quire_aggregator::circuits::AggregationCircuits;
 use quire_contracts::calldata::{encode_proof, public_inputs, ProofShape};
 use quire_contracts::generate::verifier_contract;
-use quire_primitives::{StateTree, Transfer};
+use quire_primitives::StateTree;
 use quire_prover::cache::CircuitCache;
+use quire_prover::signature::witness::{SignatureStatement, SignedTransfer};
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::BatchShape;
 use quire_sequencer::execution::apply_transfer;
@@ -51,36 +53,43 @@ fn main() -> anyhow::Result<()> {
     };
     let batch = cache.get(batch_shape)?;
     let base_fee = 1_000u64;
+    let chain_id = 271_828;
     let fr = Address::repeat_byte(0xfe);
     let mut tree = StateTree::new();
-    for i in 1..=12u8 {
-        let (idx, _) = tree.get_or_insert(Address::repeat_byte(i))?;
+    for k in 0..5u8 {
+        let (idx, _) = tree.get_or_insert(quire_test_support::key(k).address())?;
         tree.set_account(idx, 0, 10u128.pow(21))?;
     }
     tree.commit();
     let mut leaves = Vec::new();
-    for n in 1..=8u64 {
+    let batches = quire_test_support::signed_batches(8, 5, chain_id, 2 * u128::from(base_fee));
+    for (n, envelopes) in (1..=8u64).zip(batches) {
         let mut b = WitnessBuilder::new(tree.leaves(), 16, n, base_fee, fr)?;
-        for k in 0..5u8 {
-            let t = Transfer {
-                tx_type: 2,
-                sender: Address::repeat_byte(k + 1),
-                to: Address::repeat_byte(k + 2),
-                value: 1000 + u128::from(n),
-                nonce: n - 1,
-                gas_limit: 21_000,
-                max_fee_per_gas: 2 * u128::from(base_fee),
-                max_priority_fee_per_gas: 1,
-            };
-            b.push_transfer(&t)?;
+        let transfers = envelopes
+            .iter()
+            .map(SignedTransfer::from_envelope)
+            .collect::<Result<Vec<_>, _>>()?;
+        for signed in &transfers {
+            let t = &signed.transfer;
+            b.push_transfer(t)?;
             let upfront =
-                U256::from(21_000u64) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
-            apply_transfer(&mut tree, &t, upfront, fr, base_fee).map_err(anyhow::Error::msg)?;
+                U256::from(t.gas_limit) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
+            apply_transfer(&mut tree, t, upfront, fr, base_fee).map_err(anyhow::Error::msg)?;
         }
         tree.commit();
         let w = b.finish()?;
         let proof = batch.prove(&w)?;
-        leaves.push(all.aggregator.prove_leaf(batch_shape, &proof)?);
+        let statement = SignatureStatement {
+            chain_id,
+            transfers,
+        };
+        let signatures = all
+            .aggregator
+            .prove_signature_leaf(16, &cache.signature_circuit(16).prove(&statement)?)?;
+        leaves.push(
+            all.aggregator
+                .prove_leaf(batch_shape, &proof, &signatures)?,
+        );
     }
     for count in [1usize, 8] {
         let top = all.aggregator.aggregate(&leaves[..count])?;

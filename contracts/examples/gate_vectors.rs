@@ -3,9 +3,9 @@
 use plonky2::field::types::{Field, PrimeField64, Sample};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::plonk::vars::EvaluationVars;
-use quire_aggregator::wrap::{WrapCircuit, WRAP_RATE_BITS};
-use quire_aggregator::{Aggregator, EXT, F};
-use quire_prover::{BatchCircuit, BatchShape, BatchVerifier};
+use quire_aggregator::circuits::AggregationCircuits;
+use quire_aggregator::{EXT, F};
+use quire_prover::cache::CircuitCache;
 
 type FE = <F as plonky2::field::extension::Extendable<EXT>>::Extension;
 
@@ -22,10 +22,11 @@ fn main() -> anyhow::Result<()> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "gate_vectors.json".into());
-    let shape = BatchShape { slots: 3, depth: 5 };
-    let batch = BatchCircuit::build(shape);
-    let agg = Aggregator::build(&[&BatchVerifier::of(&batch)])?;
-    let wrap = WrapCircuit::build(&agg, WRAP_RATE_BITS)?;
+    // The final circuit of the standard aggregation (circuits from the cache in
+    // QUIRE_CIRCUITS_DIR, built if absent).
+    let circuits = std::env::var_os("QUIRE_CIRCUITS_DIR").map(std::path::PathBuf::from);
+    let all = AggregationCircuits::build_standard(&CircuitCache::new(circuits))?;
+    let wrap = &all.wrap;
     let c = &wrap.data.common;
     let nsel = c.selectors_info.num_selectors();
     let mut gates = Vec::new();

@@ -6,8 +6,9 @@
 use quire_aggregator::aggregator::{Aggregate, AggregateKind};
 use quire_aggregator::circuits::AggregationCircuits;
 use quire_aggregator::public_inputs::fold_digest;
-use quire_aggregator::{AggregatePublicInputs, Step, StepOutput};
+use quire_aggregator::{AggregatePublicInputs, SignatureProofFile, Step, StepOutput};
 use quire_primitives::chain::{ChainReadError, ChainReader};
+use quire_primitives::field::digest_to_b256;
 use quire_prover::cache::CircuitCache;
 use quire_prover::proof_file::BatchProofFile;
 use quire_prover::{shapes, BatchPublicInputs, BatchShape, ChainCheckError};
@@ -61,6 +62,45 @@ pub fn batch_proof(
     }
 }
 
+/// Checks a signature proof handed in for batch `n` of chain `chain_id`: it decodes,
+/// verifies as a restated signature proof, and covers exactly the batch's transfers (its
+/// stored transaction commitment and count) on this chain.
+pub fn signature_proof(
+    circuits: &AggregationCircuits,
+    chain: &dyn ChainReader,
+    chain_id: u64,
+    n: u64,
+    file: &SignatureProofFile,
+) -> Result<(), SubmitError> {
+    if file.batch != n {
+        return Err(refused(format_args!(
+            "a signature proof labelled batch {} handed in for batch {n}",
+            file.batch
+        )));
+    }
+    let proof = file.decode(&circuits.aggregator.common).map_err(refused)?;
+    let pi = circuits
+        .aggregator
+        .verify_signatures(&proof)
+        .map_err(refused)?;
+    let header = match chain.batch_header(n).map_err(internal)? {
+        Some(h) => h,
+        None => return Err(refused(format_args!("batch {n} does not exist"))),
+    };
+    if pi.chain_id != chain_id {
+        return Err(refused(format_args!(
+            "the signature proof is for chain {}, not {chain_id}",
+            pi.chain_id
+        )));
+    }
+    if digest_to_b256(&pi.tx_commitment) != header.tx_commitment || pi.tx_count != header.tx_count {
+        return Err(refused(format_args!(
+            "the signature proof covers other transfers than batch {n}'s"
+        )));
+    }
+    Ok(())
+}
+
 /// The stored aggregate of `lo..=hi`, decoded (already verified when it was accepted).
 fn stored_part(
     store: &ProofStore,
@@ -80,6 +120,7 @@ fn stored_part(
 fn accepted_batch(
     store: &ProofStore,
     cache: &CircuitCache,
+    chain_id: u64,
     n: u64,
 ) -> Result<(BatchShape, AggregatePublicInputs), SubmitError> {
     let accepted = store
@@ -91,7 +132,10 @@ fn accepted_batch(
         .decode(&verifier.data.common)
         .map_err(internal)?;
     let pi = BatchPublicInputs::from_elements(&proof.public_inputs).map_err(internal)?;
-    Ok((accepted.file.shape, AggregatePublicInputs::of_batch(&pi)))
+    Ok((
+        accepted.file.shape,
+        AggregatePublicInputs::of_batch(&pi, chain_id),
+    ))
 }
 
 /// What a fold's or the wrap's output must attest, from its stored children.
@@ -130,6 +174,7 @@ pub fn step_output(
     store: &ProofStore,
     cache: &CircuitCache,
     circuits: &AggregationCircuits,
+    chain_id: u64,
     step: &Step,
     output: &StepOutput,
 ) -> Result<AggregatePublicInputs, SubmitError> {
@@ -138,7 +183,7 @@ pub fn step_output(
     // stored inputs say it must attest.
     let (proven, want) = match (step, output) {
         (Step::Leaf(n), StepOutput::Part(a)) => {
-            let (shape, want) = accepted_batch(store, cache, *n)?;
+            let (shape, want) = accepted_batch(store, cache, chain_id, *n)?;
             if a.kind != AggregateKind::Leaf(shape) {
                 return Err(refused(format_args!(
                     "a leaf of batch {n} must come from the leaf circuit for {shape}"

@@ -2,6 +2,8 @@
 //!
 //! The jobs are derived from what is stored, so a restart resumes by construction:
 //! - a **batch proof** for every sealed batch without an accepted proof;
+//! - a **signature proof** for every sealed batch without one, when aggregating (a leaf
+//!   binds each batch to the signature proof of its transfers);
 //! - the **aggregation steps** of every closed window without a final proof (a leaf per
 //!   batch, a fold per inner node, the final wrap; see `quire_aggregator::plan`), each
 //!   handed out once its inputs are accepted, so independent steps run on different
@@ -25,7 +27,7 @@ use quire_prover::witness::replay_batch;
 
 use crate::clock::Clock;
 use crate::errors::CoordinatorError;
-use crate::job::{Job, JobId, JobInput, WorkKinds, LOCAL_WORKER_PREFIX};
+use crate::job::{Job, JobId, JobInput, SignatureInput, WorkKinds, LOCAL_WORKER_PREFIX};
 use crate::lease::RetryPolicy;
 use crate::store::ProofStore;
 use crate::windows::{self, WindowRule};
@@ -37,8 +39,11 @@ pub struct CoordinatorConfig {
     pub lease: Duration,
     /// Backoff of jobs that fail.
     pub retry: RetryPolicy,
-    /// When aggregation windows close; `None`: batches are proven, not aggregated.
+    /// When aggregation windows close; `None`: batches are proven, not aggregated (and
+    /// their signatures are not proven).
     pub aggregation: Option<WindowRule>,
+    /// The chain id every transfer's signature must cover.
+    pub chain_id: u64,
 }
 
 /// Windows read per scan.
@@ -151,7 +156,8 @@ impl Coordinator {
 
     /// Picks the next job for `worker` and records its lease: aggregation steps first
     /// (they unblock finality for batches already proven), then the oldest sealed batch
-    /// without a proof. Only the decision; [`Coordinator::lease`] adds the inputs.
+    /// without a proof, or (for aggregating workers) without a signature proof. Only the
+    /// decision; [`Coordinator::lease`] adds the inputs.
     pub fn lease_next(
         &self,
         worker: &str,
@@ -165,8 +171,9 @@ impl Coordinator {
                 return self.take(id, worker, now).map(Some);
             }
         }
-        if kinds.batches {
-            if let Some(id) = self.next_batch(now)? {
+        let signatures = kinds.aggregation && self.aggregates() && self.circuits.get().is_some();
+        if kinds.batches || signatures {
+            if let Some(id) = self.next_batch(now, kinds.batches, signatures)? {
                 return self.take(id, worker, now).map(Some);
             }
         }
@@ -181,7 +188,14 @@ impl Coordinator {
         Ok(id)
     }
 
-    fn next_batch(&self, now: u64) -> Result<Option<JobId>, CoordinatorError> {
+    /// The oldest sealed batch's job this worker can take: its proof (`batches`), else its
+    /// signature proof (`signatures`).
+    fn next_batch(
+        &self,
+        now: u64,
+        batches: bool,
+        signatures: bool,
+    ) -> Result<Option<JobId>, CoordinatorError> {
         let mut n = self.proven_below.load(Ordering::SeqCst);
         let mut contiguous = true;
         let mut depth = 0u64;
@@ -190,7 +204,9 @@ impl Coordinator {
             if b.status() != BatchStatus::Sealed {
                 break;
             }
-            if self.store.has_batch_proof(n)? {
+            let proven = self.store.has_batch_proof(n)?;
+            let signed = !self.aggregates() || self.store.has_signature_proof(n)?;
+            if proven && signed {
                 if contiguous {
                     self.proven_below.store(n + 1, Ordering::SeqCst);
                 }
@@ -198,10 +214,20 @@ impl Coordinator {
                 continue;
             }
             contiguous = false;
-            depth += 1;
-            let id = JobId::Batch(n);
-            if chosen.is_none() && self.store.job_state(&id)?.is_available(now) {
-                chosen = Some(id);
+            if !proven {
+                depth += 1;
+            }
+            if chosen.is_none() {
+                let wanted = [
+                    (batches && !proven, JobId::Batch(n)),
+                    (signatures && !signed, JobId::Signatures(n)),
+                ];
+                for (want, id) in wanted {
+                    if want && self.store.job_state(&id)?.is_available(now) {
+                        chosen = Some(id);
+                        break;
+                    }
+                }
             }
             n += 1;
         }
@@ -255,7 +281,7 @@ impl Coordinator {
     /// Whether a step's inputs are accepted.
     fn inputs_ready(&self, step: &Step) -> Result<bool, CoordinatorError> {
         Ok(match *step {
-            Step::Leaf(n) => self.store.has_batch_proof(n)?,
+            Step::Leaf(n) => self.store.has_batch_proof(n)? && self.store.has_signature_proof(n)?,
             Step::Fold { lo, mid, hi } => {
                 self.store.has_output(&plan::step_for(lo, mid))?
                     && self.store.has_output(&plan::step_for(mid + 1, hi))?
@@ -296,26 +322,43 @@ impl Coordinator {
             JobId::Batch(n) => JobInput::Batch(Box::new(
                 replay_batch(self.chain.as_ref(), n).map_err(|e| fail(e.to_string()))?,
             )),
+            JobId::Signatures(n) => JobInput::Signatures(SignatureInput {
+                batch: n,
+                chain_id: self.config.chain_id,
+                transactions: self
+                    .chain
+                    .signed_transactions(n)
+                    .map_err(|e| fail(e.to_string()))?
+                    .iter()
+                    .map(hex::encode)
+                    .collect(),
+            }),
             JobId::Step(step) => {
                 let part = |lo: u64, hi: u64| -> Result<PartRecord, CoordinatorError> {
                     self.store
                         .aggregate(lo, hi)?
                         .ok_or_else(|| fail(format!("no aggregate of batches {lo}..={hi}")))
                 };
-                let (batch_proof, parts) = match step {
+                let (batch_proof, signatures, parts) = match step {
                     Step::Leaf(n) => {
                         let accepted = self
                             .store
                             .batch_proof(n)?
                             .ok_or_else(|| fail(format!("batch {n} has no accepted proof")))?;
-                        (Some(accepted.file), Vec::new())
+                        let signatures = self.store.signature_proof(n)?.ok_or_else(|| {
+                            fail(format!("batch {n} has no accepted signature proof"))
+                        })?;
+                        (Some(accepted.file), Some(signatures), Vec::new())
                     }
-                    Step::Fold { lo, mid, hi } => (None, vec![part(lo, mid)?, part(mid + 1, hi)?]),
-                    Step::Wrap(w) => (None, vec![part(w.start, w.end)?]),
+                    Step::Fold { lo, mid, hi } => {
+                        (None, None, vec![part(lo, mid)?, part(mid + 1, hi)?])
+                    }
+                    Step::Wrap(w) => (None, None, vec![part(w.start, w.end)?]),
                 };
                 JobInput::Step(Box::new(StepInputs {
                     step,
                     batch_proof,
+                    signatures,
                     parts,
                 }))
             }

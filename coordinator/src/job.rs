@@ -1,7 +1,7 @@
 //! What a job is: its identity (a batch proof or an aggregation step), the inputs a worker
 //! is sent, and the output it hands back. These are also the wire types of the prover API.
 
-use quire_aggregator::{Step, StepInputs, StepResult};
+use quire_aggregator::{SignatureProofFile, Step, StepInputs, StepResult};
 use quire_prover::proof_file::BatchProofFile;
 use quire_prover::witness::BatchWitness;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,8 @@ pub const LOCAL_WORKER_PREFIX: &str = "local-";
 pub enum JobId {
     /// The state-transition proof of a sealed batch.
     Batch(u64),
+    /// The signature proof of a sealed batch's transfers.
+    Signatures(u64),
     /// A leaf, fold or final wrap of an aggregation window.
     Step(Step),
 }
@@ -24,6 +26,7 @@ impl JobId {
     pub fn label(&self) -> &'static str {
         match self {
             JobId::Batch(_) => "batch",
+            JobId::Signatures(_) => "signatures",
             JobId::Step(s) => s.label(),
         }
     }
@@ -34,6 +37,10 @@ impl JobId {
         match *self {
             JobId::Batch(n) => {
                 k.push(b'B');
+                k.extend_from_slice(&n.to_be_bytes());
+            }
+            JobId::Signatures(n) => {
+                k.push(b'S');
                 k.extend_from_slice(&n.to_be_bytes());
             }
             JobId::Step(Step::Wrap(w)) => {
@@ -56,6 +63,7 @@ impl std::fmt::Display for JobId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             JobId::Batch(n) => write!(f, "proof of batch {n}"),
+            JobId::Signatures(n) => write!(f, "signature proof of batch {n}"),
             JobId::Step(s) => s.fmt(f),
         }
     }
@@ -67,7 +75,8 @@ impl std::fmt::Display for JobId {
 pub struct WorkKinds {
     /// Batch proofs.
     pub batches: bool,
-    /// Aggregation steps (the worker has the aggregation circuits).
+    /// Aggregation steps and signature proofs (the worker has the aggregation circuits,
+    /// which restate a signature proof for binding).
     pub aggregation: bool,
 }
 
@@ -90,6 +99,21 @@ pub enum JobInput {
     Batch(Box<BatchWitness>),
     /// The step's inputs: a batch proof, or child aggregates.
     Step(Box<StepInputs>),
+    /// A batch's signed transactions (EIP-2718 bytes, hex) and the chain id they must be
+    /// signed for.
+    Signatures(SignatureInput),
+}
+
+/// What a signature job proves.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignatureInput {
+    /// The batch.
+    pub batch: u64,
+    /// Its chain.
+    pub chain_id: u64,
+    /// Its signed transactions in execution order, hex.
+    pub transactions: Vec<String>,
 }
 
 /// What a worker hands back.
@@ -100,6 +124,8 @@ pub enum JobOutput {
     BatchProof(BatchProofFile),
     /// An aggregation step's output.
     Step(StepResult),
+    /// A batch's signature proof, restated for binding.
+    SignatureProof(SignatureProofFile),
 }
 
 #[cfg(test)]
@@ -112,6 +138,7 @@ mod tests {
         let w = Window { start: 3, end: 4 };
         let ids = [
             JobId::Batch(3),
+            JobId::Signatures(3),
             JobId::Step(Step::Leaf(3)),
             JobId::Step(Step::Fold {
                 lo: 3,

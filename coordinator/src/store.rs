@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use quire_aggregator::{FinalProofFile, PartRecord, Step, Window};
+use quire_aggregator::{FinalProofFile, PartRecord, SignatureProofFile, Step, Window};
 use quire_prover::proof_file::BatchProofFile;
 use rocksdb::{
     ColumnFamilyDescriptor, Direction, IteratorMode, Options, WriteBatch, WriteOptions, DB,
@@ -46,7 +46,16 @@ const AGGREGATES: &str = "aggregates";
 const FINAL_PROOFS: &str = "final_proofs";
 /// [`JobId::key`] → [`JobState`]: leases and retry times of jobs without accepted output.
 const JOBS: &str = "jobs";
-const ALL: [&str; 5] = [BATCH_PROOFS, WINDOWS, AGGREGATES, FINAL_PROOFS, JOBS];
+/// `batch` → [`SignatureProofFile`]: a batch's accepted signature proof.
+const SIGNATURE_PROOFS: &str = "signature_proofs";
+const ALL: [&str; 6] = [
+    BATCH_PROOFS,
+    WINDOWS,
+    AGGREGATES,
+    FINAL_PROOFS,
+    JOBS,
+    SIGNATURE_PROOFS,
+];
 
 /// Where a node keeps its proving store inside its data directory.
 pub fn proving_db_path(data_dir: &Path) -> PathBuf {
@@ -149,6 +158,26 @@ impl ProofStore {
     /// Whether batch `n` has an accepted proof (without decoding it).
     pub fn has_batch_proof(&self, n: u64) -> StoreResult<bool> {
         Ok(self.get(BATCH_PROOFS, &be(n))?.is_some())
+    }
+
+    /// The accepted signature proof of batch `n`.
+    pub fn signature_proof(&self, n: u64) -> StoreResult<Option<SignatureProofFile>> {
+        self.get(SIGNATURE_PROOFS, &be(n))?
+            .map(|v| decode(&v, "signature proof"))
+            .transpose()
+    }
+
+    /// Whether batch `n` has an accepted signature proof (without decoding it).
+    pub fn has_signature_proof(&self, n: u64) -> StoreResult<bool> {
+        Ok(self.get(SIGNATURE_PROOFS, &be(n))?.is_some())
+    }
+
+    /// Stores batch `n`'s accepted signature proof and drops its job state, atomically.
+    pub fn accept_signature_proof(&self, n: u64, file: &SignatureProofFile) -> StoreResult<()> {
+        let mut b = WriteBatch::default();
+        b.put_cf(self.cf(SIGNATURE_PROOFS), be(n), encode(file)?);
+        b.delete_cf(self.cf(JOBS), JobId::Signatures(n).key());
+        self.write(b)
     }
 
     /// The accepted aggregate of batches `lo..=hi`.

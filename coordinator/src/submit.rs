@@ -1,7 +1,9 @@
 //! The one submit path: every output, from an in-process worker or a remote prover, is
 //! checked ([`crate::checks`]) before it is stored; a refused one frees the job at once.
 
-use quire_aggregator::{plan, FinalProofFile, PartRecord, Step, StepOutput, StepResult};
+use quire_aggregator::{
+    plan, FinalProofFile, PartRecord, SignatureProofFile, Step, StepOutput, StepResult,
+};
 use quire_prover::proof_file::BatchProofFile;
 
 use crate::checks;
@@ -28,6 +30,9 @@ impl Coordinator {
         let outcome = match (id, output) {
             (JobId::Batch(n), JobOutput::BatchProof(file)) => self.submit_batch(worker, *n, file),
             (JobId::Step(step), JobOutput::Step(result)) => self.submit_step(worker, step, result),
+            (JobId::Signatures(n), JobOutput::SignatureProof(file)) => {
+                self.submit_signatures(worker, *n, file)
+            }
             _ => Err(SubmitError::Refused(format!(
                 "the output is not what the {id} makes"
             ))),
@@ -68,6 +73,33 @@ impl Coordinator {
         Ok(())
     }
 
+    fn submit_signatures(
+        &self,
+        worker: &str,
+        n: u64,
+        file: &SignatureProofFile,
+    ) -> Result<(), SubmitError> {
+        let id = JobId::Signatures(n);
+        let Some(circuits) = self.circuits.get() else {
+            return Err(SubmitError::NotReady(
+                "the aggregation circuits are still being built".into(),
+            ));
+        };
+        if self.store.has_signature_proof(n)? {
+            return Err(SubmitError::Duplicate(id.to_string()));
+        }
+        checks::signature_proof(circuits, self.chain.as_ref(), self.config.chain_id, n, file)?;
+        let _guard = self.lock.lock();
+        if self.store.has_signature_proof(n)? {
+            return Err(SubmitError::Duplicate(id.to_string()));
+        }
+        let mut stored = file.clone();
+        stored.worker = worker.to_string();
+        self.store.accept_signature_proof(n, &stored)?;
+        tracing::info!(worker, batch = n, "signature proof accepted");
+        Ok(())
+    }
+
     fn submit_step(
         &self,
         worker: &str,
@@ -96,7 +128,14 @@ impl Coordinator {
         let output = result
             .decode(circuits)
             .map_err(|e| SubmitError::Refused(format!("{e:#}")))?;
-        let pi = checks::step_output(&self.store, &self.cache, circuits, step, &output)?;
+        let pi = checks::step_output(
+            &self.store,
+            &self.cache,
+            circuits,
+            self.config.chain_id,
+            step,
+            &output,
+        )?;
         let _guard = self.lock.lock();
         if self.store.has_output(step)? {
             return Err(SubmitError::Duplicate(step.to_string()));

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use quire_aggregator::circuits::AggregationCircuits;
-use quire_aggregator::prove_step;
+use quire_aggregator::{prove_signatures, prove_step};
 use quire_prover::cache::CircuitCache;
 
 use crate::coordinator::Coordinator;
@@ -125,6 +125,35 @@ impl JobRunner {
                     .get()
                     .ok_or_else(|| anyhow::anyhow!("the aggregation circuits are not built"))?;
                 JobOutput::Step(prove_step(circuits, &self.cache, inputs)?.encode(worker)?)
+            }
+            JobInput::Signatures(input) => {
+                anyhow::ensure!(
+                    job.id == JobId::Signatures(input.batch),
+                    "the {} came with the transactions of batch {}",
+                    job.id,
+                    input.batch
+                );
+                let circuits = self
+                    .circuits
+                    .get()
+                    .ok_or_else(|| anyhow::anyhow!("the aggregation circuits are not built"))?;
+                let raw = input
+                    .transactions
+                    .iter()
+                    .map(hex::decode)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| anyhow::anyhow!("a transaction is not hex: {e}"))?;
+                let statement = quire_prover::signature::witness::SignatureStatement::from_raw(
+                    input.chain_id,
+                    raw.iter().map(Vec::as_slice),
+                )?;
+                JobOutput::SignatureProof(prove_signatures(
+                    circuits,
+                    &self.cache,
+                    input.batch,
+                    &statement,
+                    worker,
+                )?)
             }
         };
         metrics::histogram!("quire_job_seconds", "job" => job.id.label())
@@ -345,6 +374,7 @@ mod tests {
             input: JobInput::Step(Box::new(StepInputs {
                 step: Step::Leaf(1),
                 batch_proof: None,
+                signatures: None,
                 parts: Vec::new(),
             })),
         }

@@ -63,6 +63,9 @@ impl ChainReader for FakeChain {
     fn leaves_at(&self, _batch: u64) -> Result<Vec<AccountLeaf>, ChainReadError> {
         Ok(Vec::new())
     }
+    fn signed_transactions(&self, number: u64) -> Result<Vec<Vec<u8>>, ChainReadError> {
+        Err(ChainReadError::NoBatch(number))
+    }
 }
 
 const LEASE: Duration = Duration::from_millis(1_000);
@@ -101,6 +104,7 @@ impl Setup {
                 lease: LEASE,
                 retry: RETRY,
                 aggregation,
+                chain_id: 271_828,
             },
             self.clock.clone(),
         )

@@ -84,6 +84,7 @@ impl NodeHandle {
                             batches: config.aggregation.window_batches,
                             wait_ms: config.aggregation.window_secs.saturating_mul(1000),
                         }),
+                        chain_id: config.genesis.chain_id,
                     },
                     Arc::new(SystemClock),
                 )

@@ -4,7 +4,8 @@
 //! writes, or the one the node writes beside its circuits) and checks a final proof
 //! against it in milliseconds. With `--rpc`, it also checks what the proof claims against
 //! the batches the node serves: the roots at both ends, and the digest of every covered
-//! batch's number, transaction commitment, count, base fee and fee recipient.
+//! batch's number, transaction commitment, count, base fee and fee recipient, and of the
+//! chain id every transfer's signature was proven for.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -48,6 +49,10 @@ pub struct VerifyArgs {
         default_value = "./quire-data/circuits"
     )]
     pub circuits: PathBuf,
+    /// With `--rpc`: the chain id the proof's signatures must be for (default: the node's
+    /// `eth_chainId`).
+    #[arg(long)]
+    pub chain_id: Option<u64>,
 }
 
 /// `quire verifier-key` flags.
@@ -183,9 +188,9 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     print_claims(&pi);
     println!("proof verifies   {:.1} ms", elapsed.as_secs_f64() * 1000.0);
     if let Some(client) = &client {
-        check_against_node(client, &pi).await?;
+        check_against_node(client, &pi, args.chain_id).await?;
         println!(
-            "matches the node's batches {}..={}: chained roots, transaction commitments, fees",
+            "matches the node's batches {}..={}: chained roots, transaction commitments, fees, chain id",
             pi.first_batch, pi.last_batch
         );
     }
@@ -204,7 +209,22 @@ fn print_claims(pi: &AggregatePublicInputs) {
     println!("batches digest   {}", digest_to_b256(&pi.batches_digest));
 }
 
-async fn check_against_node(client: &HttpClient, pi: &AggregatePublicInputs) -> anyhow::Result<()> {
+async fn check_against_node(
+    client: &HttpClient,
+    pi: &AggregatePublicInputs,
+    chain_id: Option<u64>,
+) -> anyhow::Result<()> {
+    let chain_id = match chain_id {
+        Some(id) => id,
+        None => {
+            use jsonrpsee::core::client::ClientT;
+            let id: U64 = client
+                .request("eth_chainId", jsonrpsee::rpc_params![])
+                .await
+                .context("calling eth_chainId")?;
+            id.to()
+        }
+    };
     let mut digests = Vec::new();
     let mut transfers: u64 = 0;
     let mut previous_root = None;
@@ -255,6 +275,7 @@ async fn check_against_node(client: &HttpClient, pi: &AggregatePublicInputs) -> 
             fee_recipient: b
                 .fee_recipient
                 .ok_or_else(|| anyhow!("batch {n} has no fee recipient"))?,
+            chain_id,
         };
         transfers = transfers
             .checked_add(fields.tx_count)

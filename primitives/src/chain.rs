@@ -50,4 +50,8 @@ pub trait ChainReader: Send + Sync {
     /// Every account leaf, in index order, as it stood at the end of batch `batch`: the
     /// state the proof of batch `batch + 1` starts from.
     fn leaves_at(&self, batch: u64) -> Result<Vec<AccountLeaf>, ChainReadError>;
+
+    /// Sealed batch `number`'s signed transactions (EIP-2718 bytes) in execution order:
+    /// what its signature proof covers.
+    fn signed_transactions(&self, number: u64) -> Result<Vec<Vec<u8>>, ChainReadError>;
 }

@@ -9,6 +9,8 @@ use anyhow::Context;
 use parking_lot::Mutex;
 
 use crate::circuit::{BatchCircuit, BatchShape, BatchVerifier};
+use crate::signature::circuit::verifier::SignatureVerifier;
+use crate::signature::circuit::{signature_fingerprint, SignatureCircuit};
 
 /// Version of the batch circuit, recorded in proof files. Cached circuits are also keyed
 /// by [`circuit_fingerprint`], so a changed circuit never loads a stale cache file even if
@@ -35,11 +37,13 @@ pub fn circuit_fingerprint() -> String {
     hex::encode(&alloy_primitives::keccak256(&all)[..6])
 }
 
-/// Circuits by shape.
+/// Circuits by shape: batch circuits, and signature circuits by capacity.
 pub struct CircuitCache {
     dir: Option<PathBuf>,
     circuits: Mutex<HashMap<BatchShape, Arc<BatchCircuit>>>,
     verifiers: Mutex<HashMap<BatchShape, Arc<BatchVerifier>>>,
+    signature_circuits: Mutex<HashMap<usize, Arc<SignatureCircuit>>>,
+    signature_verifiers: Mutex<HashMap<usize, Arc<SignatureVerifier>>>,
 }
 
 impl CircuitCache {
@@ -49,7 +53,85 @@ impl CircuitCache {
             dir,
             circuits: Mutex::new(HashMap::new()),
             verifiers: Mutex::new(HashMap::new()),
+            signature_circuits: Mutex::new(HashMap::new()),
+            signature_verifiers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The signature circuit of `capacity`, built on first use and kept in memory (its
+    /// prover data is not written to disk: the starky verifier's witness generators have
+    /// no serialisation).
+    pub fn signature_circuit(&self, capacity: usize) -> Arc<SignatureCircuit> {
+        let mut circuits = self.signature_circuits.lock();
+        if let Some(c) = circuits.get(&capacity) {
+            return c.clone();
+        }
+        let started = Instant::now();
+        let circuit = Arc::new(SignatureCircuit::build(capacity));
+        tracing::info!(
+            capacity,
+            rows = 1u64 << circuit.data.common.degree_bits(),
+            seconds = started.elapsed().as_secs_f64(),
+            "built signature circuit"
+        );
+        circuits.insert(capacity, circuit.clone());
+        circuit
+    }
+
+    /// The verifier side of the signature circuit of `capacity`: from memory, else from its
+    /// small file, else from the circuit (built, then dropped unless held).
+    pub fn signature_verifier(&self, capacity: usize) -> anyhow::Result<Arc<SignatureVerifier>> {
+        if let Some(v) = self.signature_verifiers.lock().get(&capacity) {
+            return Ok(v.clone());
+        }
+        let path = self.dir.as_ref().map(|d| {
+            d.join(format!(
+                "signature-{}-{capacity}-verifier.bin",
+                signature_fingerprint()
+            ))
+        });
+        let loaded = path.as_deref().filter(|p| p.exists()).and_then(|p| {
+            match std::fs::read(p)
+                .map_err(anyhow::Error::from)
+                .and_then(|b| SignatureVerifier::from_bytes(&b))
+            {
+                Ok(v) if v.capacity == capacity => Some(v),
+                Ok(_) | Err(_) => {
+                    tracing::warn!(path = %p.display(), "ignoring unreadable cached verifier data");
+                    None
+                }
+            }
+        });
+        let verifier = match loaded {
+            Some(v) => v,
+            None => {
+                let held = self.signature_circuits.lock().get(&capacity).cloned();
+                let verifier = match held {
+                    Some(c) => SignatureVerifier::of(&c),
+                    None => {
+                        let started = Instant::now();
+                        let circuit = SignatureCircuit::build(capacity);
+                        tracing::info!(
+                            capacity,
+                            seconds = started.elapsed().as_secs_f64(),
+                            "built signature circuit for its verifier data"
+                        );
+                        SignatureVerifier::of(&circuit)
+                    }
+                };
+                if let Some(p) = &path {
+                    if let Err(e) = verifier.to_bytes().and_then(|b| write_atomically(p, &b)) {
+                        tracing::warn!(path = %p.display(), error = %format!("{e:#}"), "could not cache verifier data");
+                    }
+                }
+                verifier
+            }
+        };
+        let verifier = Arc::new(verifier);
+        self.signature_verifiers
+            .lock()
+            .insert(capacity, verifier.clone());
+        Ok(verifier)
     }
 
     /// Where the circuit of `shape` is stored.

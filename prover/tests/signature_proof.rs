@@ -40,7 +40,7 @@ fn the_tables_prove_and_verify_with_the_circuit_rows() {
     let capacity = 4;
     let sizes = TableSizes::for_counts(capacity, 2 * capacity);
     let prefix = s.prefix(capacity);
-    let config = TableConfigs::default();
+    let config = TableConfigs::for_capacity(capacity);
     let proofs =
         prove_tables::<F, C, D>(&s.signatures(), &s.permutations(), sizes, &prefix, &config)
             .unwrap();

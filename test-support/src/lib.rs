@@ -108,6 +108,34 @@ pub fn typed_transfer(
     }
 }
 
+/// Batches of signed transfers for benchmarks and fixtures: batch `n` (1-based) holds
+/// `per_batch` transfers, the k-th from key `k` (nonce n − 1, type k mod 3) to address
+/// `0x64 + k` repeated, of 1,000 + n wei at gas price `fee`.
+pub fn signed_batches(
+    batches: u64,
+    per_batch: u8,
+    chain_id: u64,
+    fee: u128,
+) -> Vec<Vec<TxEnvelope>> {
+    (1..=batches)
+        .map(|n| {
+            (0..per_batch)
+                .map(|k| {
+                    typed_transfer(
+                        &key(k),
+                        k % 3,
+                        chain_id,
+                        n - 1,
+                        Address::repeat_byte(0x64 + k),
+                        U256::from(1_000 + n),
+                        fee,
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// [`sign`] as the 0x-hex string a JSON-RPC request carries.
 pub fn sign_hex(signer: &PrivateKeySigner, tx: TxEip1559) -> String {
     sign(signer, tx).to_string()

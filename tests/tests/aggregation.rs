@@ -1,7 +1,8 @@
 //! Aggregation steps in a running node's proof coordinator: steps are handed out as their
-//! inputs are proven, and a submitted step output is stored only if it verifies and proves
-//! exactly the batches the step covers. A wrong output (another batch's leaf, an edited
-//! proof, a leaf posing as a final proof) changes nothing and frees the step for another
+//! inputs are proven (a leaf needs its batch's proof and the signature proof of its
+//! transfers), and a submitted output is stored only if it verifies and proves exactly
+//! what the job covers. A wrong output (another batch's signature proof or leaf, an edited
+//! proof, a leaf posing as a final proof) changes nothing and frees the job for another
 //! worker.
 
 use std::time::Duration;
@@ -46,6 +47,39 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     for n in 1..=2 {
         let proof = prove_job(&c, JobId::Batch(n));
         assert_eq!(c.submit("p", &JobId::Batch(n), &proof), Ok(()));
+    }
+    // The leaves wait for the signature proofs, which aggregating workers take next.
+    assert_eq!(
+        c.lease_next("w", STEPS).unwrap(),
+        Some(JobId::Signatures(1))
+    );
+    let signatures: Vec<_> = (1..=2)
+        .map(|n| prove_job(&c, JobId::Signatures(n)))
+        .collect();
+    // Batch 1's signature proof handed in for batch 2: refused (and it names batch 1).
+    assert!(matches!(
+        c.submit("w", &JobId::Signatures(2), &signatures[0]),
+        Err(SubmitError::Refused(_))
+    ));
+    // Relabelled as batch 2's: still refused, it covers other transfers.
+    let JobOutput::SignatureProof(mut relabelled) = signatures[0].clone() else {
+        panic!("a signature job makes a signature proof")
+    };
+    relabelled.batch = 2;
+    assert!(matches!(
+        c.submit(
+            "w",
+            &JobId::Signatures(2),
+            &JobOutput::SignatureProof(relabelled)
+        ),
+        Err(SubmitError::Refused(_))
+    ));
+    assert_eq!(
+        c.lease_next("x", STEPS).unwrap(),
+        Some(JobId::Signatures(2))
+    );
+    for (n, output) in (1..=2).zip(&signatures) {
+        assert_eq!(c.submit("p", &JobId::Signatures(n), output), Ok(()));
     }
     let step = |s: Step| JobId::Step(s);
     let run = |s: Step| prove_job(&c, step(s));
@@ -103,6 +137,7 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
             &quire_aggregator::StepInputs {
                 step: part,
                 batch_proof: None,
+                signatures: None,
                 parts: vec![c.store().aggregate(1, 1).unwrap().unwrap()],
             },
         )

@@ -183,7 +183,19 @@ async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
             serde_json::from_value(served["result"]["file"].clone()).unwrap();
         let verifier = cache.verifier(file.shape).unwrap();
         let proof = file.decode(&verifier.data.common).unwrap();
-        leaves.push(circuits.aggregator.prove_leaf(file.shape, &proof).unwrap());
+        let signatures = ProofStore::open_read_only(&db)
+            .unwrap()
+            .signature_proof(n)
+            .unwrap()
+            .expect("an accepted signature proof")
+            .decode(&circuits.aggregator.common)
+            .unwrap();
+        leaves.push(
+            circuits
+                .aggregator
+                .prove_leaf(file.shape, &proof, &signatures)
+                .unwrap(),
+        );
     }
     let root = circuits.aggregator.aggregate(&leaves).unwrap();
     let pi = circuits.aggregator.verify(&root).unwrap();

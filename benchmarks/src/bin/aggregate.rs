@@ -1,6 +1,7 @@
-//! Aggregation benchmark: wraps batch proofs into leaves, folds them along the canonical
-//! tree, wraps the top for L1, and reports the time of each step, proof sizes and native
-//! verification times.
+//! Aggregation benchmark: proves batches of signed transfers and their signature proofs,
+//! binds each batch to its signatures (batch leaf + bind: a leaf), folds them along the
+//! canonical tree, wraps the top for L1, and reports the time of each step, proof sizes
+//! and native verification times.
 //!
 //! `cargo run --release -p quire-benchmarks --bin quire-aggregate-bench -- --batches 8`
 
@@ -9,8 +10,11 @@ use std::time::{Duration, Instant};
 use alloy_primitives::{Address, U256};
 use clap::Parser;
 use quire_aggregator::wrap::WrapCircuit;
-use quire_aggregator::{Aggregate, Aggregator};
-use quire_primitives::{StateTree, Transfer};
+use quire_aggregator::{Aggregate, Aggregator, SignatureAggregate};
+use quire_primitives::StateTree;
+use quire_prover::signature::circuit::verifier::SignatureVerifier;
+use quire_prover::signature::circuit::SignatureCircuit;
+use quire_prover::signature::witness::{SignatureStatement, SignedTransfer};
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::{BatchCircuit, BatchShape, BatchVerifier};
 use quire_sequencer::execution::apply_transfer;
@@ -37,6 +41,7 @@ fn measure_tree(
     agg: &Aggregator,
     shape: BatchShape,
     proofs: &[quire_prover::BatchProof],
+    signatures: &[SignatureAggregate],
     n: u64,
     workers: usize,
 ) -> anyhow::Result<Duration> {
@@ -90,7 +95,11 @@ fn measure_tree(
                         continue;
                     };
                     let out = match (step, inputs) {
-                        (Step::Leaf(b), _) => agg.prove_leaf(shape, &proofs[(b - 1) as usize])?,
+                        (Step::Leaf(b), _) => agg.prove_leaf(
+                            shape,
+                            &proofs[(b - 1) as usize],
+                            &signatures[(b - 1) as usize],
+                        )?,
                         (_, Some((l, r))) => agg.fold(&l, &r)?,
                         _ => anyhow::bail!("unexpected step"),
                     };
@@ -107,6 +116,9 @@ fn measure_tree(
 }
 
 const BASE_FEE: u64 = 1_000_000_000;
+const CHAIN: u64 = 271_828;
+const TRANSFERS: u8 = 10;
+const SIGNATURE_CAPACITY: usize = 16;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -128,49 +140,75 @@ fn main() -> anyhow::Result<()> {
     };
     let batch = BatchCircuit::build(shape);
     let started = Instant::now();
-    let agg = Aggregator::build(&[&BatchVerifier::of(&batch)])?;
+    let signature_circuit = SignatureCircuit::build(SIGNATURE_CAPACITY);
     println!(
-        "aggregation circuits (common data, leaf, fold) built in {:.1} s; rows 2^{}",
+        "signature circuit ({SIGNATURE_CAPACITY} transfers) built in {:.1} s; rows 2^{}",
+        started.elapsed().as_secs_f64(),
+        signature_circuit.data.common.degree_bits()
+    );
+    let started = Instant::now();
+    let agg = Aggregator::build(
+        &[&BatchVerifier::of(&batch)],
+        &[&SignatureVerifier::of(&signature_circuit)],
+    )?;
+    println!(
+        "aggregation circuits (common data, leaves, bind, fold) built in {:.1} s; rows 2^{}",
         started.elapsed().as_secs_f64(),
         agg.common.degree_bits()
     );
 
     let fr = Address::repeat_byte(0xfe);
     let mut tree = StateTree::new();
-    for i in 1..=20u8 {
-        let (idx, _) = tree.get_or_insert(Address::repeat_byte(i))?;
+    for k in 0..TRANSFERS {
+        let (idx, _) = tree.get_or_insert(quire_test_support::key(k).address())?;
         tree.set_account(idx, 0, 10u128.pow(21))?;
     }
     tree.commit();
     let mut leaves: Vec<Aggregate> = Vec::new();
     let mut batch_proofs = Vec::new();
+    let mut signatures = Vec::new();
     let mut leaf_times = Vec::new();
-    for n in 1..=args.batches {
+    let mut signature_times = Vec::new();
+    let batches = quire_test_support::signed_batches(
+        args.batches,
+        TRANSFERS,
+        CHAIN,
+        2 * u128::from(BASE_FEE),
+    );
+    for (n, envelopes) in (1..=args.batches).zip(batches) {
         let mut b = WitnessBuilder::new(tree.leaves(), 16, n, BASE_FEE, fr)?;
-        for k in 0..10u8 {
-            let t = Transfer {
-                tx_type: 2,
-                sender: Address::repeat_byte(k + 1),
-                to: Address::repeat_byte(k + 2),
-                value: 1000,
-                nonce: n - 1,
-                gas_limit: 21_000,
-                max_fee_per_gas: 2 * u128::from(BASE_FEE),
-                max_priority_fee_per_gas: 1,
-            };
-            b.push_transfer(&t)?;
+        let transfers = envelopes
+            .iter()
+            .map(SignedTransfer::from_envelope)
+            .collect::<Result<Vec<_>, _>>()?;
+        for signed in &transfers {
+            let t = &signed.transfer;
+            b.push_transfer(t)?;
             let upfront =
-                U256::from(21_000u64) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
-            apply_transfer(&mut tree, &t, upfront, fr, BASE_FEE).map_err(anyhow::Error::msg)?;
+                U256::from(t.gas_limit) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
+            apply_transfer(&mut tree, t, upfront, fr, BASE_FEE).map_err(anyhow::Error::msg)?;
         }
         tree.commit();
         let w = b.finish()?;
         let proof = batch.prove(&w)?;
         let started = Instant::now();
-        leaves.push(agg.prove_leaf(shape, &proof)?);
+        let statement = SignatureStatement {
+            chain_id: CHAIN,
+            transfers,
+        };
+        let signed =
+            agg.prove_signature_leaf(SIGNATURE_CAPACITY, &signature_circuit.prove(&statement)?)?;
+        signature_times.push(started.elapsed());
+        let started = Instant::now();
+        leaves.push(agg.prove_leaf(shape, &proof, &signed)?);
         leaf_times.push(started.elapsed());
         batch_proofs.push(proof);
+        signatures.push(signed);
     }
+    println!(
+        "signature proof of {TRANSFERS} transfers, restated: median {:.1} s",
+        median(signature_times).as_secs_f64()
+    );
 
     // Fold along the canonical tree, level by level, timing every fold.
     let mut fold_times = Vec::new();
@@ -227,7 +265,7 @@ fn main() -> anyhow::Result<()> {
     }
     for n in sizes {
         for &w in &args.workers {
-            let t = measure_tree(&agg, shape, &batch_proofs, n, w)?;
+            let t = measure_tree(&agg, shape, &batch_proofs, &signatures, n, w)?;
             println!(
                 "measured: {n} batches, {w} workers: leaves + folds {:.1} s",
                 t.as_secs_f64()

@@ -79,22 +79,25 @@ pub fn table_config(rate_bits: usize) -> StarkConfig {
 /// Each table's FRI settings. The circuit that verifies the tables pays per query for
 /// every column, so wide tables take a higher rate (fewer queries, a larger LDE): the
 /// Keccak table (2,478 columns, few rows) and the range table (2 columns) at 1/8, the
-/// ECDSA table (≈ 2,850 columns with its lookup helpers, many rows) at 1/4.
+/// ECDSA table (≈ 2,850 columns with its lookup helpers, many rows) at 1/4 or 1/2
+/// ([`TableConfigs::for_capacity`]).
 #[derive(Clone, Debug)]
 pub struct TableConfigs {
     /// In table order.
     pub configs: [StarkConfig; NUM_TABLES],
 }
 
-impl Default for TableConfigs {
-    fn default() -> Self {
+impl TableConfigs {
+    /// The settings for a signature circuit of `capacity` transfers. Up to 64, the ECDSA
+    /// table at rate 1/4 keeps the circuit within 2^16 rows; at 256 the circuit has 2^17
+    /// rows at either rate, and rate 1/2 proves the (2^16-row) ECDSA table faster.
+    pub fn for_capacity(capacity: usize) -> Self {
+        let ecdsa_rate = if capacity > 64 { 1 } else { 2 };
         Self {
-            configs: [table_config(2), table_config(3), table_config(3)],
+            configs: [table_config(ecdsa_rate), table_config(3), table_config(3)],
         }
     }
-}
 
-impl TableConfigs {
     /// Every table at `rate_bits` (tests and benchmarks compare rates).
     pub fn uniform(rate_bits: usize) -> Self {
         Self {

@@ -61,4 +61,28 @@ impl ChainReader for Store {
     fn leaves_at(&self, batch: u64) -> Result<Vec<AccountLeaf>, ChainReadError> {
         Ok(Store::leaves_at(self, batch)?)
     }
+
+    fn signed_transactions(&self, number: u64) -> Result<Vec<Vec<u8>>, ChainReadError> {
+        let bad = ChainReadError::Inconsistent;
+        let header = match self.batch(number)? {
+            Some(h) if number > 0 => h,
+            _ => return Err(ChainReadError::NoBatch(number)),
+        };
+        if header.status() != BatchStatus::Sealed {
+            return Err(ChainReadError::NotSealed(number));
+        }
+        let mut raw = Vec::with_capacity(header.tx_count as usize);
+        for n in header.first_block..=header.last_block {
+            let block = self
+                .block(n)?
+                .ok_or_else(|| bad(format!("block {n} missing")))?;
+            for hash in &block.tx_hashes {
+                let record = self
+                    .tx(hash)?
+                    .ok_or_else(|| bad(format!("transaction {hash} missing")))?;
+                raw.push(record.raw.to_vec());
+            }
+        }
+        Ok(raw)
+    }
 }

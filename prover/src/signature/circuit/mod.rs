@@ -22,6 +22,7 @@ pub mod bytes;
 pub mod entry;
 pub mod rlp;
 pub mod tables;
+pub mod verifier;
 
 use anyhow::{ensure, Context};
 use hashbrown::HashMap;
@@ -92,6 +93,37 @@ pub struct ProvingTimes {
     pub circuit: std::time::Duration,
 }
 
+/// The source code that defines the signature circuit and its tables: with the batch
+/// circuit's, it names cache files and the aggregation circuits.
+const SIGNATURE_SOURCES: [&str; 17] = [
+    include_str!("mod.rs"),
+    include_str!("bytes.rs"),
+    include_str!("entry.rs"),
+    include_str!("rlp.rs"),
+    include_str!("tables.rs"),
+    include_str!("../tables.rs"),
+    include_str!("../witness.rs"),
+    include_str!("../keccak/columns.rs"),
+    include_str!("../keccak/constants.rs"),
+    include_str!("../keccak/lookup.rs"),
+    include_str!("../keccak/stark.rs"),
+    include_str!("../keccak/trace.rs"),
+    include_str!("../secp256k1/curve.rs"),
+    include_str!("../secp256k1/ecdsa.rs"),
+    include_str!("../secp256k1/identity.rs"),
+    include_str!("../secp256k1/msm.rs"),
+    include_str!("../secp256k1/range.rs"),
+];
+
+/// A short hash of the signature circuit's sources.
+pub fn signature_fingerprint() -> String {
+    let mut all = Vec::new();
+    for src in SIGNATURE_SOURCES {
+        all.extend_from_slice(src.as_bytes());
+    }
+    hex::encode(&alloy_primitives::keccak256(&all)[..6])
+}
+
 /// The smallest standard capacity that holds `transfers`.
 pub fn capacity_for(transfers: usize) -> Option<usize> {
     CAPACITIES.into_iter().find(|&c| c >= transfers)
@@ -138,7 +170,7 @@ fn looking_sums(
 impl SignatureCircuit {
     /// Builds the circuit for `capacity` transfers.
     pub fn build(capacity: usize) -> Self {
-        Self::build_with(capacity, TableConfigs::default())
+        Self::build_with(capacity, TableConfigs::for_capacity(capacity))
     }
 
     /// Builds the circuit for `capacity` transfers and tables proven with `configs`.
