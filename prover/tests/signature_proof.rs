@@ -4,6 +4,7 @@
 use alloy::primitives::{Address, U256};
 use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::plonk::config::PoseidonGoldilocksConfig;
+use quire_prover::signature::circuit::SignatureCircuit;
 use quire_prover::signature::tables::{prove_tables, verify_tables, TableConfigs, TableSizes};
 use quire_prover::signature::witness::SignatureStatement;
 use quire_test_support::{key, typed_transfer};
@@ -63,22 +64,50 @@ fn the_tables_prove_and_verify_with_the_circuit_rows() {
 
 use plonky2::field::types::Field;
 
+fn circuit() -> &'static SignatureCircuit {
+    static CIRCUIT: std::sync::OnceLock<SignatureCircuit> = std::sync::OnceLock::new();
+    CIRCUIT.get_or_init(|| SignatureCircuit::build(16))
+}
+
 #[test]
-fn the_signature_circuit_proves_a_batch_of_every_type() {
-    use quire_prover::signature::circuit::SignatureCircuit;
-    let t = std::time::Instant::now();
-    let circuit = SignatureCircuit::build(16);
-    eprintln!(
-        "built in {:?}: 2^{} rows",
-        t.elapsed(),
-        circuit.data.common.degree_bits()
-    );
+fn the_signature_circuit_proves_a_batch_of_every_type_and_refuses_forgeries() {
+    let circuit = circuit();
+    assert_eq!(circuit.data.common.degree_bits(), 16);
     let s = statement(5);
-    let t = std::time::Instant::now();
     let proof = circuit.prove(&s).unwrap();
-    eprintln!("proved in {:?}", t.elapsed());
     let pi = circuit.verify(&proof).unwrap();
     assert_eq!(pi.tx_commitment, s.commitment().0);
     assert_eq!(pi.tx_count, 5);
     assert_eq!(pi.chain_id, CHAIN);
+
+    let honest = s.entries(16);
+    // A sender that is not the recovered address: the entry claims another sender (and a
+    // key digest ending in it), the tables stay honest.
+    let mut forged = honest.clone();
+    let other = Address::repeat_byte(0x99);
+    forged[2].transfer.sender = other;
+    forged[2].key_digest[12..].copy_from_slice(other.as_slice());
+    assert!(
+        circuit.prove_entries(&s, &forged, 5).is_err(),
+        "another sender"
+    );
+    // Another key: the key (and its real digest) of another signer.
+    let mut forged = honest.clone();
+    let stranger = statement(7).entries(16)[6].clone();
+    forged[2].key = stranger.key;
+    forged[2].key_digest = stranger.key_digest;
+    forged[2].transfer.sender = stranger.transfer.sender;
+    assert!(
+        circuit.prove_entries(&s, &forged, 5).is_err(),
+        "another key"
+    );
+    // A transfer dropped from what the signatures cover (the count says 4).
+    assert!(
+        circuit.prove_entries(&s, &honest, 4).is_err(),
+        "a dropped transfer"
+    );
+    // Altered public inputs do not verify.
+    let mut edited = proof.clone();
+    edited.public_inputs[5] += F::from_canonical_u64(1);
+    assert!(circuit.verify(&edited).is_err());
 }

@@ -359,6 +359,94 @@ mod tests {
         }
     }
 
+    /// The RLP rule refuses a block that is not the signed payload of the entry's fields:
+    /// another chain id, or fields that differ from the signed ones.
+    #[test]
+    fn a_block_that_is_not_the_payload_of_the_fields_is_refused() {
+        let mut b = Builder::new(CircuitConfig::standard_recursion_config());
+        let tables = ByteTables::new(&mut b);
+        let entry = EntryTargets::new(&mut b, &tables);
+        let chain = tables.bytes(&mut b, 8);
+        let gamma = b.add_virtual_extension_target();
+        let rlc = Rlc::new(&mut b, gamma);
+        let chain_segment = rlc.integer(&mut b, &tables, &chain);
+        entry.constrain_payload(&mut b, &tables, &rlc, chain_segment);
+        let data = b.build::<crate::C>();
+        let g = QuadraticExtension::<F>::from_basefield_array([
+            F::from_canonical_u64(0x0bad_cafe_f00d),
+            F::from_canonical_u64(5),
+        ]);
+        let prove = |e: &CircuitEntry, chain_id: u64| {
+            let mut pw = PartialWitness::new();
+            entry.set(&mut pw, e).unwrap();
+            for (t, byte) in chain.iter().zip(chain_id.to_le_bytes()) {
+                pw.set_target(t.value, F::from_canonical_u8(byte)).unwrap();
+            }
+            pw.set_extension_target(gamma, g).unwrap();
+            crate::signature::prove_catching(|| data.prove(pw))
+        };
+        for kind in 0..3u8 {
+            let envelope = quire_test_support_sign(kind, 271_828, 7, 1_000, 2_000_000_000, kind);
+            let honest = CircuitEntry::real(&SignedTransfer::from_envelope(&envelope).unwrap());
+            prove(&honest, 271_828).expect("the honest entry proves");
+            // Signed for chain 271828, proven as chain 271829's.
+            assert!(
+                prove(&honest, 271_829).is_err(),
+                "type {kind}: another chain id"
+            );
+            // Fields that differ from the signed ones, the signed block kept.
+            let t = honest.transfer;
+            let mut alterations = vec![
+                quire_primitives::Transfer {
+                    value: t.value + 1,
+                    ..t
+                },
+                quire_primitives::Transfer {
+                    nonce: t.nonce + 1,
+                    ..t
+                },
+                quire_primitives::Transfer {
+                    gas_limit: t.gas_limit + 1,
+                    ..t
+                },
+                quire_primitives::Transfer {
+                    to: Address::repeat_byte(0x77),
+                    ..t
+                },
+                quire_primitives::Transfer {
+                    tx_type: (t.tx_type + 1) % 3,
+                    ..t
+                },
+            ];
+            if kind == 2 {
+                alterations.push(quire_primitives::Transfer {
+                    max_priority_fee_per_gas: t.max_priority_fee_per_gas + 1,
+                    ..t
+                });
+                alterations.push(quire_primitives::Transfer {
+                    max_fee_per_gas: t.max_fee_per_gas + 1,
+                    ..t
+                });
+            } else {
+                alterations.push(quire_primitives::Transfer {
+                    max_fee_per_gas: t.max_fee_per_gas + 1,
+                    max_priority_fee_per_gas: t.max_priority_fee_per_gas + 1,
+                    ..t
+                });
+            }
+            for (i, transfer) in alterations.into_iter().enumerate() {
+                let forged = CircuitEntry {
+                    transfer,
+                    ..honest.clone()
+                };
+                assert!(
+                    prove(&forged, 271_828).is_err(),
+                    "type {kind}, alteration {i}"
+                );
+            }
+        }
+    }
+
     fn quire_test_support_sign(
         kind: u8,
         chain_id: u64,

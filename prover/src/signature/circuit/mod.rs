@@ -42,7 +42,7 @@ use self::tables::TableProofTargets;
 use super::tables::{
     prove_tables, TableConfigs, TableSizes, ECDSA_LOOKUP, KECCAK_LOOKUP, RANGE_LOOKUP,
 };
-use super::witness::SignatureStatement;
+use super::witness::{CircuitEntry, SignatureStatement};
 use crate::{Builder, C, EXT, F};
 
 /// Public inputs of a signature proof: commitment (4), transfer count, chain id.
@@ -273,14 +273,41 @@ impl SignatureCircuit {
         &self,
         statement: &SignatureStatement,
     ) -> anyhow::Result<(SignatureProof, ProvingTimes)> {
+        let entries = statement.entries(self.capacity);
+        let proved = self.prove_entries(statement, &entries, statement.transfers.len())?;
+        ensure!(
+            proved.0.public_inputs == statement.public_inputs(),
+            "the signature proof's public inputs differ from the statement's"
+        );
+        Ok(proved)
+    }
+
+    /// Proves the tables of `statement`, then the circuit over `entries` (the statement's
+    /// own, or a cheater's in tests), the first `real` of them real, on the statement's
+    /// chain.
+    pub fn prove_entries(
+        &self,
+        statement: &SignatureStatement,
+        entries: &[CircuitEntry],
+        real: usize,
+    ) -> anyhow::Result<(SignatureProof, ProvingTimes)> {
         let n = statement.transfers.len();
         ensure!(
-            n <= self.capacity,
+            n <= self.capacity && entries.len() == self.capacity && real <= self.capacity,
             "{n} transfers do not fit a signature circuit of {}",
             self.capacity
         );
         let started = std::time::Instant::now();
-        let prefix = statement.prefix(self.capacity);
+        let mut commitment = quire_primitives::transfer::TxCommitment::empty();
+        for e in &entries[..real] {
+            commitment.absorb(&e.transfer);
+        }
+        let mut prefix = commitment.0.elements.to_vec();
+        prefix.push(F::from_canonical_usize(real));
+        prefix.push(F::from_canonical_u64(statement.chain_id));
+        for e in entries {
+            prefix.extend(e.observed());
+        }
         let proofs = prove_tables::<F, C, EXT>(
             &statement.signatures(),
             &statement.permutations(),
@@ -291,22 +318,18 @@ impl SignatureCircuit {
         let tables = started.elapsed();
         let mut pw = PartialWitness::new();
         self.tables.set(&mut pw, &proofs)?;
-        pw.set_target(self.count, F::from_canonical_usize(n))?;
+        pw.set_target(self.count, F::from_canonical_usize(real))?;
         for (i, r) in self.real.iter().enumerate() {
-            pw.set_bool_target(*r, i < n)?;
+            pw.set_bool_target(*r, i < real)?;
         }
         for (target, byte) in self.chain.iter().zip(statement.chain_id.to_le_bytes()) {
             pw.set_target(target.value, F::from_canonical_u8(byte))?;
         }
-        for (targets, entry) in self.entries.iter().zip(statement.entries(self.capacity)) {
-            targets.set(&mut pw, &entry)?;
+        for (targets, entry) in self.entries.iter().zip(entries) {
+            targets.set(&mut pw, entry)?;
         }
         let proof = crate::signature::prove_catching(|| self.data.prove(pw))
             .context("proving the signature circuit")?;
-        ensure!(
-            proof.public_inputs == statement.public_inputs(),
-            "the signature proof's public inputs differ from the statement's"
-        );
         let times = ProvingTimes {
             tables,
             circuit: started.elapsed() - tables,
