@@ -41,6 +41,26 @@ RULES={
                 )
                 .context("fold proof was made against other verifier data")?;
 ""","",'agg',['tampered_or_foreign_proofs_do_not_fold']),
+
+ # Signatures (issue 11): the ECDSA table's ties, the RLP rule, the bind circuit.
+ 'S1':('prover/src/signature/secp256k1/ecdsa.rs',"        yc.constraint(last * (lv[r_x + l] - lv[scalar_limb(SCALAR_R, l)]));\n","",
+       'lib',['signature::secp256k1::ecdsa::tests::a_nonce_point_whose_x_is_not_r_is_refused']),
+ 'S2':('prover/src/signature/secp256k1/ecdsa.rs',"            yc.constraint(last * sum);\n","",
+       'lib',['signature::secp256k1::ecdsa::tests::high_s_is_refused','signature::secp256k1::ecdsa::tests::r_at_or_above_the_order_is_refused']),
+ 'S3':('prover/src/signature/secp256k1/ecdsa.rs',"        yc.constraint(last * (lv[inverse(k)] * limb_sum - one));\n","",
+       'lib',['signature::secp256k1::ecdsa::tests::s_zero_is_refused']),
+ 'S4':('prover/src/signature/secp256k1/ecdsa.rs',"        yc.constraint(end * (g - lv[register(j, LIMBS - 1)]));\n","",
+       'lib',['signature::secp256k1::ecdsa::tests::an_exported_hash_other_than_the_multiplied_one_is_refused']),
+ 'S5':('prover/src/signature/secp256k1/msm.rs',"            yc.constraint(last * (lv[layout.out() + i] - constant(z[i])));\n","",
+       'lib',['signature::secp256k1::ecdsa::tests::a_wrong_signature_another_key_or_another_hash_is_refused']),
+ 'S6':('prover/src/signature/circuit/entry.rs',"        b.connect_extension(padded, block);\n","",
+       'lib',['signature::circuit::entry::tests::a_block_that_is_not_the_payload_of_the_fields_is_refused']),
+ 'B1':('aggregator/src/bind.rs',"            b.connect(bp[AGGREGATE_INPUTS + i], sp[i]);\n","",
+       'agg',['a_batch_binds_only_to_a_signature_proof_of_its_transfers']),
+ 'B2':('aggregator/src/bind.rs',"        b.connect(bp[16], sp[4]);\n","",
+       'agg',['a_batch_binds_only_to_a_signature_proof_of_its_transfers']),
+ 'B3':('aggregator/src/bind.rs',"            constrain_member(b, always, h, c.index, table);\n","",
+       'agg',['a_batch_binds_only_to_a_signature_proof_of_its_transfers']),
 }
 r=sys.argv[1]
 path,old,new,crate,tests=RULES[r]
@@ -54,6 +74,8 @@ try:
     for t in tests:
         if crate=='prover':
             cmd=['cargo','test','--release','-p','quire-prover','--test','soundness','--',t,'--exact']
+        elif crate=='lib':
+            cmd=['cargo','test','--release','-p','quire-prover','--lib','--',t,'--exact']
         else:
             cmd=['cargo','test','--release','-p','quire-aggregator','--test','aggregate','--',t,'--exact']
         res=subprocess.run(cmd,cwd=W,env=env,capture_output=True,text=True)

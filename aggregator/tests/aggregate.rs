@@ -419,6 +419,16 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
         .bind
         .prove((&batch_leaf, 0, batch_vd), (&batch_leaf, 0, batch_vd))
         .map_or(true, |p| agg.bind.data.verify(p).is_err()));
+    // A circuit of the aggregation shape that claims the batch's commitment, count and
+    // chain (not an accepted signature leaf): only the membership check refuses it.
+    let (fake_data, fake_proof) = claim_signatures(agg, pi);
+    assert!(agg
+        .bind
+        .prove(
+            (&batch_leaf, 0, batch_vd),
+            (&fake_proof, 0, &fake_data.verifier_only)
+        )
+        .map_or(true, |p| agg.bind.data.verify(p).is_err()));
     // The chain the signatures cover is in the batch's digest.
     let elsewhere = f
         .signatures
@@ -427,6 +437,37 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
     let digest = agg.verify(&leaf).unwrap().batches_digest;
     assert_eq!(digest, batch_digest(pi, CHAIN + 1));
     assert_ne!(digest, batch_digest(pi, CHAIN));
+}
+
+/// A circuit padded to the aggregation shape whose public inputs claim signatures of
+/// `pi`'s transfers on [`CHAIN`], and a proof of it.
+fn claim_signatures(
+    agg: &Aggregator,
+    pi: &BatchPublicInputs,
+) -> (
+    plonky2::plonk::circuit_data::CircuitData<quire_aggregator::F, quire_aggregator::C, 2>,
+    quire_aggregator::AggregateProof,
+) {
+    use plonky2::field::types::Field;
+    use plonky2::iop::witness::{PartialWitness, WitnessWrite};
+    let mut b = quire_aggregator::Builder::new(quire_aggregator::common::config());
+    let claims = b.add_virtual_public_input_arr::<6>();
+    let zero = b.zero();
+    for _ in 6..quire_aggregator::common::num_public_inputs() {
+        b.register_public_input(zero);
+    }
+    quire_aggregator::common::pad_to_common(&mut b, &agg.common);
+    let data = b.build::<quire_aggregator::C>();
+    assert_eq!(data.common, agg.common);
+    let mut values = pi.tx_commitment.elements.to_vec();
+    values.push(quire_aggregator::F::from_canonical_u64(pi.tx_count));
+    values.push(quire_aggregator::F::from_canonical_u64(CHAIN));
+    let mut pw = PartialWitness::new();
+    for (t, v) in claims.iter().zip(values) {
+        pw.set_target(*t, v).unwrap();
+    }
+    let proof = data.prove(pw).unwrap();
+    (data, proof)
 }
 
 fn signature_leaf_vd(

@@ -43,16 +43,16 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     .await
     .expect("aggregation circuits built");
     let circuits = c.circuits().unwrap().clone();
-    assert_eq!(c.lease_next("w", STEPS).unwrap(), None);
-    for n in 1..=2 {
-        let proof = prove_job(&c, JobId::Batch(n));
-        assert_eq!(c.submit("p", &JobId::Batch(n), &proof), Ok(()));
-    }
-    // The leaves wait for the signature proofs, which aggregating workers take next.
+    // No step is ready: aggregating workers take the batches' signature proofs.
     assert_eq!(
         c.lease_next("w", STEPS).unwrap(),
         Some(JobId::Signatures(1))
     );
+    for n in 1..=2 {
+        let proof = prove_job(&c, JobId::Batch(n));
+        assert_eq!(c.submit("p", &JobId::Batch(n), &proof), Ok(()));
+    }
+    // The leaves wait for the signature proofs.
     let signatures: Vec<_> = (1..=2)
         .map(|n| prove_job(&c, JobId::Signatures(n)))
         .collect();

@@ -162,6 +162,8 @@ fn main() -> anyhow::Result<()> {
     for k in 0..TRANSFERS {
         let (idx, _) = tree.get_or_insert(quire_test_support::key(k).address())?;
         tree.set_account(idx, 0, 10u128.pow(21))?;
+        // The receivers exist too: ten transfers fit the 15-slot shape only without inserts.
+        tree.get_or_insert(Address::repeat_byte(0x64 + k))?;
     }
     tree.commit();
     let mut leaves: Vec<Aggregate> = Vec::new();
