@@ -332,8 +332,12 @@ mod tests {
         Accounts::new((0..n).map(|i| (Address::repeat_byte(i), u64::from(i) * 3)))
     }
 
+    /// A transfer as the property test picks it: sender, receiver (an account, or none: a
+    /// fresh one), value, fee profile.
+    type Pick = (u8, Option<u8>, u128, u8);
+
     /// Blocks of executable transfers from [`accounts`]`(n)`, chosen by `picks`.
-    fn blocks(n: u8, picks: &[Vec<(u8, Option<u8>, u128, u8)>]) -> Vec<TransferBlock> {
+    fn blocks(n: u8, picks: &[Vec<Pick>]) -> Vec<TransferBlock> {
         let mut state = accounts(n);
         picks
             .iter()
