@@ -90,23 +90,22 @@ impl CircuitCache {
                 signature_fingerprint()
             ))
         });
-        let loaded = path.as_deref().filter(|p| p.exists()).and_then(|p| {
-            match std::fs::read(p)
-                .map_err(anyhow::Error::from)
-                .and_then(|b| SignatureVerifier::from_bytes(&b))
-            {
-                Ok(v) if v.capacity == capacity => Some(v),
-                Ok(_) | Err(_) => {
-                    tracing::warn!(path = %p.display(), "ignoring unreadable cached verifier data");
-                    None
-                }
-            }
-        });
-        let verifier = match loaded {
-            Some(v) => v,
-            None => {
+        let verifier = load_or_make(
+            path.as_deref(),
+            |b| {
+                SignatureVerifier::from_bytes(b).and_then(|v| {
+                    anyhow::ensure!(
+                        v.capacity == capacity,
+                        "the file holds capacity {}",
+                        v.capacity
+                    );
+                    Ok(v)
+                })
+            },
+            SignatureVerifier::to_bytes,
+            || {
                 let held = self.signature_circuits.lock().get(&capacity).cloned();
-                let verifier = match held {
+                Ok(match held {
                     Some(c) => SignatureVerifier::of(&c),
                     None => {
                         let started = Instant::now();
@@ -118,15 +117,9 @@ impl CircuitCache {
                         );
                         SignatureVerifier::of(&circuit)
                     }
-                };
-                if let Some(p) = &path {
-                    if let Err(e) = verifier.to_bytes().and_then(|b| write_atomically(p, &b)) {
-                        tracing::warn!(path = %p.display(), error = %format!("{e:#}"), "could not cache verifier data");
-                    }
-                }
-                verifier
-            }
-        };
+                })
+            },
+        )?;
         let verifier = Arc::new(verifier);
         self.signature_verifiers
             .lock()
@@ -164,23 +157,18 @@ impl CircuitCache {
             return Ok(v.clone());
         }
         let path = self.file(shape, "-verifier");
-        let loaded = path.as_deref().filter(|p| p.exists()).and_then(|p| {
-            match std::fs::read(p)
-                .map_err(anyhow::Error::from)
-                .and_then(|b| BatchVerifier::from_bytes(&b))
-            {
-                Ok(v) if v.shape == shape => Some(v),
-                Ok(_) | Err(_) => {
-                    tracing::warn!(path = %p.display(), "ignoring unreadable cached verifier data");
-                    None
-                }
-            }
-        });
-        let verifier = match loaded {
-            Some(v) => v,
-            None => {
+        let verifier = load_or_make(
+            path.as_deref(),
+            |b| {
+                BatchVerifier::from_bytes(b).and_then(|v| {
+                    anyhow::ensure!(v.shape == shape, "the file holds {}", v.shape);
+                    Ok(v)
+                })
+            },
+            BatchVerifier::to_bytes,
+            || {
                 let held = self.circuits.lock().get(&shape).cloned();
-                let verifier = match held {
+                Ok(match held {
                     Some(c) => BatchVerifier::of(&c),
                     None => match self.path(shape).filter(|p| p.exists()) {
                         Some(p) => BatchVerifier::of(&load(&p, shape)?),
@@ -191,16 +179,9 @@ impl CircuitCache {
                             BatchVerifier::of(&circuit)
                         }
                     },
-                };
-                if let Some(p) = &path {
-                    // A read-only cache directory costs a rebuild next start, nothing more.
-                    if let Err(e) = verifier.to_bytes().and_then(|b| write_atomically(p, &b)) {
-                        tracing::warn!(path = %p.display(), error = %format!("{e:#}"), "could not cache verifier data");
-                    }
-                }
-                verifier
-            }
-        };
+                })
+            },
+        )?;
         let verifier = Arc::new(verifier);
         self.verifiers.lock().insert(shape, verifier.clone());
         Ok(verifier)
@@ -241,6 +222,34 @@ impl CircuitCache {
         }
         Ok(circuit)
     }
+}
+
+/// Verifier data from its file at `path` if that reads, else made by `make` and written
+/// there (a read-only cache directory costs a rebuild next start, nothing more).
+fn load_or_make<V>(
+    path: Option<&Path>,
+    read: impl Fn(&[u8]) -> anyhow::Result<V>,
+    write: impl Fn(&V) -> anyhow::Result<Vec<u8>>,
+    make: impl FnOnce() -> anyhow::Result<V>,
+) -> anyhow::Result<V> {
+    if let Some(p) = path.filter(|p| p.exists()) {
+        match std::fs::read(p)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| read(&b))
+        {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                tracing::warn!(path = %p.display(), error = %format!("{e:#}"), "ignoring unreadable cached verifier data")
+            }
+        }
+    }
+    let v = make()?;
+    if let Some(p) = path {
+        if let Err(e) = write(&v).and_then(|b| write_atomically(p, &b)) {
+            tracing::warn!(path = %p.display(), error = %format!("{e:#}"), "could not cache verifier data");
+        }
+    }
+    Ok(v)
 }
 
 /// Writes then renames: a crash never leaves a truncated file behind, and processes

@@ -6,9 +6,8 @@
 //! the true signer's key, or the witness is refused.
 
 use alloy::consensus::transaction::SignerRecoverable;
-use alloy::consensus::{SignableTransaction, Signed, TxEip1559, TxEip2930, TxEnvelope, TxLegacy};
-use alloy::network::TxSignerSync;
-use alloy::primitives::{Address, Signature, TxKind, U256};
+use alloy::consensus::{SignableTransaction, TxEnvelope};
+use alloy::primitives::{Address, Signature, U256};
 use alloy::signers::local::PrivateKeySigner;
 use quire_prover::signature::secp256k1::curve::lift_x;
 use quire_prover::signature::secp256k1::ecdsa::CURVE as ECDSA;
@@ -20,62 +19,17 @@ fn signature_witness(envelope: &TxEnvelope) -> Result<SignedTransfer, SignatureW
     SignedTransfer::from_envelope(envelope)
 }
 
-/// `tx` signed by `key`, as a wallet does.
-fn sign<T>(key: &PrivateKeySigner, mut tx: T) -> TxEnvelope
-where
-    T: SignableTransaction<Signature>,
-    Signed<T>: Into<TxEnvelope>,
-{
-    let signature = key.sign_transaction_sync(&mut tx).unwrap();
-    tx.into_signed(signature).into()
-}
-
 /// A random transfer of type `kind` (0 legacy, 1 EIP-2930, 2 EIP-1559), signed.
 fn signed(rng: &mut rand::rngs::StdRng, kind: u8, key: &PrivateKeySigner) -> TxEnvelope {
-    let chain_id = rng.random_range(1..1_000_000u64);
-    let nonce = rng.random_range(0..1_000u64);
-    let to = TxKind::Call(Address::from(rng.random::<[u8; 20]>()));
-    let value = U256::from(rng.random::<u128>() >> 40);
-    let fee = rng.random_range(1..1_000_000_000_000u128);
-    match kind {
-        0 => sign(
-            key,
-            TxLegacy {
-                chain_id: Some(chain_id),
-                nonce,
-                gas_price: fee,
-                gas_limit: 21_000,
-                to,
-                value,
-                ..Default::default()
-            },
-        ),
-        1 => sign(
-            key,
-            TxEip2930 {
-                chain_id,
-                nonce,
-                gas_price: fee,
-                gas_limit: 21_000,
-                to,
-                value,
-                ..Default::default()
-            },
-        ),
-        _ => sign(
-            key,
-            TxEip1559 {
-                chain_id,
-                nonce,
-                max_fee_per_gas: fee,
-                max_priority_fee_per_gas: fee / 2,
-                gas_limit: 21_000,
-                to,
-                value,
-                ..Default::default()
-            },
-        ),
-    }
+    quire_test_support::typed_transfer(
+        key,
+        kind,
+        rng.random_range(1..1_000_000u64),
+        rng.random_range(0..1_000u64),
+        Address::from(rng.random::<[u8; 20]>()),
+        U256::from(rng.random::<u128>() >> 40),
+        rng.random_range(1..1_000_000_000_000u128),
+    )
 }
 
 /// `envelope` with its transaction changed by `change` and its signature replaced by

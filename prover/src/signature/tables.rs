@@ -251,59 +251,58 @@ where
         CONSTRAINT_DEGREE,
     );
     challenger.compact();
-    let prove_one = |i: usize| -> anyhow::Result<StarkProof<F, C, D>> {
-        let config = &configs.configs[i];
-        let mut fork = challenger.clone();
+    let system = Committed {
+        traces: &traces,
+        commitments: &commitments,
+        ctl_data: &ctl_data,
+        ctl_challenges: &ctl_challenges,
+        challenger: &challenger,
+        configs,
+    };
+    let ecdsa = system.prove(EcdsaStark::<F, D>::new(), ECDSA_TABLE)?;
+    let keccak = system.prove(KeccakStark::<F, D>::looked_up(), KECCAK_TABLE)?;
+    let range = system.prove(RangeStark::<F, D>::new(), RANGE_TABLE)?;
+    Ok(TableProofs {
+        proofs: [ecdsa, keccak, range],
+    })
+}
+
+/// The tables after their commitments and the lookup challenges: what each table's proof
+/// needs.
+struct Committed<'a, F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize> {
+    traces: &'a [Vec<PolynomialValues<F>>],
+    commitments: &'a [PolynomialBatch<F, C, D>],
+    ctl_data: &'a [starky::cross_table_lookup::CtlData<'a, F>],
+    ctl_challenges: &'a GrandProductChallengeSet<F>,
+    challenger: &'a Challenger<F, C::Hasher>,
+    configs: &'a TableConfigs,
+}
+
+impl<F: RichField + Extendable<D>, C: GenericConfig<D, F = F>, const D: usize>
+    Committed<'_, F, C, D>
+{
+    /// Table `i`'s proof, continuing from a copy of the transcript.
+    fn prove<S: Stark<F, D>>(&self, stark: S, i: usize) -> anyhow::Result<StarkProof<F, C, D>> {
+        let config = &self.configs.configs[i];
+        let mut fork = self.challenger.clone();
         config.observe(&mut fork);
-        let (trace, commitment, data) = (&traces[i], &commitments[i], Some(&ctl_data[i]));
-        let proof = match i {
-            ECDSA_TABLE => prove_with_commitment(
-                &EcdsaStark::<F, D>::new(),
-                config,
-                trace,
-                commitment,
-                data,
-                Some(&ctl_challenges),
-                &mut fork,
-                &[],
-                None,
-                None,
-                &mut TimingTree::default(),
-            ),
-            KECCAK_TABLE => prove_with_commitment(
-                &KeccakStark::<F, D>::looked_up(),
-                config,
-                trace,
-                commitment,
-                data,
-                Some(&ctl_challenges),
-                &mut fork,
-                &[],
-                None,
-                None,
-                &mut TimingTree::default(),
-            ),
-            _ => prove_with_commitment(
-                &RangeStark::<F, D>::new(),
-                config,
-                trace,
-                commitment,
-                data,
-                Some(&ctl_challenges),
-                &mut fork,
-                &[],
-                None,
-                None,
-                &mut TimingTree::default(),
-            ),
-        };
+        let proof = prove_with_commitment(
+            &stark,
+            config,
+            &self.traces[i],
+            &self.commitments[i],
+            Some(&self.ctl_data[i]),
+            Some(self.ctl_challenges),
+            &mut fork,
+            &[],
+            None,
+            None,
+            &mut TimingTree::default(),
+        );
         Ok(proof
             .with_context(|| format!("proving signature table {i}"))?
             .proof)
-    };
-    Ok(TableProofs {
-        proofs: [prove_one(0)?, prove_one(1)?, prove_one(2)?],
-    })
+    }
 }
 
 /// Σ 1 / combine(row) over `rows`, for each challenge: the circuit's side of a lookup.

@@ -289,6 +289,56 @@ mod tests {
     use super::*;
     use crate::signature::witness::SignedTransfer;
 
+    /// One entry and a chain id in a circuit of their own, with γ a witness: either the
+    /// RLP rule itself (`connect`) or both sides of it as public inputs.
+    struct OneEntry {
+        data: plonky2::plonk::circuit_data::CircuitData<F, crate::C, { crate::EXT }>,
+        entry: EntryTargets,
+        chain: Vec<Byte>,
+        gamma: plonky2::iop::ext_target::ExtensionTarget<{ crate::EXT }>,
+    }
+
+    impl OneEntry {
+        fn build(connect: bool) -> Self {
+            let mut b = Builder::new(CircuitConfig::standard_recursion_config());
+            let tables = ByteTables::new(&mut b);
+            let entry = EntryTargets::new(&mut b, &tables);
+            let chain = tables.bytes(&mut b, 8);
+            let gamma = b.add_virtual_extension_target();
+            let rlc = Rlc::new(&mut b, gamma);
+            let chain_segment = rlc.integer(&mut b, &tables, &chain);
+            if connect {
+                entry.constrain_payload(&mut b, &tables, &rlc, chain_segment);
+            } else {
+                let (padded, block) = entry.payload_and_block(&mut b, &tables, &rlc, chain_segment);
+                b.register_public_inputs(&padded.0);
+                b.register_public_inputs(&block.0);
+            }
+            Self {
+                data: b.build::<crate::C>(),
+                entry,
+                chain,
+                gamma,
+            }
+        }
+
+        fn prove(
+            &self,
+            e: &CircuitEntry,
+            chain_id: u64,
+            gamma: QuadraticExtension<F>,
+        ) -> anyhow::Result<plonky2::plonk::proof::ProofWithPublicInputs<F, crate::C, { crate::EXT }>>
+        {
+            let mut pw = PartialWitness::new();
+            self.entry.set(&mut pw, e)?;
+            for (t, byte) in self.chain.iter().zip(chain_id.to_le_bytes()) {
+                pw.set_target(t.value, F::from_canonical_u8(byte))?;
+            }
+            pw.set_extension_target(self.gamma, gamma)?;
+            crate::signature::prove_catching(|| self.data.prove(pw))
+        }
+    }
+
     fn rlc_native(bytes: &[u8], gamma: QuadraticExtension<F>) -> QuadraticExtension<F> {
         bytes
             .iter()
@@ -302,17 +352,7 @@ mod tests {
     /// block, for transfers of every type and many sizes.
     #[test]
     fn the_payload_built_from_the_fields_is_the_signed_one() {
-        let mut b = Builder::new(CircuitConfig::standard_recursion_config());
-        let tables = ByteTables::new(&mut b);
-        let entry = EntryTargets::new(&mut b, &tables);
-        let chain = tables.bytes(&mut b, 8);
-        let gamma = b.add_virtual_extension_target();
-        let rlc = Rlc::new(&mut b, gamma);
-        let chain_segment = rlc.integer(&mut b, &tables, &chain);
-        let (padded, block) = entry.payload_and_block(&mut b, &tables, &rlc, chain_segment);
-        b.register_public_inputs(&padded.0);
-        b.register_public_inputs(&block.0);
-        let data = b.build::<crate::C>();
+        let circuit = OneEntry::build(false);
         let g = QuadraticExtension::<F>::from_basefield_array([
             F::from_canonical_u64(0x1234_5678_9abc),
             F::from_canonical_u64(77),
@@ -333,13 +373,7 @@ mod tests {
             } else {
                 CircuitEntry::real(&signed)
             };
-            let mut pw = PartialWitness::new();
-            entry.set(&mut pw, &entry_value).unwrap();
-            for (t, byte) in chain.iter().zip(chain_id.to_le_bytes()) {
-                pw.set_target(t.value, F::from_canonical_u8(byte)).unwrap();
-            }
-            pw.set_extension_target(gamma, g).unwrap();
-            let proof = data.prove(pw).unwrap();
+            let proof = circuit.prove(&entry_value, chain_id, g).unwrap();
             let pi = &proof.public_inputs;
             let want = rlc_native(&entry_value.block(), g);
             assert_eq!(
@@ -363,28 +397,12 @@ mod tests {
     /// another chain id, or fields that differ from the signed ones.
     #[test]
     fn a_block_that_is_not_the_payload_of_the_fields_is_refused() {
-        let mut b = Builder::new(CircuitConfig::standard_recursion_config());
-        let tables = ByteTables::new(&mut b);
-        let entry = EntryTargets::new(&mut b, &tables);
-        let chain = tables.bytes(&mut b, 8);
-        let gamma = b.add_virtual_extension_target();
-        let rlc = Rlc::new(&mut b, gamma);
-        let chain_segment = rlc.integer(&mut b, &tables, &chain);
-        entry.constrain_payload(&mut b, &tables, &rlc, chain_segment);
-        let data = b.build::<crate::C>();
+        let circuit = OneEntry::build(true);
         let g = QuadraticExtension::<F>::from_basefield_array([
             F::from_canonical_u64(0x0bad_cafe_f00d),
             F::from_canonical_u64(5),
         ]);
-        let prove = |e: &CircuitEntry, chain_id: u64| {
-            let mut pw = PartialWitness::new();
-            entry.set(&mut pw, e).unwrap();
-            for (t, byte) in chain.iter().zip(chain_id.to_le_bytes()) {
-                pw.set_target(t.value, F::from_canonical_u8(byte)).unwrap();
-            }
-            pw.set_extension_target(gamma, g).unwrap();
-            crate::signature::prove_catching(|| data.prove(pw))
-        };
+        let prove = |e: &CircuitEntry, chain_id: u64| circuit.prove(e, chain_id, g);
         for kind in 0..3u8 {
             let envelope = quire_test_support_sign(kind, 271_828, 7, 1_000, 2_000_000_000, kind);
             let honest = CircuitEntry::real(&SignedTransfer::from_envelope(&envelope).unwrap());
@@ -447,6 +465,7 @@ mod tests {
         }
     }
 
+    /// A transfer of type `kind` signed by test key `k`.
     fn quire_test_support_sign(
         kind: u8,
         chain_id: u64,
@@ -455,52 +474,14 @@ mod tests {
         fee: u128,
         k: u8,
     ) -> alloy_consensus::TxEnvelope {
-        use alloy::network::TxSignerSync;
-        use alloy_consensus::SignableTransaction;
-        let signer = alloy::signers::local::PrivateKeySigner::from_slice(&[k + 1; 32]).unwrap();
-        let to = alloy_primitives::TxKind::Call(Address::repeat_byte(k + 9));
-        let value = U256::from(value);
-        match kind {
-            0 => {
-                let mut tx = alloy_consensus::TxLegacy {
-                    chain_id: Some(chain_id),
-                    nonce,
-                    gas_price: fee,
-                    gas_limit: 21_000,
-                    to,
-                    value,
-                    ..Default::default()
-                };
-                let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-                tx.into_signed(sig).into()
-            }
-            1 => {
-                let mut tx = alloy_consensus::TxEip2930 {
-                    chain_id,
-                    nonce,
-                    gas_price: fee,
-                    gas_limit: 21_000,
-                    to,
-                    value,
-                    ..Default::default()
-                };
-                let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-                tx.into_signed(sig).into()
-            }
-            _ => {
-                let mut tx = alloy_consensus::TxEip1559 {
-                    chain_id,
-                    nonce,
-                    max_fee_per_gas: fee,
-                    max_priority_fee_per_gas: fee / 3,
-                    gas_limit: 21_000,
-                    to,
-                    value,
-                    ..Default::default()
-                };
-                let sig = signer.sign_transaction_sync(&mut tx).unwrap();
-                tx.into_signed(sig).into()
-            }
-        }
+        quire_test_support::typed_transfer(
+            &quire_test_support::key(k),
+            kind,
+            chain_id,
+            nonce,
+            Address::repeat_byte(k + 9),
+            U256::from(value),
+            fee,
+        )
     }
 }
