@@ -11,6 +11,10 @@ interface Vm {
     function parseJsonKeys(string calldata json, string calldata key) external pure returns (string[] memory);
     function envOr(string calldata name, string calldata defaultValue) external view returns (string memory);
     function expectRevert() external;
+    function expectRevert(bytes4 revertData) external;
+    function expectRevert(bytes calldata revertData) external;
+    function blobhashes(bytes32[] calldata hashes) external;
+    function prank(address msgSender) external;
 }
 
 Vm constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));

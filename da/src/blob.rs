@@ -1,55 +1,90 @@
-//! Packing bytes into EIP-4844 blobs.
-//!
-//! A blob is 4096 field elements of 32 bytes, each below the BLS12-381 scalar modulus. The
-//! simplest canonical packing leaves the first byte of every element zero and fills the other
-//! 31, so 126,976 of a blob's 131,072 bytes carry data. A 4-byte length prefix marks where
-//! the data ends inside the last blob.
-//!
-//! Hand-written because today only the size and the round trip matter and this keeps the
-//! crate free of KZG; when batches are posted to L1 (with KZG commitments), alloy's
-//! `SidecarBuilder` and its coder should replace this packing.
+//! Packing a window's bytes into EIP-4844 blobs, with KZG commitments and proofs, through
+//! alloy's sidecar builder (c-kzg and the Ethereum trusted setup): 31 data bytes per
+//! field element (the first byte of each stays zero, below the BLS12-381 modulus), one
+//! length element in front.
+
+use alloy_eips::eip4844::builder::{SidecarBuilder, SidecarCoder, SimpleCoder};
+use alloy_eips::eip4844::env_settings::EnvKzgSettings;
+use alloy_eips::eip4844::{Blob, BlobTransactionSidecar};
+use alloy_primitives::B256;
+use thiserror::Error;
 
 /// Bytes in a blob.
 pub const BLOB_BYTES: usize = 131_072;
-/// Field elements in a blob.
-const ELEMENTS: usize = 4096;
-/// Data bytes per field element.
-const BYTES_PER_ELEMENT: usize = 31;
-/// Data bytes a blob carries.
-pub const USABLE_BYTES_PER_BLOB: usize = ELEMENTS * BYTES_PER_ELEMENT;
+/// Data bytes a blob carries: 4096 field elements of 31 bytes.
+pub const USABLE_BYTES_PER_BLOB: usize = 4096 * 31;
 
-/// Packs `data` (length-prefixed) into as many blobs as it needs.
-pub fn pack_blobs(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut framed = (data.len() as u32).to_be_bytes().to_vec();
-    framed.extend_from_slice(data);
-    framed
-        .chunks(USABLE_BYTES_PER_BLOB)
-        .map(|chunk| {
-            let mut blob = vec![0u8; BLOB_BYTES];
-            for (i, piece) in chunk.chunks(BYTES_PER_ELEMENT).enumerate() {
-                blob[i * 32 + 1..i * 32 + 1 + piece.len()].copy_from_slice(piece);
-            }
-            blob
-        })
-        .collect()
+/// Why blobs could not be built or read.
+#[derive(Debug, Error)]
+pub enum BlobError {
+    /// c-kzg refused (commitment or proof computation).
+    #[error("KZG: {0}")]
+    Kzg(String),
+    /// The blobs do not hold one length-prefixed piece of data.
+    #[error("blobs do not decode: {0}")]
+    Malformed(&'static str),
+    /// A blob's versioned hash is not the one L1 recorded.
+    #[error("blob {index} has versioned hash {got}, L1 recorded {expected}")]
+    VersionedHash {
+        /// Position in the window.
+        index: usize,
+        /// What L1 recorded.
+        expected: B256,
+        /// What the blob hashes to.
+        got: B256,
+    },
+    /// Another number of blobs than L1 recorded.
+    #[error("{got} blobs where L1 recorded {expected}")]
+    Count {
+        /// What L1 recorded.
+        expected: usize,
+        /// What was supplied.
+        got: usize,
+    },
 }
 
-/// Inverse of [`pack_blobs`]; `None` if the blobs are malformed.
-pub fn unpack_blobs(blobs: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let mut framed = Vec::with_capacity(blobs.len() * USABLE_BYTES_PER_BLOB);
-    for blob in blobs {
-        if blob.len() != BLOB_BYTES {
-            return None;
-        }
-        for element in blob.chunks(32) {
-            if element[0] != 0 {
-                return None;
-            }
-            framed.extend_from_slice(&element[1..]);
+/// The sidecar (blobs, KZG commitments and proofs) carrying `data`.
+pub fn blob_sidecar(data: &[u8]) -> Result<BlobTransactionSidecar, BlobError> {
+    SidecarBuilder::<SimpleCoder>::from_slice(data)
+        .build_4844()
+        .map_err(|e| BlobError::Kzg(e.to_string()))
+}
+
+/// How many blobs `len` bytes of data take (one length element, then 31 bytes each).
+pub fn blobs_for(len: usize) -> usize {
+    (len.div_ceil(31) + 1).div_ceil(4096).max(1)
+}
+
+/// The data of blobs that L1 recorded under `versioned_hashes`: each blob's KZG commitment
+/// is recomputed and must hash to the recorded versioned hash, then the bytes are decoded.
+pub fn data_from_blobs(blobs: &[Blob], versioned_hashes: &[B256]) -> Result<Vec<u8>, BlobError> {
+    if blobs.len() != versioned_hashes.len() {
+        return Err(BlobError::Count {
+            expected: versioned_hashes.len(),
+            got: blobs.len(),
+        });
+    }
+    let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+        blobs.to_vec(),
+        EnvKzgSettings::Default.get(),
+    )
+    .map_err(|e| BlobError::Kzg(e.to_string()))?;
+    for (index, (got, expected)) in sidecar.versioned_hashes().zip(versioned_hashes).enumerate() {
+        if got != *expected {
+            return Err(BlobError::VersionedHash {
+                index,
+                expected: *expected,
+                got,
+            });
         }
     }
-    let len = u32::from_be_bytes(framed.get(..4)?.try_into().ok()?) as usize;
-    framed.get(4..4 + len).map(<[u8]>::to_vec)
+    let mut pieces = SimpleCoder::default()
+        .decode_all(blobs)
+        .ok_or(BlobError::Malformed("not canonical length-prefixed data"))?;
+    match pieces.len() {
+        1 => Ok(pieces.pop().expect("one piece")),
+        _ => Err(BlobError::Malformed("not exactly one piece of data")),
+    }
 }
 
 #[cfg(test)]
@@ -57,28 +92,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roundtrip_across_blob_boundaries() {
-        for len in [
-            0,
-            1,
-            USABLE_BYTES_PER_BLOB - 4,
-            USABLE_BYTES_PER_BLOB - 3,
-            3 * USABLE_BYTES_PER_BLOB,
-        ] {
+    fn roundtrip_across_blob_boundaries_with_versioned_hashes() {
+        for len in [1, USABLE_BYTES_PER_BLOB - 40, USABLE_BYTES_PER_BLOB + 10] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
-            let blobs = pack_blobs(&data);
-            assert_eq!(
-                blobs.len(),
-                (len + 4).div_ceil(USABLE_BYTES_PER_BLOB).max(1)
-            );
-            assert_eq!(unpack_blobs(&blobs), Some(data));
+            let sidecar = blob_sidecar(&data).unwrap();
+            assert_eq!(sidecar.blobs.len(), blobs_for(len), "len {len}");
+            let hashes: Vec<B256> = sidecar.versioned_hashes().collect();
+            assert_eq!(data_from_blobs(&sidecar.blobs, &hashes).unwrap(), data);
         }
     }
 
     #[test]
-    fn rejects_non_canonical_elements() {
-        let mut blobs = pack_blobs(b"hello");
-        blobs[0][32] = 1;
-        assert_eq!(unpack_blobs(&blobs), None);
+    fn refuses_blobs_l1_did_not_record() {
+        let sidecar = blob_sidecar(b"window data").unwrap();
+        let mut hashes: Vec<B256> = sidecar.versioned_hashes().collect();
+        let mut other = sidecar.blobs.clone();
+        other[0][100] ^= 1;
+        assert!(matches!(
+            data_from_blobs(&other, &hashes),
+            Err(BlobError::VersionedHash { index: 0, .. })
+        ));
+        hashes.push(B256::ZERO);
+        assert!(matches!(
+            data_from_blobs(&sidecar.blobs, &hashes),
+            Err(BlobError::Count { .. })
+        ));
     }
 }

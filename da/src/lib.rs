@@ -4,14 +4,19 @@
 //! signatures a signature proof covers (accounts by index, nonces implied, fee fields
 //! listed once per batch).
 //!
-//! The sequencer uses [`encoded_len`] to seal batches before they outgrow one blob; posting
-//! blobs to L1 arrives with the L1 issue.
+//! An L1 commit publishes a window of batches ([`encode_window`]) in EIP-4844 blobs
+//! ([`blob_sidecar`]) or calldata; [`data_from_blobs`] reads it back, checked against the
+//! versioned hashes L1 recorded. The sequencer uses [`encoded_len`] to seal batches before
+//! their version-1 encoding outgrows one blob.
 
 mod blob;
 mod encoding;
 mod transfers;
+mod window;
 
-pub use blob::{pack_blobs, unpack_blobs, BLOB_BYTES, USABLE_BYTES_PER_BLOB};
+pub use blob::{
+    blob_sidecar, blobs_for, data_from_blobs, BlobError, BLOB_BYTES, USABLE_BYTES_PER_BLOB,
+};
 pub use encoding::{
     decode, encode, encoded_len, BatchData, BlockData, DecodeError, BATCH_HEADER_BYTES,
     BLOCK_HEADER_BYTES, TX_HEADER_BYTES,
@@ -20,3 +25,4 @@ pub use transfers::{
     decode_transfers, encode_transfers, AccountIndex, Accounts, TransferBlock, TransferDataError,
     TRANSFERS_VERSION,
 };
+pub use window::{decode_window, encode_window, WindowBatch, WindowData, WINDOW_VERSION};

@@ -113,7 +113,7 @@ pub enum TransferDataError {
     Trailing(usize),
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u128) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u128) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;
@@ -125,16 +125,16 @@ fn put_varint(out: &mut Vec<u8>, mut v: u128) {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
+pub(crate) struct Reader<'a>(pub(crate) &'a [u8]);
 
 impl Reader<'_> {
-    fn byte(&mut self) -> Result<u8, TransferDataError> {
+    pub(crate) fn byte(&mut self) -> Result<u8, TransferDataError> {
         let (&b, rest) = self.0.split_first().ok_or(TransferDataError::Truncated)?;
         self.0 = rest;
         Ok(b)
     }
 
-    fn varint(&mut self) -> Result<u128, TransferDataError> {
+    pub(crate) fn varint(&mut self) -> Result<u128, TransferDataError> {
         let mut v = 0u128;
         for shift in (0..).step_by(7) {
             let b = self.byte()?;
@@ -153,11 +153,11 @@ impl Reader<'_> {
         unreachable!("the loop returns")
     }
 
-    fn u64(&mut self) -> Result<u64, TransferDataError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, TransferDataError> {
         u64::try_from(self.varint()?).map_err(|_| TransferDataError::Malformed("above 2^64"))
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], TransferDataError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], TransferDataError> {
         if self.0.len() < n {
             return Err(TransferDataError::Truncated);
         }
