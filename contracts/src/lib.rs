@@ -1,8 +1,10 @@
 //! quire's L1 contracts seen from Rust: the Verifier contract generated from the final
-//! circuit, the calldata layout it reads, and the alloy bindings the node calls it with.
+//! circuit, the calldata layout it reads, the Rollup that settles windows, and the alloy
+//! bindings the node calls them with.
 
 pub mod calldata;
 pub mod generate;
+pub mod rollup;
 pub mod verifier;
 
 /// Where the generated Verifier lives in the repository, relative to `contracts/`.

@@ -123,15 +123,48 @@ impl Default for MetricsConfig {
     }
 }
 
-/// L1 settings. Today the node only follows the L1 head (for health and metrics); the
-/// bridge and batch posting arrive with the L1 issue.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// L1 settings: the head follower, and settlement (commit each aggregation window's data,
+/// then its final proof, to the Rollup) when an operator key is set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct L1Config {
     /// L1 JSON-RPC endpoint; none runs the node without L1.
     pub rpc_url: Option<String>,
     /// How often to poll the L1 head, in milliseconds.
     pub poll_ms: Option<u64>,
+    /// The L1 chain id; the sender refuses an L1 that reports another.
+    pub chain_id: Option<u64>,
+    /// The Rollup contract. Without one (and with `deploy`), the node deploys the Verifier
+    /// and a Rollup at first start and remembers them in its data directory.
+    pub rollup: Option<alloy_primitives::Address>,
+    /// Deploy the contracts when no Rollup is configured or remembered (the devnet does).
+    pub deploy: bool,
+    /// The operator's private key (hex); settles on L1 when set. Prefer the environment
+    /// variable `QUIRE_L1_OPERATOR_KEY` to a file.
+    pub operator_key: Option<String>,
+    /// L1 blocks a commit or proof transaction must be deep before it counts (and the
+    /// `safe`/`finalized` tags move); reorgs shallower than this are followed.
+    pub confirmations: u64,
+    /// L1 blocks without inclusion before a transaction is replaced with bumped fees.
+    pub stuck_blocks: u64,
+    /// `blobs` (EIP-4844) or `calldata`.
+    pub data_mode: quire_settlement::l1_sender::DataMode,
+}
+
+impl Default for L1Config {
+    fn default() -> Self {
+        Self {
+            rpc_url: None,
+            poll_ms: None,
+            chain_id: None,
+            rollup: None,
+            deploy: false,
+            operator_key: None,
+            confirmations: 1,
+            stuck_blocks: 3,
+            data_mode: quire_settlement::l1_sender::DataMode::Blobs,
+        }
+    }
 }
 
 impl NodeConfig {

@@ -126,6 +126,7 @@ async fn start_anvil(
     binary: &std::path::Path,
     port: u16,
     log: PathBuf,
+    state: PathBuf,
 ) -> anyhow::Result<(Anvil, String)> {
     let url = format!("http://127.0.0.1:{port}");
     let provider = ProviderBuilder::new().connect_http(url.parse()?);
@@ -142,7 +143,10 @@ async fn start_anvil(
             "prague",
             "--host",
             "127.0.0.1",
+            // L1 survives devnet restarts (the node's Rollup stays deployed).
+            "--state",
         ])
+        .arg(&state)
         .stdout(Stdio::from(log_file.try_clone()?))
         .stderr(Stdio::from(log_file))
         .spawn()
@@ -179,14 +183,19 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
             .with_context(|| format!("removing {}", data_dir.display()))?;
     }
     std::fs::create_dir_all(&data_dir)?;
-    let (anvil, l1_url) = start_anvil(&paths[0], args.l1_port, args.dir.join("anvil.log")).await?;
-    let verifier = deploy_verifier(&l1_url).await?;
+    let (anvil, l1_url) = start_anvil(
+        &paths[0],
+        args.l1_port,
+        args.dir.join("anvil.log"),
+        data_dir.join("anvil-state.json"),
+    )
+    .await?;
     let mut cfg = devnet_config(
         data_dir.join("node"),
         args.http_addr,
         Some(args.metrics_addr),
     )?;
-    cfg.l1.rpc_url = Some(l1_url.clone());
+    settle_on(&mut cfg, &l1_url)?;
     cfg.production.block_time_ms = args.block_time_ms;
     if args.prover_workers.is_some() {
         cfg.proving.workers = args.prover_workers;
@@ -195,7 +204,6 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     print_banner(
         &node,
         &l1_url,
-        verifier,
         &paths[1],
         args.metrics_addr,
         &data_dir.join("node"),
@@ -210,24 +218,24 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     outcome
 }
 
-/// Deploys the final-proof Verifier on the devnet's L1 from the first dev account (anvil
-/// funds the same mnemonic's accounts).
-async fn deploy_verifier(l1_url: &str) -> anyhow::Result<alloy::primitives::Address> {
-    let signer = dev_signers()?.remove(0);
-    let provider = ProviderBuilder::new()
-        .wallet(alloy::network::EthereumWallet::from(signer))
-        .connect_http(l1_url.parse()?);
-    let address = quire_contracts::verifier::deploy_verifier(&provider)
-        .await
-        .context("deploying the Verifier on anvil")?;
-    tracing::info!(%address, "deployed the final-proof Verifier on L1");
-    Ok(address)
+/// Settles the devnet on anvil: the first dev account (which anvil funds on L1 from the
+/// same mnemonic) deploys the Verifier and the Rollup at first start and operates them;
+/// one confirmation, anvil's chain id.
+pub fn settle_on(cfg: &mut NodeConfig, l1_url: &str) -> anyhow::Result<()> {
+    cfg.l1.rpc_url = Some(l1_url.to_string());
+    cfg.l1.chain_id = Some(31_337);
+    cfg.l1.deploy = true;
+    cfg.l1.poll_ms = Some(500);
+    cfg.l1.operator_key = Some(format!(
+        "0x{}",
+        alloy::hex::encode(dev_signers()?[0].to_bytes())
+    ));
+    Ok(())
 }
 
 fn print_banner(
     node: &NodeHandle,
     l1_url: &str,
-    verifier: alloy::primitives::Address,
     cast: &std::path::Path,
     metrics: SocketAddr,
     data_dir: &std::path::Path,
@@ -242,9 +250,12 @@ fn print_banner(
     out.push_str(&format!(
         "  L1 (anvil)              {l1_url}   chain id 31337\n"
     ));
-    out.push_str(&format!(
-        "  final-proof Verifier    {verifier} on L1 (contracts/solidity/Verifier.sol)\n"
-    ));
+    if let Some(s) = &node.settlement {
+        out.push_str(&format!(
+            "  Rollup (settlement)     {} on L1 (contracts/solidity/Rollup.sol)\n",
+            s.rollup
+        ));
+    }
     out.push_str(&format!(
         "  metrics                 http://{metrics}/metrics\n\n"
     ));
@@ -259,7 +270,7 @@ fn print_banner(
     let key = format!("0x{}", alloy::hex::encode(signers[0].to_bytes()));
     let cast = cast.display();
     out.push_str(&format!(
-        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCheck the newest final (aggregated) proof as a light client, once a window of batches\nis aggregated (`{cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}` says \"aggregated\"):\n  {quire} verify --rpc {url} --circuits {dir}/circuits\n\nCtrl-C stops everything.\n",
+        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCheck the newest final (aggregated) proof as a light client, once a window of batches\nis aggregated (`{cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}` says \"aggregated\"):\n  {quire} verify --rpc {url} --circuits {dir}/circuits\n\nOnce a window is settled (quire_getBatchByNumber says \"finalized\"), L1 holds its root\nand the finalized tag moves:\n  {cast} block finalized --rpc-url {url}\n  {quire} reconstruct --devnet --l1-rpc {l1_url} --rollup <Rollup above>\n\nCtrl-C stops everything.\n",
         signers[0].address(),
         quire = std::env::current_exe()
             .map(|p| p.display().to_string())

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use quire_node::config::NodeConfig;
 use quire_node::devnet::{self, DevnetArgs};
-use quire_node::{prove, remote_prover, signals, verify, NodeHandle};
+use quire_node::{prove, reconstruct, remote_prover, signals, verify, NodeHandle};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -38,6 +38,9 @@ enum Command {
     VerifierKey(verify::VerifierKeyArgs),
     /// Write the Solidity Verifier generated from the final circuit's verifier key.
     VerifierContract(verify::VerifierContractArgs),
+    /// Rebuild the L2 state from L1 alone (the Rollup's events and the blob data) and print
+    /// the state root and the last finalized batch.
+    Reconstruct(reconstruct::ReconstructArgs),
 }
 
 /// Flags override environment variables, which override the config file.
@@ -64,6 +67,9 @@ struct NodeArgs {
     /// L1 JSON-RPC URL.
     #[arg(long, env = "QUIRE_L1_RPC")]
     l1_rpc: Option<String>,
+    /// The Rollup contract on L1 (settlement also needs QUIRE_L1_OPERATOR_KEY).
+    #[arg(long, env = "QUIRE_L1_ROLLUP")]
+    l1_rollup: Option<Address>,
     /// Milliseconds between blocks.
     #[arg(long, env = "QUIRE_BLOCK_TIME_MS")]
     block_time_ms: Option<u64>,
@@ -101,6 +107,9 @@ impl NodeArgs {
         }
         if let Some(v) = self.l1_rpc {
             cfg.l1.rpc_url = Some(v);
+        }
+        if let Some(v) = self.l1_rollup {
+            cfg.l1.rollup = Some(v);
         }
         if let Some(v) = self.block_time_ms {
             cfg.production.block_time_ms = v;
@@ -155,6 +164,7 @@ fn main() -> anyhow::Result<()> {
             Command::Devnet(args) => devnet::run(args).await,
             Command::Prover(args) => remote_prover::run(args).await,
             Command::Verify(args) => verify::verify(args).await,
+            Command::Reconstruct(args) => reconstruct::run(args).await,
             Command::ProveBatch(_)
             | Command::VerifyBatch(_)
             | Command::VerifierKey(_)

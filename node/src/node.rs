@@ -1,6 +1,6 @@
 //! Wiring one node: the sequencer (chain), the proof coordinator (its own store beside the
-//! chain's) with its in-process workers, the RPC server, the metrics exporter and the L1
-//! head follower; and shutting them down in order.
+//! chain's) with its in-process workers, the RPC server, the metrics exporter, the L1
+//! head follower and the L1 sender; and shutting them down in order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::NodeConfig;
 use crate::l1;
+use crate::settle::{self, Settlement, StatusView};
 
 /// A running node.
 pub struct NodeHandle {
@@ -30,6 +31,8 @@ pub struct NodeHandle {
     workers: LocalWorkers,
     rpc: ServerHandle,
     l1: Option<JoinHandle<()>>,
+    /// L1 settlement, when an L1 and an operator key are configured.
+    pub settlement: Option<Settlement>,
 }
 
 /// Installs the process-wide Prometheus exporter (once; later calls are no-ops).
@@ -106,18 +109,32 @@ impl NodeHandle {
         if workers > 0 || remote {
             coordinator.start_building_circuits();
         }
+        let settlement = match settle::start(&config, &sequencer, &coordinator).await {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = sequencer.shutdown();
+                return Err(e.context("starting L1 settlement"));
+            }
+        };
         let workers = LocalWorkers::start(&coordinator, workers, Duration::from_millis(200));
+        let l1_view = settlement
+            .as_ref()
+            .map(|s| Arc::new(StatusView(s.status.clone())) as Arc<dyn quire_rpc::L1View>);
         let (rpc_addr, rpc) = match quire_rpc::start(
             sequencer.clone(),
             coordinator.clone(),
             &config.rpc,
             config.proving.token.clone(),
+            l1_view,
         )
         .await
         {
             Ok(started) => started,
             Err(e) => {
                 workers.stop();
+                if let Some(s) = settlement {
+                    s.stop();
+                }
                 let _ = sequencer.shutdown();
                 return Err(e).with_context(|| format!("starting JSON-RPC on {}", config.rpc.addr));
             }
@@ -134,6 +151,7 @@ impl NodeHandle {
             rpc_addr,
             rpc,
             l1,
+            settlement,
         })
     }
 
@@ -163,6 +181,9 @@ impl NodeHandle {
         self.rpc.stopped().await;
         if let Some(l1) = self.l1 {
             l1.abort();
+        }
+        if let Some(s) = self.settlement {
+            s.stop();
         }
         let workers = self.workers;
         tokio::task::spawn_blocking(move || workers.stop())

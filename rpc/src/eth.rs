@@ -85,23 +85,47 @@ pub trait EthApi {
 pub struct EthRpc {
     seq: Arc<Sequencer>,
     max_fee_history_blocks: u64,
+    l1: Option<Arc<dyn crate::L1View>>,
 }
 
 impl EthRpc {
     /// Serves `seq`.
-    pub fn new(seq: Arc<Sequencer>, max_fee_history_blocks: u64) -> Self {
+    pub fn new(
+        seq: Arc<Sequencer>,
+        max_fee_history_blocks: u64,
+        l1: Option<Arc<dyn crate::L1View>>,
+    ) -> Self {
         Self {
             seq,
             max_fee_history_blocks,
+            l1,
         }
     }
 
-    /// Block number a tag refers to. Nothing is final on L1 yet, so `safe` and `finalized`
-    /// are the genesis block.
+    /// Block number a tag refers to. `safe` is the last block of the last batch whose L1
+    /// commit counts (its data is on L1), `finalized` the last block of the last batch L1
+    /// finalized with a proof; both are genesis without L1 settlement.
     fn number_of(&self, tag: BlockNumberOrTag) -> u64 {
+        let last_block = |batch: u64| {
+            self.seq.batch(batch).ok().flatten().map_or(0, |h| {
+                if batch == 0 {
+                    0
+                } else {
+                    h.last_block
+                }
+            })
+        };
         match tag {
             BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => self.seq.head().number,
-            BlockNumberOrTag::Earliest | BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => 0,
+            BlockNumberOrTag::Earliest => 0,
+            BlockNumberOrTag::Safe => self
+                .l1
+                .as_ref()
+                .map_or(0, |l| last_block(l.committed_batch())),
+            BlockNumberOrTag::Finalized => self
+                .l1
+                .as_ref()
+                .map_or(0, |l| last_block(l.finalized_batch())),
             BlockNumberOrTag::Number(n) => n,
         }
     }

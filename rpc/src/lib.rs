@@ -7,6 +7,7 @@ mod concurrent_batch;
 mod convert;
 mod errors;
 mod eth;
+mod l1_view;
 mod misc;
 pub mod prover;
 pub mod prover_client;
@@ -14,6 +15,7 @@ mod quire;
 
 pub use eth::{EthApiServer, EthRpc};
 pub use jsonrpsee::server::ServerHandle;
+pub use l1_view::L1View;
 pub use misc::{MiscRpc, NetApiServer, Web3ApiServer};
 pub use quire::{BatchView, QuireApiClient, QuireApiServer, QuireRpc};
 
@@ -63,10 +65,11 @@ pub fn module(
     coordinator: Arc<quire_coordinator::Coordinator>,
     config: &RpcConfig,
     prover_token: Option<String>,
+    l1: Option<Arc<dyn L1View>>,
 ) -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
-        .merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks).into_rpc())
+        .merge(EthRpc::new(seq.clone(), config.max_fee_history_blocks, l1.clone()).into_rpc())
         .expect("no duplicate eth methods");
     module
         .merge(NetApiServer::into_rpc(MiscRpc::new(seq.clone())))
@@ -75,7 +78,7 @@ pub fn module(
         .merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone())))
         .expect("no duplicate web3 methods");
     module
-        .merge(QuireRpc::new(seq, coordinator.clone()).into_rpc())
+        .merge(QuireRpc::new(seq, coordinator.clone(), l1).into_rpc())
         .expect("no duplicate quire methods");
     if let Some(token) = prover_token {
         use prover::ProverApiServer;
@@ -92,6 +95,7 @@ pub async fn start(
     coordinator: Arc<quire_coordinator::Coordinator>,
     config: &RpcConfig,
     prover_token: Option<String>,
+    l1: Option<Arc<dyn L1View>>,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let cors = tower_http::cors::CorsLayer::new()
         .allow_methods([
@@ -117,6 +121,6 @@ pub async fn start(
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
-    let handle = server.start(module(seq, coordinator, config, prover_token));
+    let handle = server.start(module(seq, coordinator, config, prover_token, l1));
     Ok((addr, handle))
 }

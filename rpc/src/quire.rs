@@ -15,7 +15,8 @@ use crate::errors::{server_error, store_error};
 
 /// Where a batch is in its life: `open` (taking blocks), `sealed` (waiting for a prover),
 /// `proving` (a prover holds the job), `proven` (its proof is accepted), `aggregated` (a
-/// final proof covering it is accepted).
+/// final proof covering it is accepted), `committed` (its data is on L1, before it is
+/// aggregated), `finalized` (L1 accepted the final proof of its window).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchState {
@@ -29,6 +30,10 @@ pub enum BatchState {
     Proven,
     /// A final (aggregated, wrapped) proof covers it.
     Aggregated,
+    /// Its window's data is committed on L1 (its proof is not on L1 yet).
+    Committed,
+    /// L1 finalized it: the Verifier accepted a final proof of its window.
+    Finalized,
 }
 
 impl From<ProvingStatus> for BatchState {
@@ -49,8 +54,7 @@ impl From<ProvingStatus> for BatchState {
 pub struct BatchView {
     /// Batch number.
     pub number: U64,
-    /// `open`, `sealed`, `proving`, `proven` or `aggregated` (L1 states arrive with later
-    /// components).
+    /// `open`, `sealed`, `proving`, `proven`, `aggregated`, `committed` or `finalized`.
     pub status: BatchState,
     /// First block.
     pub first_block: U64,
@@ -76,6 +80,10 @@ pub struct BatchView {
     pub opened_at: U64,
     /// Unix milliseconds when sealed, if sealed.
     pub sealed_at: Option<U64>,
+    /// The L1 transaction that committed its window, once it counts (deep enough).
+    pub committed: Option<B256>,
+    /// The L1 transaction that finalized its window with a proof, once it counts.
+    pub finalized: Option<B256>,
 }
 
 impl From<BatchHeader> for BatchView {
@@ -98,6 +106,8 @@ impl From<BatchHeader> for BatchView {
             fee_recipient: None,
             opened_at: U64::from(b.opened_at_ms),
             sealed_at: (b.sealed_at_ms != 0).then(|| U64::from(b.sealed_at_ms)),
+            committed: None,
+            finalized: None,
         }
     }
 }
@@ -125,12 +135,21 @@ pub trait QuireApi {
 pub struct QuireRpc {
     seq: Arc<Sequencer>,
     coordinator: Arc<Coordinator>,
+    l1: Option<Arc<dyn crate::L1View>>,
 }
 
 impl QuireRpc {
-    /// Serves `seq`'s batches with `coordinator`'s proving state.
-    pub fn new(seq: Arc<Sequencer>, coordinator: Arc<Coordinator>) -> Self {
-        Self { seq, coordinator }
+    /// Serves `seq`'s batches with `coordinator`'s proving state and `l1`'s settlement.
+    pub fn new(
+        seq: Arc<Sequencer>,
+        coordinator: Arc<Coordinator>,
+        l1: Option<Arc<dyn crate::L1View>>,
+    ) -> Self {
+        Self {
+            seq,
+            coordinator,
+            l1,
+        }
     }
 }
 
@@ -157,6 +176,15 @@ impl QuireApiServer for QuireRpc {
             .map_err(store_error)?;
         let mut view = BatchView::from(header);
         view.status = status.into();
+        if let Some((commit, prove)) = self.l1.as_ref().and_then(|l| l.batch_l1(n)) {
+            view.committed = commit;
+            view.finalized = prove;
+            if prove.is_some() {
+                view.status = BatchState::Finalized;
+            } else if commit.is_some() && view.status != BatchState::Aggregated {
+                view.status = BatchState::Committed;
+            }
+        }
         if let Some(block) = fees {
             view.base_fee = Some(U64::from(block.header.base_fee));
             view.fee_recipient = Some(block.header.fee_recipient);

@@ -1,0 +1,703 @@
+//! The L1 sender: commits each closed window (blobs, or calldata as fallback), then sends
+//! its final proof, one transaction in flight at a time with nonces from its own records.
+//!
+//! Each step is persisted before its transaction is broadcast (signed locally, so its hash
+//! and raw bytes are known first) and again when it is mined; a restart resumes from the
+//! record, rebroadcasting or waiting, never signing a second transaction for a step with
+//! another nonce. A transaction that stays unmined for `stuck_blocks` L1 blocks is
+//! replaced at the same nonce with bumped fees (×1.25 on gas fees, ×2 on the blob fee, the
+//! minimum geth-style pools accept for blob replacements); one that vanished from the pool
+//! is rebroadcast; one whose block was reorged out goes back to waiting (and is
+//! rebroadcast if the pool dropped it). A step counts once its block is `confirmations`
+//! deep and still canonical. A reverted transaction, a final proof that does not match
+//! the committed header, or an L1 whose chain or Rollup is not the configured one stops
+//! the sender with a clear error; nothing acknowledged is lost, and the records stay.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Encodable2718;
+use alloy::eips::eip7594::BlobTransactionSidecarVariant;
+use alloy::eips::BlockNumberOrTag;
+use alloy::network::{
+    EthereumWallet, NetworkTransactionBuilder, TransactionBuilder, TransactionBuilder4844,
+};
+use alloy::primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy::providers::{Provider, ProviderBuilder, RootProvider};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolValue};
+use quire_contracts::calldata::{encode_proof, ProofShape};
+use quire_contracts::rollup::{window_header, Rollup, WindowHeader};
+use quire_coordinator::Coordinator;
+use quire_primitives::ChainReader;
+
+use crate::commitment::build_window;
+use crate::store::{Included, SettlementStore, StepTx, WindowRecord};
+
+/// How windows reach L1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataMode {
+    /// EIP-4844 blobs (type-3 transactions).
+    Blobs,
+    /// Calldata of the commit (fallback, e.g. for an L1 without blobs).
+    Calldata,
+}
+
+/// Most blobs one commit carries (Prague allows 9 per block; 6 is the target).
+pub const MAX_BLOBS_PER_COMMIT: usize = 6;
+
+/// What the sender needs.
+#[derive(Clone, Debug)]
+pub struct SenderConfig {
+    /// L1 JSON-RPC URL.
+    pub l1_rpc_url: String,
+    /// The L1 chain id the sender refuses to work without.
+    pub l1_chain_id: Option<u64>,
+    /// The Rollup contract.
+    pub rollup: Address,
+    /// The operator key (the Rollup's `operator`).
+    pub operator: PrivateKeySigner,
+    /// L2 chain id (folded into each batch's digest).
+    pub chain_id: u64,
+    /// Blocks a step's transaction must be deep to count.
+    pub confirmations: u64,
+    /// L1 blocks without inclusion before a transaction is replaced.
+    pub stuck_blocks: u64,
+    /// How windows are published.
+    pub data_mode: DataMode,
+    /// Time between checks of L1.
+    pub poll: Duration,
+}
+
+/// Why the sender stopped or a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SenderError {
+    /// L1 did not answer (retried).
+    #[error("L1 RPC: {0}")]
+    L1(String),
+    /// The L1 is not the configured chain.
+    #[error("L1 chain id is {got}, the node is configured for {expected}")]
+    WrongChain {
+        /// Configured.
+        expected: u64,
+        /// What L1 says.
+        got: u64,
+    },
+    /// The operator key is not the Rollup's operator, or no Rollup is deployed there.
+    #[error("{0}")]
+    NotOperator(String),
+    /// A transaction of ours reverted (or would revert, by estimation).
+    #[error("{what} of window {window} reverted on L1: {detail}")]
+    Reverted {
+        /// Commit or prove.
+        what: &'static str,
+        /// Window id.
+        window: u64,
+        /// Transaction hash or estimation error.
+        detail: String,
+    },
+    /// L1 or the local records contradict each other.
+    #[error("inconsistent settlement state: {0}")]
+    Inconsistent(String),
+    /// The final proof is not of the committed header.
+    #[error("final proof of batches {0}..={1} does not attest the committed header")]
+    ProofMismatch(u64, u64),
+    /// Local storage failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Building a window, a blob or a proof's calldata failed.
+    #[error("{0}")]
+    Build(String),
+}
+
+impl SenderError {
+    /// Errors that a later attempt can get past.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::L1(_))
+    }
+}
+
+fn l1<E: std::fmt::Display>(e: E) -> SenderError {
+    SenderError::L1(e.to_string())
+}
+
+/// What the RPC serves of settlement: per window, its L1 transactions and whether they
+/// count yet; the newest committed and finalized batch.
+#[derive(Clone, Debug, Default)]
+pub struct SettlementStatus {
+    /// `(first batch, last batch, commit tx if confirmed, prove tx if confirmed)`.
+    pub windows: Vec<(u64, u64, Option<B256>, Option<B256>)>,
+    /// Why the sender stopped, if it did.
+    pub failure: Option<String>,
+}
+
+impl SettlementStatus {
+    fn of(records: &[WindowRecord], confirmed: impl Fn(&StepTx) -> bool) -> Self {
+        let done = |s: &Option<StepTx>| {
+            s.as_ref()
+                .filter(|t| confirmed(t))
+                .and_then(|t| t.included.map(|i| i.tx_hash))
+        };
+        Self {
+            windows: records
+                .iter()
+                .map(|r| (r.start, r.end, done(&r.commit), done(&r.prove)))
+                .collect(),
+            failure: None,
+        }
+    }
+
+    /// The last batch whose commit counts.
+    pub fn committed_batch(&self) -> u64 {
+        self.windows
+            .iter()
+            .filter(|w| w.2.is_some())
+            .map(|w| w.1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The last batch L1 finalized.
+    pub fn finalized_batch(&self) -> u64 {
+        self.windows
+            .iter()
+            .filter(|w| w.3.is_some())
+            .map(|w| w.1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The commit and prove transactions of the window holding batch `n`.
+    pub fn of_batch(&self, n: u64) -> Option<(Option<B256>, Option<B256>)> {
+        self.windows
+            .iter()
+            .find(|w| w.0 <= n && n <= w.1)
+            .map(|w| (w.2, w.3))
+    }
+}
+
+/// The sender.
+pub struct L1Sender {
+    config: SenderConfig,
+    provider: RootProvider,
+    wallet: EthereumWallet,
+    store: Arc<SettlementStore>,
+    chain: Arc<dyn ChainReader>,
+    coordinator: Arc<Coordinator>,
+    status: Arc<RwLock<SettlementStatus>>,
+}
+
+enum Step {
+    Commit,
+    Prove,
+}
+
+impl Step {
+    fn name(&self) -> &'static str {
+        match self {
+            Step::Commit => "commit",
+            Step::Prove => "prove",
+        }
+    }
+}
+
+impl L1Sender {
+    /// A sender over its store; `status` is what the RPC reads.
+    pub fn new(
+        config: SenderConfig,
+        store: Arc<SettlementStore>,
+        chain: Arc<dyn ChainReader>,
+        coordinator: Arc<Coordinator>,
+        status: Arc<RwLock<SettlementStatus>>,
+    ) -> anyhow::Result<Self> {
+        let url = config.l1_rpc_url.parse()?;
+        let provider = ProviderBuilder::default().connect_http(url);
+        let wallet = EthereumWallet::from(config.operator.clone());
+        let sender = Self {
+            config,
+            provider,
+            wallet,
+            store,
+            chain,
+            coordinator,
+            status,
+        };
+        // Nothing counts until the first look at L1's head.
+        sender.publish_status(0)?;
+        Ok(sender)
+    }
+
+    /// Runs until a non-transient error, which it returns (and publishes in the status).
+    pub async fn run(self) -> SenderError {
+        let e = match self.check_l1().await {
+            Ok(()) => loop {
+                match self.tick().await {
+                    Ok(()) => {}
+                    Err(e) if e.is_transient() => {
+                        tracing::warn!(error = %e, "L1 sender: will retry");
+                    }
+                    Err(e) => break e,
+                }
+                tokio::time::sleep(self.config.poll).await;
+            },
+            Err(e) => e,
+        };
+        tracing::error!(error = %e, "L1 sender stopped");
+        metrics::gauge!("quire_l1_sender_failed").set(1.0);
+        if let Ok(mut s) = self.status.write() {
+            s.failure = Some(e.to_string());
+        }
+        e
+    }
+
+    /// Refuses an L1 that is not the configured chain, a Rollup whose operator is not our
+    /// key, or a Rollup that holds commits this node never recorded.
+    async fn check_l1(&self) -> Result<(), SenderError> {
+        let got = loop {
+            match self.provider.get_chain_id().await {
+                Ok(id) => break id,
+                Err(e) => {
+                    tracing::warn!(error = %e, "L1 unreachable; the sender waits");
+                    tokio::time::sleep(self.config.poll).await;
+                }
+            }
+        };
+        if let Some(expected) = self.config.l1_chain_id {
+            if got != expected {
+                return Err(SenderError::WrongChain { expected, got });
+            }
+        }
+        let operator: Address = self.view(Rollup::operatorCall {}).await.map_err(|e| {
+            SenderError::NotOperator(format!("no Rollup answers at {}: {e}", self.config.rollup))
+        })?;
+        if operator != self.config.operator.address() {
+            return Err(SenderError::NotOperator(format!(
+                "the Rollup's operator is {operator}, the node's key is {}",
+                self.config.operator.address()
+            )));
+        }
+        let on_l1: u64 = self.view(Rollup::committedWindowsCall {}).await?;
+        let records = self.store.windows()?;
+        let mined = records
+            .iter()
+            .filter(|r| r.commit.as_ref().is_some_and(|t| t.included.is_some()))
+            .count() as u64;
+        if on_l1 > records.iter().filter(|r| r.commit.is_some()).count() as u64 {
+            return Err(SenderError::Inconsistent(format!(
+                "the Rollup holds {on_l1} committed windows, this node sent {mined} commits: another operator, or a lost data directory"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn view<C: SolCall>(&self, call: C) -> Result<C::Return, SenderError> {
+        let tx = TransactionRequest::default()
+            .with_to(self.config.rollup)
+            .with_input(call.abi_encode());
+        let out = self.provider.call(tx).await.map_err(l1)?;
+        C::abi_decode_returns(&out).map_err(|e| SenderError::L1(format!("Rollup answer: {e}")))
+    }
+
+    fn confirmed(&self, head: u64, t: &StepTx) -> bool {
+        t.included.is_some_and(|i| {
+            head.saturating_add(1) >= i.block.saturating_add(self.config.confirmations)
+        })
+    }
+
+    fn publish_status(&self, head: u64) -> Result<(), SenderError> {
+        let records = self.store.windows()?;
+        let s = SettlementStatus::of(&records, |t| self.confirmed(head, t));
+        metrics::gauge!("quire_l1_committed_batch").set(s.committed_batch() as f64);
+        metrics::gauge!("quire_l1_finalized_batch").set(s.finalized_batch() as f64);
+        if let Ok(mut out) = self.status.write() {
+            let failure = out.failure.take();
+            *out = s;
+            out.failure = failure;
+        }
+        Ok(())
+    }
+
+    /// One round: record newly closed windows, then advance the oldest unfinished step.
+    pub async fn tick(&self) -> Result<(), SenderError> {
+        let head = self.provider.get_block_number().await.map_err(l1)?;
+        self.plan_windows()?;
+        let records = self.store.windows()?;
+        let next_commit = records
+            .iter()
+            .find(|r| !r.commit.as_ref().is_some_and(|t| self.confirmed(head, t)));
+        let result = if let Some(r) = next_commit {
+            self.advance(r.clone(), Step::Commit, head).await
+        } else if let Some(r) = records
+            .iter()
+            .find(|r| !r.prove.as_ref().is_some_and(|t| self.confirmed(head, t)))
+        {
+            self.advance(r.clone(), Step::Prove, head).await
+        } else {
+            Ok(())
+        };
+        self.publish_status(head)?;
+        result
+    }
+
+    /// Records the coordinator's closed windows that follow the last recorded one.
+    fn plan_windows(&self) -> Result<(), SenderError> {
+        let records = self.store.windows()?;
+        let mut last_end = records.last().map_or(0, |r| r.end);
+        let mut id = records.last().map_or(0, |r| r.l1_window);
+        let windows = self
+            .coordinator
+            .store()
+            .windows_from(last_end + 1, 4)
+            .map_err(|e| SenderError::Build(e.to_string()))?;
+        for w in windows {
+            if w.start != last_end + 1 {
+                return Err(SenderError::Inconsistent(format!(
+                    "window {w:?} does not follow batch {last_end}"
+                )));
+            }
+            let commit = build_window(self.chain.as_ref(), w, self.config.chain_id)
+                .map_err(|e| SenderError::Build(format!("window {w:?}: {e:#}")))?;
+            let blobs = quire_da::blobs_for(commit.data.len());
+            let mode = match self.config.data_mode {
+                DataMode::Blobs if blobs <= MAX_BLOBS_PER_COMMIT => DataMode::Blobs,
+                DataMode::Blobs => {
+                    tracing::warn!(
+                        ?w,
+                        blobs,
+                        "window data exceeds one commit's blobs; using calldata"
+                    );
+                    DataMode::Calldata
+                }
+                DataMode::Calldata => DataMode::Calldata,
+            };
+            let (blob_hashes, calldata_hash) = match mode {
+                DataMode::Blobs => (
+                    quire_da::blob_sidecar(&commit.data)
+                        .map_err(|e| SenderError::Build(e.to_string()))?
+                        .versioned_hashes()
+                        .collect(),
+                    B256::ZERO,
+                ),
+                DataMode::Calldata => (Vec::new(), keccak256(&commit.data)),
+            };
+            id += 1;
+            let record = WindowRecord {
+                start: w.start,
+                end: w.end,
+                l1_window: id,
+                header: Bytes::from(commit.header.abi_encode()),
+                data: Bytes::from(commit.data),
+                blob_hashes,
+                calldata_hash,
+                commit: None,
+                prove: None,
+            };
+            self.store.put(&record)?;
+            tracing::info!(
+                window = id,
+                first = w.start,
+                last = w.end,
+                bytes = record.data.len(),
+                blobs = record.blob_hashes.len(),
+                "window ready to commit"
+            );
+            last_end = w.end;
+        }
+        Ok(())
+    }
+
+    fn header(r: &WindowRecord) -> Result<WindowHeader, SenderError> {
+        WindowHeader::abi_decode(&r.header).map_err(|e| SenderError::Inconsistent(e.to_string()))
+    }
+
+    /// The unsigned transaction of a step (without nonce and fees).
+    async fn request(
+        &self,
+        r: &WindowRecord,
+        step: &Step,
+    ) -> Result<TransactionRequest, SenderError> {
+        let header = Self::header(r)?;
+        let base = TransactionRequest::default()
+            .with_from(self.config.operator.address())
+            .with_to(self.config.rollup);
+        Ok(match step {
+            Step::Commit if r.blob_hashes.is_empty() => base.with_input(
+                Rollup::commitWindowCall {
+                    h: header,
+                    blobCount: U256::ZERO,
+                    data: r.data.clone(),
+                }
+                .abi_encode(),
+            ),
+            Step::Commit => {
+                let sidecar = quire_da::blob_sidecar(&r.data)
+                    .map_err(|e| SenderError::Build(e.to_string()))?;
+                let mut tx = base.with_input(
+                    Rollup::commitWindowCall {
+                        h: header,
+                        blobCount: U256::from(r.blob_hashes.len()),
+                        data: Bytes::new(),
+                    }
+                    .abi_encode(),
+                );
+                tx.set_blob_sidecar(BlobTransactionSidecarVariant::Eip4844(sidecar));
+                tx
+            }
+            Step::Prove => {
+                let proof = self.final_proof_calldata(r, &header)?;
+                base.with_input(
+                    Rollup::proveWindowCall {
+                        h: header,
+                        blobHashes: r.blob_hashes.clone(),
+                        calldataHash: r.calldata_hash,
+                        proof,
+                    }
+                    .abi_encode(),
+                )
+            }
+        })
+    }
+
+    /// The window's final proof in the Verifier's layout, once the coordinator holds it,
+    /// checked to attest exactly the committed header.
+    fn final_proof_calldata(
+        &self,
+        r: &WindowRecord,
+        header: &WindowHeader,
+    ) -> Result<Bytes, SenderError> {
+        let build = |e: String| SenderError::Build(e);
+        let file = self
+            .coordinator
+            .store()
+            .final_proof(r.start)
+            .map_err(|e| build(e.to_string()))?
+            .ok_or_else(|| {
+                build(format!(
+                    "no final proof of batches {}..={} yet",
+                    r.start, r.end
+                ))
+            })?;
+        let circuits = self
+            .coordinator
+            .circuits()
+            .ok_or_else(|| build("aggregation circuits not built yet".into()))?;
+        let key = circuits.final_verifier();
+        let proof = file.decode(&key).map_err(|e| build(format!("{e:#}")))?;
+        let pi = key.verify(&proof).map_err(|e| build(format!("{e:#}")))?;
+        if window_header(&pi) != *header {
+            return Err(SenderError::ProofMismatch(r.start, r.end));
+        }
+        let shape = ProofShape::of(&key.data.common);
+        Ok(Bytes::from(
+            encode_proof(&shape, &proof).map_err(|e| build(e.to_string()))?,
+        ))
+    }
+
+    async fn advance(&self, mut r: WindowRecord, step: Step, head: u64) -> Result<(), SenderError> {
+        let slot = match step {
+            Step::Commit => r.commit.clone(),
+            Step::Prove => r.prove.clone(),
+        };
+        let next = match slot {
+            None => {
+                if matches!(step, Step::Prove)
+                    && self
+                        .coordinator
+                        .store()
+                        .final_proof(r.start)
+                        .map_err(|e| SenderError::Build(e.to_string()))?
+                        .is_none()
+                {
+                    return Ok(());
+                }
+                let nonce = self
+                    .provider
+                    .get_transaction_count(self.config.operator.address())
+                    .await
+                    .map_err(l1)?;
+                Some(self.send(&r, &step, nonce, None, head).await?)
+            }
+            Some(t) => self.follow(&r, &step, t, head).await?,
+        };
+        if let Some(t) = next {
+            match step {
+                Step::Commit => r.commit = Some(t),
+                Step::Prove => r.prove = Some(t),
+            }
+            self.store.put(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Signs, persists, then broadcasts a step's transaction (a replacement of `previous`
+    /// when given: same nonce, bumped fees).
+    async fn send(
+        &self,
+        r: &WindowRecord,
+        step: &Step,
+        nonce: u64,
+        previous: Option<&StepTx>,
+        head: u64,
+    ) -> Result<StepTx, SenderError> {
+        let request = self.request(r, step).await?;
+        let gas = self
+            .provider
+            .estimate_gas(request.clone())
+            .await
+            .map_err(|e| SenderError::Reverted {
+                what: step.name(),
+                window: r.l1_window,
+                detail: format!("estimation failed: {e}"),
+            })?;
+        let fees = self.provider.estimate_eip1559_fees().await.map_err(l1)?;
+        let blob_base = if r.blob_hashes.is_empty() || matches!(step, Step::Prove) {
+            0
+        } else {
+            self.provider.get_blob_base_fee().await.map_err(l1)?.max(1)
+        };
+        let (mut max_fee, mut tip, mut blob_fee) = (
+            fees.max_fee_per_gas,
+            fees.max_priority_fee_per_gas.max(1),
+            blob_base.saturating_mul(2),
+        );
+        if let Some(p) = previous {
+            max_fee = max_fee.max(p.max_fee_per_gas.saturating_mul(5) / 4 + 1);
+            tip = tip.max(p.max_priority_fee_per_gas.saturating_mul(5) / 4 + 1);
+            blob_fee = blob_fee.max(p.max_fee_per_blob_gas.saturating_mul(2));
+        }
+        let mut request = request
+            .with_nonce(nonce)
+            .with_chain_id(self.provider.get_chain_id().await.map_err(l1)?)
+            .with_gas_limit(gas.saturating_mul(6) / 5)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(tip);
+        if blob_fee > 0 {
+            request.set_max_fee_per_blob_gas(blob_fee);
+        }
+        let envelope: TxEnvelope = request
+            .build(&self.wallet)
+            .await
+            .map_err(|e| SenderError::Build(format!("signing the {}: {e}", step.name())))?;
+        let hash = *envelope.tx_hash();
+        let raw = Bytes::from(envelope.encoded_2718());
+        let mut hashes = previous.map(|p| p.hashes.clone()).unwrap_or_default();
+        hashes.push(hash);
+        let t = StepTx {
+            nonce,
+            hashes,
+            raw,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tip,
+            max_fee_per_blob_gas: blob_fee,
+            sent_at_block: head,
+            included: None,
+        };
+        // Persist first: after a crash, the record names the transaction that may be out.
+        let mut stored = r.clone();
+        match step {
+            Step::Commit => stored.commit = Some(t.clone()),
+            Step::Prove => stored.prove = Some(t.clone()),
+        }
+        self.store.put(&stored)?;
+        if previous.is_some() {
+            metrics::counter!("quire_l1_replacements_total").increment(1);
+        }
+        tracing::info!(window = r.l1_window, step = step.name(), %hash, nonce, max_fee, tip, blob_fee, replacement = previous.is_some(), "L1 transaction sent");
+        self.broadcast(&t).await?;
+        Ok(t)
+    }
+
+    async fn broadcast(&self, t: &StepTx) -> Result<(), SenderError> {
+        match self.provider.send_raw_transaction(&t.raw).await {
+            Ok(_) => Ok(()),
+            // Already in the pool, or already mined: following it finds out which.
+            Err(e)
+                if e.to_string().contains("already") || e.to_string().contains("nonce too low") =>
+            {
+                tracing::debug!(error = %e, "broadcast answered");
+                Ok(())
+            }
+            Err(e) => Err(l1(e)),
+        }
+    }
+
+    /// Follows a broadcast step: mined (and how deep), reorged out, dropped or stuck.
+    /// Returns the updated record of the step if it changed.
+    async fn follow(
+        &self,
+        r: &WindowRecord,
+        step: &Step,
+        mut t: StepTx,
+        head: u64,
+    ) -> Result<Option<StepTx>, SenderError> {
+        for hash in t.hashes.iter().rev() {
+            let Some(receipt) = self
+                .provider
+                .get_transaction_receipt(*hash)
+                .await
+                .map_err(l1)?
+            else {
+                continue;
+            };
+            if !receipt.status() {
+                return Err(SenderError::Reverted {
+                    what: step.name(),
+                    window: r.l1_window,
+                    detail: format!("transaction {hash}"),
+                });
+            }
+            let (Some(block), Some(block_hash)) = (receipt.block_number, receipt.block_hash) else {
+                continue;
+            };
+            let canonical = self
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Number(block))
+                .await
+                .map_err(l1)?
+                .map(|b| b.header.hash);
+            if canonical != Some(block_hash) {
+                continue;
+            }
+            let included = Included {
+                tx_hash: *hash,
+                block,
+                block_hash,
+            };
+            if t.included == Some(included) {
+                return Ok(None);
+            }
+            tracing::info!(window = r.l1_window, step = step.name(), %hash, block, gas = receipt.gas_used, "L1 transaction mined");
+            metrics::counter!("quire_l1_gas_used_total", "step" => step.name())
+                .increment(receipt.gas_used);
+            t.included = Some(included);
+            return Ok(Some(t));
+        }
+        // Mined by none of our versions, as far as the canonical chain shows.
+        let mut changed = false;
+        if let Some(i) = t.included.take() {
+            tracing::warn!(window = r.l1_window, step = step.name(), tx = %i.tx_hash, block = i.block, "L1 reorg removed the transaction; waiting for it again");
+            metrics::counter!("quire_l1_reorgs_total").increment(1);
+            t.sent_at_block = head;
+            changed = true;
+        }
+        let newest = *t.hashes.last().expect("a sent step has a hash");
+        let in_pool = self
+            .provider
+            .get_transaction_by_hash(newest)
+            .await
+            .map_err(l1)?
+            .is_some();
+        if head >= t.sent_at_block + self.config.stuck_blocks {
+            let replaced = self.send(r, step, t.nonce, Some(&t), head).await?;
+            return Ok(Some(replaced));
+        }
+        if !in_pool {
+            tracing::info!(window = r.l1_window, step = step.name(), tx = %newest, "transaction not in the L1 pool; rebroadcasting");
+            self.broadcast(&t).await?;
+        }
+        Ok(changed.then_some(t))
+    }
+}

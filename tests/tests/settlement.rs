@@ -1,0 +1,199 @@
+//! L1 settlement end to end on a real anvil: transfers → their window committed in a
+//! type-3 blob transaction (before any proof exists) → the node restarted between commit
+//! and prove resumes without a second commit → the final proof finalizes the window on
+//! L1 (the Verifier accepts it) → L1's finalized root is the node's state root and the
+//! `finalized` tag moves → the state rebuilt from L1 alone has the same root. Then a
+//! commit dropped from anvil's pool is sent again, and one priced out by the base fee is
+//! replaced with bumped fees.
+
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
+use quire_contracts::rollup::Rollup;
+use quire_tests::*;
+use serde_json::{json, Value};
+
+async fn rollup_view<C: SolCall>(l1: &str, rollup: Address, call: C) -> C::Return {
+    use alloy::network::TransactionBuilder;
+    let out = provider(l1)
+        .call(
+            alloy::rpc::types::TransactionRequest::default()
+                .with_to(rollup)
+                .with_input(call.abi_encode()),
+        )
+        .await
+        .expect("Rollup call");
+    C::abi_decode_returns(&out).expect("Rollup answer")
+}
+
+async fn batch(url: &str, n: u64) -> Value {
+    rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"].clone()
+}
+
+async fn wait_field(url: &str, n: u64, field: &str, timeout: Duration) -> Value {
+    wait_for(timeout, || async {
+        let b = batch(url, n).await;
+        (!b[field].is_null()).then(|| b[field].clone())
+    })
+    .await
+    .unwrap_or_else(|_| panic!("batch {n} has no {field} after {timeout:?}"))
+}
+
+/// The operator's transaction waiting in anvil's pool.
+async fn pending_commit(l1: &str) -> String {
+    wait_for(Duration::from_secs(60), || async {
+        let pool = rpc(l1, "txpool_content", json!([])).await["result"]["pending"].clone();
+        pool.as_object()
+            .and_then(|senders| senders.values().next())
+            .and_then(|txs| txs.as_object())
+            .and_then(|txs| txs.values().next())
+            .and_then(|tx| tx["hash"].as_str().map(str::to_string))
+    })
+    .await
+    .expect("a commit in the L1 pool")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
+    let _memory = one_aggregating_test_at_a_time().await;
+    let l1 = AnvilL1::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 2;
+    cfg.proving.circuits_dir = Some(shared_circuits_dir());
+    cfg.proving.workers = Some(1);
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 1;
+    quire_node::devnet::settle_on(&mut cfg, &l1.url).unwrap();
+    cfg.l1.poll_ms = Some(200);
+    cfg.l1.stuck_blocks = 2;
+    let node = start_node(cfg.clone()).await;
+    let rollup = node.settlement.as_ref().expect("settling").rollup;
+    let url = node.http_url();
+    send_two_transfers(&url, 0, 0x60, 5).await;
+
+    // The window is committed with a blob before its proof exists.
+    let commit = wait_field(&url, 1, "committed", Duration::from_secs(60)).await;
+    let tx = rpc(&l1.url, "eth_getTransactionByHash", json!([commit])).await["result"].clone();
+    assert_eq!(tx["type"], json!("0x3"), "a blob transaction: {tx}");
+    assert_eq!(tx["blobVersionedHashes"].as_array().map(Vec::len), Some(1));
+    let ran = run_cast(&["tx", commit.as_str().unwrap(), "--rpc-url", &l1.url]).unwrap();
+    assert!(
+        ran.contains("blobVersionedHashes"),
+        "cast shows the blob: {ran}"
+    );
+    assert_eq!(batch(&url, 1).await["finalized"], Value::Null);
+
+    // Stopped between commit and prove, restarted: the window is proven, not committed again.
+    node.shutdown().await.unwrap();
+    let node = start_node(cfg.clone()).await;
+    let url = node.http_url();
+    let finalized = wait_field(&url, 1, "finalized", Duration::from_secs(900)).await;
+    let receipt = wait_receipt(&l1.url, finalized.as_str().unwrap()).await;
+    assert_eq!(receipt["status"], json!("0x1"));
+    eprintln!(
+        "L1 gas: commit {}, prove {}",
+        wait_receipt(&l1.url, commit.as_str().unwrap()).await["gasUsed"],
+        receipt["gasUsed"]
+    );
+    assert_eq!(batch(&url, 1).await["status"], json!("finalized"));
+    assert_eq!(
+        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        1
+    );
+    assert_eq!(
+        rollup_view(&l1.url, rollup, Rollup::finalizedWindowsCall {}).await,
+        1
+    );
+    let root: B256 = serde_json::from_value(batch(&url, 1).await["stateRoot"].clone()).unwrap();
+    assert_eq!(
+        rollup_view(&l1.url, rollup, Rollup::finalizedStateRootCall {}).await,
+        root,
+        "L1's finalized root is the node's"
+    );
+    let last_block = batch(&url, 1).await["lastBlock"].clone();
+    let fin =
+        rpc(&url, "eth_getBlockByNumber", json!(["finalized", false])).await["result"].clone();
+    assert_eq!(fin["number"], last_block, "the finalized tag follows L1");
+
+    // Anyone rebuilds the same state from L1 alone.
+    let rebuilt = quire_settlement::reconstruct(&l1.url, rollup, &cfg.genesis)
+        .await
+        .expect("reconstruct");
+    assert_eq!(
+        (rebuilt.state_root, rebuilt.last_finalized_batch),
+        (root, 1)
+    );
+    let out = std::process::Command::new(quire_binary())
+        .args(["reconstruct", "--devnet", "--l1-rpc", &l1.url, "--rollup"])
+        .arg(rollup.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["stateRoot"], json!(root), "{printed}");
+
+    // A commit dropped from the L1 pool is sent again.
+    rpc(&l1.url, "evm_setAutomine", json!([false])).await;
+    send_two_transfers(&url, 1, 0x62, 5).await;
+    let dropped = pending_commit(&l1.url).await;
+    rpc(&l1.url, "anvil_dropTransaction", json!([dropped])).await;
+    let again = pending_commit(&l1.url).await;
+    assert_eq!(again, dropped, "the same signed commit, rebroadcast");
+    // Priced out: the base fee jumps above its fee cap; after `stuck_blocks` empty-ish
+    // blocks it is replaced with higher fees and mined.
+    rpc(
+        &l1.url,
+        "anvil_setNextBlockBaseFeePerGas",
+        json!(["0xe8d4a51000"]),
+    )
+    .await;
+    rpc(&l1.url, "anvil_mine", json!(["0x1"])).await;
+    rpc(&l1.url, "evm_setIntervalMining", json!([1])).await;
+    let commit2 = wait_field(&url, 2, "committed", Duration::from_secs(60)).await;
+    assert_ne!(
+        commit2.as_str(),
+        Some(dropped.as_str()),
+        "replaced, not the priced-out one"
+    );
+    assert_eq!(
+        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        2
+    );
+    node.shutdown().await.unwrap();
+}
+
+/// An L1 that is not the configured chain stops the sender with a clear error before it
+/// sends anything; the node keeps serving.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_l1_chain_stops_the_sender_and_sends_nothing() {
+    let l1 = AnvilL1::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.aggregation.enabled = true;
+    quire_node::devnet::settle_on(&mut cfg, &l1.url).unwrap();
+    cfg.l1.chain_id = Some(1);
+    let node = start_node(cfg).await;
+    let status = node.settlement.as_ref().expect("settling").status.clone();
+    let why = wait_for(Duration::from_secs(30), || async {
+        status.read().unwrap().failure.clone()
+    })
+    .await
+    .expect("the sender stops");
+    assert!(why.contains("L1 chain id is 31337"), "{why}");
+    // The deployment was the only transaction from the operator; no commit followed.
+    let operator = keys()[0].address();
+    let nonce = provider(&l1.url)
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    assert_eq!(nonce, 2, "Verifier and Rollup deployed, nothing else");
+    send_two_transfers(&node.http_url(), 0, 0x70, 1).await;
+    node.shutdown().await.unwrap();
+}
