@@ -235,6 +235,14 @@ impl Coordinator {
         Ok(chosen)
     }
 
+    /// Closes every window that is due (by its batches and time rules). Leasing does this
+    /// too; the L1 sender calls it so that windows are committed on time even while no
+    /// prover asks for work.
+    pub fn close_due_windows(&self) -> Result<(), CoordinatorError> {
+        let _guard = self.lock.lock();
+        self.close_windows(self.now())
+    }
+
     /// Closes every window that is due, persisting its bounds.
     fn close_windows(&self, now: u64) -> Result<(), CoordinatorError> {
         let Some(rule) = self.config.aggregation else {

@@ -46,6 +46,10 @@ pub enum DataMode {
     Calldata,
 }
 
+/// L1 blocks after which a counted step is no longer watched for reorgs (two epochs:
+/// beyond that, Ethereum's finality makes a reorg a chain split, not a fork choice).
+pub const REORG_HORIZON: u64 = 64;
+
 /// Most blobs one commit carries (Prague allows 9 per block; 6 is the target).
 pub const MAX_BLOBS_PER_COMMIT: usize = 6;
 
@@ -324,6 +328,7 @@ impl L1Sender {
     pub async fn tick(&self) -> Result<(), SenderError> {
         let head = self.provider.get_block_number().await.map_err(l1)?;
         self.plan_windows()?;
+        self.recheck_mined(head).await?;
         let records = self.store.windows()?;
         let next_commit = records
             .iter()
@@ -342,8 +347,48 @@ impl L1Sender {
         result
     }
 
+    /// Looks again at steps that already count but are still young (within
+    /// [`REORG_HORIZON`] blocks of the head): one whose block left the canonical chain is
+    /// followed again, so that a reorg deeper than the confirmation depth is still seen
+    /// and the step re-sent.
+    async fn recheck_mined(&self, head: u64) -> Result<(), SenderError> {
+        for mut r in self.store.windows()? {
+            for step in [Step::Commit, Step::Prove] {
+                let slot = match step {
+                    Step::Commit => &r.commit,
+                    Step::Prove => &r.prove,
+                };
+                let Some(t) = slot.clone() else { continue };
+                let Some(i) = t.included else { continue };
+                if !self.confirmed(head, &t) || head >= i.block.saturating_add(REORG_HORIZON) {
+                    continue;
+                }
+                let canonical = self
+                    .provider
+                    .get_block_by_number(BlockNumberOrTag::Number(i.block))
+                    .await
+                    .map_err(l1)?
+                    .map(|b| b.header.hash);
+                if canonical == Some(i.block_hash) {
+                    continue;
+                }
+                if let Some(t) = self.follow(&r, &step, t, head).await? {
+                    match step {
+                        Step::Commit => r.commit = Some(t),
+                        Step::Prove => r.prove = Some(t),
+                    }
+                    self.store.put(&r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Records the coordinator's closed windows that follow the last recorded one.
     fn plan_windows(&self) -> Result<(), SenderError> {
+        self.coordinator
+            .close_due_windows()
+            .map_err(|e| SenderError::Build(e.to_string()))?;
         let records = self.store.windows()?;
         let mut last_end = records.last().map_or(0, |r| r.end);
         let mut id = records.last().map_or(0, |r| r.l1_window);
@@ -394,6 +439,7 @@ impl L1Sender {
                 calldata_hash,
                 commit: None,
                 prove: None,
+                reverted: Vec::new(),
             };
             self.store.put(&record)?;
             tracing::info!(
@@ -543,15 +589,21 @@ impl L1Sender {
         head: u64,
     ) -> Result<StepTx, SenderError> {
         let request = self.request(r, step).await?;
-        let gas = self
-            .provider
-            .estimate_gas(request.clone())
-            .await
-            .map_err(|e| SenderError::Reverted {
-                what: step.name(),
-                window: r.l1_window,
-                detail: format!("estimation failed: {e}"),
-            })?;
+        let gas_limit = match previous {
+            Some(p) if p.gas_limit > 0 => p.gas_limit,
+            _ => {
+                let gas = self
+                    .provider
+                    .estimate_gas(request.clone())
+                    .await
+                    .map_err(|e| SenderError::Reverted {
+                        what: step.name(),
+                        window: r.l1_window,
+                        detail: format!("estimation failed: {e}"),
+                    })?;
+                gas.saturating_mul(6) / 5
+            }
+        };
         let fees = self.provider.estimate_eip1559_fees().await.map_err(l1)?;
         let blob_base = if r.blob_hashes.is_empty() || matches!(step, Step::Prove) {
             0
@@ -571,7 +623,7 @@ impl L1Sender {
         let mut request = request
             .with_nonce(nonce)
             .with_chain_id(self.provider.get_chain_id().await.map_err(l1)?)
-            .with_gas_limit(gas.saturating_mul(6) / 5)
+            .with_gas_limit(gas_limit)
             .with_max_fee_per_gas(max_fee)
             .with_max_priority_fee_per_gas(tip);
         if blob_fee > 0 {
@@ -592,6 +644,7 @@ impl L1Sender {
             max_fee_per_gas: max_fee,
             max_priority_fee_per_gas: tip,
             max_fee_per_blob_gas: blob_fee,
+            gas_limit,
             sent_at_block: head,
             included: None,
         };
@@ -620,6 +673,11 @@ impl L1Sender {
                 tracing::debug!(error = %e, "broadcast answered");
                 Ok(())
             }
+            // Priced out by the base fee: the stuck rule replaces it with higher fees.
+            Err(e) if e.to_string().contains("less than block base fee") => {
+                tracing::info!(error = %e, tx = %t.hashes.last().copied().unwrap_or_default(), "L1 transaction priced out; waiting to replace it");
+                Ok(())
+            }
             Err(e) => Err(l1(e)),
         }
     }
@@ -643,6 +701,17 @@ impl L1Sender {
                 continue;
             };
             if !receipt.status() {
+                // The nonce is spent and the step undone: the record forgets the step (and
+                // keeps the hash), so a restart, once the operator fixed the cause, sends it
+                // afresh instead of following a transaction that can never count.
+                let mut undone = r.clone();
+                match step {
+                    Step::Commit => undone.commit = None,
+                    Step::Prove => undone.prove = None,
+                }
+                undone.reverted.push(*hash);
+                self.store.put(&undone)?;
+                metrics::counter!("quire_l1_reverted_total", "step" => step.name()).increment(1);
                 return Err(SenderError::Reverted {
                     what: step.name(),
                     window: r.l1_window,

@@ -39,6 +39,10 @@ pub struct StepTx {
     pub max_priority_fee_per_gas: u128,
     /// Its blob fee cap (0 without blobs), wei.
     pub max_fee_per_blob_gas: u128,
+    /// Its gas limit (replacements reuse it: re-estimating could race the mining of an
+    /// earlier version and fail).
+    #[serde(default)]
+    pub gas_limit: u64,
     /// L1 head when the newest version was broadcast.
     pub sent_at_block: u64,
     /// Where it was mined, once seen in a block.
@@ -79,6 +83,10 @@ pub struct WindowRecord {
     pub commit: Option<StepTx>,
     /// The prove transaction, once broadcast.
     pub prove: Option<StepTx>,
+    /// Transactions of this window that L1 mined as reverted (the step they were for is
+    /// sent afresh, at a new nonce, after the operator restarts the node).
+    #[serde(default)]
+    pub reverted: Vec<B256>,
 }
 
 /// The store.

@@ -6,6 +6,8 @@
 //! commit dropped from anvil's pool is sent again, and one priced out by the base fee is
 //! replaced with bumped fees.
 
+use std::path::Path;
+use std::process::Child;
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
@@ -55,12 +57,32 @@ async fn pending_commit(l1: &str) -> String {
     .expect("a commit in the L1 pool")
 }
 
+/// `quire node` as a process (so a kill -9 can stop it) on `port`.
+struct NodeProcess(Child);
+
+impl NodeProcess {
+    async fn spawn(config: &Path, url: &str) -> Self {
+        let node = Self(spawn_node(config));
+        wait_answering(url, Duration::from_secs(120)).await;
+        node
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     let _memory = one_aggregating_test_at_a_time().await;
     let l1 = AnvilL1::start().await;
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(&dir.path().join("data"));
+    let port = free_port();
+    cfg.rpc.addr = format!("127.0.0.1:{port}").parse().unwrap();
     cfg.production.batch_max_txs = 2;
     cfg.proving.circuits_dir = Some(shared_circuits_dir());
     cfg.proving.workers = Some(1);
@@ -69,9 +91,13 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     quire_node::devnet::settle_on(&mut cfg, &l1.url).unwrap();
     cfg.l1.poll_ms = Some(200);
     cfg.l1.stuck_blocks = 2;
-    let node = start_node(cfg.clone()).await;
-    let rollup = node.settlement.as_ref().expect("settling").rollup;
-    let url = node.http_url();
+    let config = dir.path().join("quire.toml");
+    std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut node = NodeProcess::spawn(&config, &url).await;
+    // The operator deploys the Verifier (nonce 0), then the Rollup (nonce 1).
+    let operator = keys()[0].address();
+    let rollup = operator.create(1);
     send_two_transfers(&url, 0, 0x60, 5).await;
 
     // The window is committed with a blob before its proof exists.
@@ -86,10 +112,10 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     );
     assert_eq!(batch(&url, 1).await["finalized"], Value::Null);
 
-    // Stopped between commit and prove, restarted: the window is proven, not committed again.
-    node.shutdown().await.unwrap();
-    let node = start_node(cfg.clone()).await;
-    let url = node.http_url();
+    // kill -9 between commit and prove, restarted: the window is proven, not committed again.
+    node.0.kill().expect("SIGKILL");
+    let _ = node.0.wait();
+    node = NodeProcess::spawn(&config, &url).await;
     let finalized = wait_field(&url, 1, "finalized", Duration::from_secs(900)).await;
     let receipt = wait_receipt(&l1.url, finalized.as_str().unwrap()).await;
     assert_eq!(receipt["status"], json!("0x1"));
@@ -99,6 +125,14 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         receipt["gasUsed"]
     );
     assert_eq!(batch(&url, 1).await["status"], json!("finalized"));
+    let nonce = provider(&l1.url)
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    assert_eq!(
+        nonce, 4,
+        "two deployments, one commit, one prove: nothing sent twice"
+    );
     assert_eq!(
         rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
         1
@@ -166,7 +200,7 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
         2
     );
-    node.shutdown().await.unwrap();
+    drop(node);
 }
 
 /// An L1 that is not the configured chain stops the sender with a clear error before it
@@ -195,5 +229,104 @@ async fn a_wrong_l1_chain_stops_the_sender_and_sends_nothing() {
         .unwrap();
     assert_eq!(nonce, 2, "Verifier and Rollup deployed, nothing else");
     send_two_transfers(&node.http_url(), 0, 0x70, 1).await;
+    node.shutdown().await.unwrap();
+}
+
+/// L1 faults without proofs (commits only): a reorg that removes a mined commit is seen
+/// and the same signed commit is sent again; a commit that L1 mines as reverted stops the
+/// sender with a clear error, the node keeps serving, and after the operator fixes the
+/// cause a restart commits the window afresh.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorged_commit_is_sent_again_and_a_reverted_one_stops_the_sender() {
+    let l1 = AnvilL1::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 2;
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 1;
+    quire_node::devnet::settle_on(&mut cfg, &l1.url).unwrap();
+    cfg.l1.poll_ms = Some(200);
+    let node = start_node(cfg.clone()).await;
+    let rollup = node.settlement.as_ref().expect("settling").rollup;
+    let url = node.http_url();
+    send_two_transfers(&url, 0, 0x80, 5).await;
+    let commit = wait_field(&url, 1, "committed", Duration::from_secs(60)).await;
+    let commit = commit.as_str().unwrap().to_string();
+    let mined = wait_receipt(&l1.url, &commit).await;
+    let mined_in = mined["blockNumber"].as_str().unwrap().to_string();
+    let block = u64::from_str_radix(mined_in.trim_start_matches("0x"), 16).unwrap();
+
+    // Reorg out every block from the commit's on (anvil drops their transactions).
+    let head = provider(&l1.url).get_block_number().await.unwrap();
+    let r = rpc(&l1.url, "anvil_reorg", json!([head - block + 1, []])).await;
+    assert!(r["error"].is_null(), "{r}");
+    let again = wait_for(Duration::from_secs(60), || async {
+        let receipt = rpc(&l1.url, "eth_getTransactionReceipt", json!([commit])).await;
+        let receipt = receipt["result"].clone();
+        (!receipt.is_null() && receipt["blockHash"] != mined["blockHash"]).then_some(receipt)
+    })
+    .await
+    .expect("the reorged-out commit mined again");
+    assert_eq!(again["status"], json!("0x1"));
+    assert_eq!(
+        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        1,
+        "window 1 committed once, on the new chain"
+    );
+    assert_eq!(
+        wait_field(&url, 1, "committed", Duration::from_secs(30)).await,
+        json!(commit)
+    );
+
+    // A commit that reverts: while it waits in the pool, the Rollup's operator (slot 1)
+    // changes, so L1 mines it as reverted.
+    rpc(&l1.url, "evm_setAutomine", json!([false])).await;
+    send_two_transfers(&url, 1, 0x82, 5).await;
+    let pending = pending_commit(&l1.url).await;
+    let operator_slot = B256::with_last_byte(1);
+    let stranger = B256::left_padding_from(Address::repeat_byte(0x99).as_slice());
+    let original = provider(&l1.url)
+        .get_storage_at(rollup, operator_slot.into())
+        .await
+        .unwrap();
+    rpc(
+        &l1.url,
+        "anvil_setStorageAt",
+        json!([rollup, operator_slot, stranger]),
+    )
+    .await;
+    rpc(&l1.url, "anvil_mine", json!(["0x1"])).await;
+    let receipt = wait_receipt(&l1.url, &pending).await;
+    assert_eq!(receipt["status"], json!("0x0"), "mined as reverted");
+    let status = node.settlement.as_ref().unwrap().status.clone();
+    let why = wait_for(Duration::from_secs(30), || async {
+        status.read().unwrap().failure.clone()
+    })
+    .await
+    .expect("the sender stops");
+    assert!(why.contains("commit of window 2 reverted on L1"), "{why}");
+    assert_eq!(batch(&url, 2).await["committed"], Value::Null);
+    // The node keeps serving and accepting.
+    send_two_transfers(&url, 2, 0x84, 5).await;
+    node.shutdown().await.unwrap();
+
+    // The operator restores the Rollup's operator and restarts: window 2 is committed
+    // afresh (a new transaction), window 1 is not committed again.
+    rpc(
+        &l1.url,
+        "anvil_setStorageAt",
+        json!([rollup, operator_slot, B256::from(original)]),
+    )
+    .await;
+    rpc(&l1.url, "evm_setAutomine", json!([true])).await;
+    let node = start_node(cfg).await;
+    let url = node.http_url();
+    let commit2 = wait_field(&url, 2, "committed", Duration::from_secs(60)).await;
+    assert_ne!(commit2.as_str(), Some(pending.as_str()));
+    assert_eq!(batch(&url, 1).await["committed"], json!(commit));
+    assert!(
+        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await >= 2,
+        "window 2 committed after the restart"
+    );
     node.shutdown().await.unwrap();
 }
