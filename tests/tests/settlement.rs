@@ -1,6 +1,6 @@
 //! L1 settlement end to end on a real anvil: transfers → their window committed in a
-//! type-3 blob transaction (before any proof exists) → the node restarted between commit
-//! and prove resumes without a second commit → the final proof finalizes the window on
+//! type-3 blob transaction (before any proof exists) → the node process killed (-9)
+//! between commit and prove resumes without a second commit → the final proof finalizes the window on
 //! L1 (the Verifier accepts it) → L1's finalized root is the node's state root and the
 //! `finalized` tag moves → the state rebuilt from L1 alone has the same root. Then a
 //! commit dropped from anvil's pool is sent again, and one priced out by the base fee is
