@@ -3,6 +3,7 @@
 //! bindings the node calls them with.
 
 pub mod calldata;
+pub mod deploy;
 pub mod generate;
 pub mod rollup;
 pub mod verifier;

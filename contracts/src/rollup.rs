@@ -1,10 +1,8 @@
 //! The Rollup contract from Rust: its alloy bindings, its compiled bytecode and deployment,
 //! and the header a window commits to, built from a final proof's public inputs.
 
-use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, B256};
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolConstructor;
 use anyhow::Context;
 use quire_aggregator::public_inputs::AggregatePublicInputs;
@@ -101,16 +99,5 @@ pub async fn deploy_rollup<P: Provider>(
         }
         .abi_encode(),
     );
-    let tx = TransactionRequest::default().with_deploy_code(Bytes::from(code));
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .context("sending the Rollup's deployment")?
-        .get_receipt()
-        .await
-        .context("waiting for the Rollup's deployment")?;
-    anyhow::ensure!(receipt.status(), "the Rollup's deployment reverted");
-    receipt
-        .contract_address
-        .context("the deployment receipt names no contract")
+    crate::deploy::deploy_code(provider, Bytes::from(code), "Rollup").await
 }

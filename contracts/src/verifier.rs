@@ -1,10 +1,8 @@
 //! The Verifier contract from Rust: its alloy bindings, its compiled bytecode, deployment,
 //! and the call that checks a final proof on L1.
 
-use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolCall;
 use anyhow::Context;
 use quire_aggregator::wrap::WrapProof;
@@ -57,16 +55,5 @@ pub fn verify_calldata(shape: &ProofShape, proof: &WrapProof) -> anyhow::Result<
 /// Deploys the committed Verifier from the provider's default account and returns its
 /// address once the deployment is mined.
 pub async fn deploy_verifier<P: Provider>(provider: &P) -> anyhow::Result<Address> {
-    let tx = TransactionRequest::default().with_deploy_code(verifier_bytecode()?);
-    let receipt = provider
-        .send_transaction(tx)
-        .await
-        .context("sending the Verifier's deployment")?
-        .get_receipt()
-        .await
-        .context("waiting for the Verifier's deployment")?;
-    anyhow::ensure!(receipt.status(), "the Verifier's deployment reverted");
-    receipt
-        .contract_address
-        .context("the deployment receipt names no contract")
+    crate::deploy::deploy_code(provider, verifier_bytecode()?, "Verifier").await
 }

@@ -154,24 +154,26 @@ impl SettlementStatus {
         }
     }
 
-    /// The last batch whose commit counts.
-    pub fn committed_batch(&self) -> u64 {
+    fn last_batch_where(
+        &self,
+        counts: impl Fn(&(u64, u64, Option<B256>, Option<B256>)) -> bool,
+    ) -> u64 {
         self.windows
             .iter()
-            .filter(|w| w.2.is_some())
+            .filter(|w| counts(w))
             .map(|w| w.1)
             .max()
             .unwrap_or(0)
     }
 
+    /// The last batch whose commit counts.
+    pub fn committed_batch(&self) -> u64 {
+        self.last_batch_where(|w| w.2.is_some())
+    }
+
     /// The last batch L1 finalized.
     pub fn finalized_batch(&self) -> u64 {
-        self.windows
-            .iter()
-            .filter(|w| w.3.is_some())
-            .map(|w| w.1)
-            .max()
-            .unwrap_or(0)
+        self.last_batch_where(|w| w.3.is_some())
     }
 
     /// The commit and prove transactions of the window holding batch `n`.

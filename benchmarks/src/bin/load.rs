@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder, WsConnect};
 use alloy::signers::local::PrivateKeySigner;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Parser;
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -76,19 +76,9 @@ fn sign(
     }
 }
 
-async fn call(
-    client: &reqwest::Client,
-    url: &str,
-    method: &str,
-    params: Value,
-) -> anyhow::Result<Value> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let resp: Value = client.post(url).json(&body).send().await?.json().await?;
-    if let Some(err) = resp.get("error") {
-        bail!("{method}: {err}");
-    }
-    Ok(resp["result"].clone())
-}
+#[path = "../json_rpc.rs"]
+mod json_rpc;
+use json_rpc::call;
 
 fn quantity(v: &Value) -> anyhow::Result<u64> {
     let s = v.as_str().context("quantity is not a string")?;

@@ -32,19 +32,9 @@ struct Args {
     timeout_secs: u64,
 }
 
-async fn rpc(
-    client: &reqwest::Client,
-    url: &str,
-    method: &str,
-    params: Value,
-) -> anyhow::Result<Value> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let answer: Value = client.post(url).json(&body).send().await?.json().await?;
-    if !answer["error"].is_null() {
-        bail!("{method}: {}", answer["error"]);
-    }
-    Ok(answer["result"].clone())
-}
+#[path = "../json_rpc.rs"]
+mod json_rpc;
+use json_rpc::call as rpc;
 
 fn number(v: &Value) -> anyhow::Result<u64> {
     let s = v.as_str().context("a hex number")?;
