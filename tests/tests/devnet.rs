@@ -1,5 +1,6 @@
 //! `quire devnet`, the one command for the local stack: it starts a real anvil as L1 and a
-//! node that follows it, serves prefunded accounts and metrics, and Ctrl-C stops it all.
+//! node that follows it, serves prefunded accounts and metrics, settles on L1, and Ctrl-C
+//! stops it all.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -13,7 +14,8 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
     let _ = anvil(); // make sure the tools are installed before timing the start-up
     let (l1, l2, metrics) = (free_port(), free_port(), free_port());
     let mut child = Command::new(quire_binary())
-        .args(["devnet", "--block-time-ms", "50", "--dir"])
+        // No provers: proving is covered elsewhere; here the window must still be committed.
+        .args(["devnet", "--block-time-ms", "50", "--prover-workers", "0", "--dir"])
         .arg(dir.path())
         .arg("--tools-dir")
         .arg(tools_dir())
@@ -74,6 +76,26 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
     ] {
         assert!(text.contains(name), "metrics lack {name}:\n{text}");
     }
+
+    // The devnet settles: once the window closes (30 s on the devnet), its data goes to the
+    // Rollup in a type-3 (blob) transaction that cast shows on L1.
+    let commit = wait_for(Duration::from_secs(150), || async {
+        let batch = rpc(&l2_url, "quire_getBatchByNumber", json!(["0x1"])).await;
+        batch["result"]["committed"].as_str().map(str::to_string)
+    })
+    .await
+    .expect("the devnet commits its first window on L1");
+    let tx = run_cast(&["tx", &commit, "--rpc-url", &l1_url, "--json"]).unwrap();
+    let tx: serde_json::Value = serde_json::from_str(&tx).unwrap();
+    assert_eq!(tx["type"], "0x3", "commit is a blob transaction: {tx}");
+    assert!(
+        tx["blobVersionedHashes"]
+            .as_array()
+            .is_some_and(|h| !h.is_empty()),
+        "commit carries blobs: {tx}"
+    );
+    let batch = rpc(&l2_url, "quire_getBatchByNumber", json!(["0x1"])).await;
+    assert_eq!(batch["result"]["status"], "committed", "{batch}");
 
     // Ctrl-C: everything stops, exit code 0, anvil gone.
     Command::new("kill")
