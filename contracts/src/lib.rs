@@ -1,7 +1,8 @@
 //! quire's L1 contracts seen from Rust: the Verifier contract generated from the final
-//! circuit, the calldata layout it reads, the Rollup that settles windows, and the alloy
-//! bindings the node calls them with.
+//! circuit, the calldata layout it reads, the Rollup that settles windows, the Bridge that
+//! holds deposits and pays withdrawals, and the alloy bindings the node calls them with.
 
+pub mod bridge;
 pub mod calldata;
 pub mod deploy;
 pub mod generate;

@@ -15,6 +15,8 @@ interface Vm {
     function expectRevert(bytes calldata revertData) external;
     function blobhashes(bytes32[] calldata hashes) external;
     function prank(address msgSender) external;
+    function deal(address who, uint256 newBalance) external;
+    function roll(uint256 newHeight) external;
 }
 
 Vm constant VM = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));

@@ -6,14 +6,18 @@ pub mod account;
 pub mod batch;
 pub mod block;
 pub mod chain;
+pub mod deposit;
 pub mod field;
 pub mod transfer;
 pub mod tree;
+pub mod withdrawal;
 
 pub use account::{AccountLeaf, MAX_BALANCE};
 pub use batch::{BatchHeader, BatchStatus};
 pub use block::BlockHeader;
 pub use chain::{ChainReadError, ChainReader, SealedBatch};
+pub use deposit::{Deposit, QueueHash};
 pub use field::{Digest, F};
 pub use transfer::{Transfer, TxCommitment};
 pub use tree::{AbsenceProof, MerkleProof, StateTree, TREE_DEPTH};
+pub use withdrawal::{Withdrawal, WithdrawalPath, WithdrawalTree};

@@ -15,7 +15,14 @@ async fn devnet_runs_the_stack_and_stops_on_ctrl_c() {
     let (l1, l2, metrics) = (free_port(), free_port(), free_port());
     let mut child = Command::new(quire_binary())
         // No provers: proving is covered elsewhere; here the window must still be committed.
-        .args(["devnet", "--block-time-ms", "50", "--prover-workers", "0", "--dir"])
+        .args([
+            "devnet",
+            "--block-time-ms",
+            "50",
+            "--prover-workers",
+            "0",
+            "--dir",
+        ])
         .arg(dir.path())
         .arg("--tools-dir")
         .arg(tools_dir())

@@ -32,8 +32,11 @@ struct Args {
     timeout_secs: u64,
 }
 
+#[path = "../anvil.rs"]
+mod anvil;
 #[path = "../json_rpc.rs"]
 mod json_rpc;
+use anvil::Anvil;
 use json_rpc::call as rpc;
 
 fn number(v: &Value) -> anyhow::Result<u64> {
@@ -52,27 +55,9 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(std::env::var("QUIRE_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
-    let anvil_bin = quire_node::tools::ensure(&args.tools, &["anvil"])?.remove(0);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut anvil = std::process::Command::new(&anvil_bin)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--hardfork",
-            "prague",
-            "--silent",
-        ])
-        .spawn()
-        .context("starting anvil")?;
-    let l1 = format!("http://127.0.0.1:{port}");
+    let anvil = Anvil::start(&args.tools).await?;
+    let l1 = anvil.url.clone();
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while rpc(&client, &l1, "eth_chainId", json!([])).await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "anvil did not answer");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let dir = tempfile::tempdir()?;
     let mut cfg = devnet_config(dir.path().join("node"), "127.0.0.1:0".parse()?, None)?;
     settle_on(&mut cfg, &l1)?;
@@ -130,8 +115,7 @@ async fn main() -> anyhow::Result<()> {
         figures.push(secs);
     }
     node.shutdown().await?;
-    let _ = anvil.kill();
-    let _ = anvil.wait();
+    drop(anvil);
     let steady = if figures.len() > 1 {
         figures[1..].to_vec()
     } else {

@@ -1,0 +1,310 @@
+//! The Bridge contract on a real anvil, driven from Rust and from cast the way users will:
+//! deposits queue with the running hash the node recomputes from their events, withdrawals
+//! recorded by the Rollup's address are claimed with paths built by
+//! `quire_primitives::WithdrawalTree`, exactly once, and forged claims are refused.
+//! (The Bridge is not yet wired to the Rollup or the node: see the README's status.)
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolCall, SolError, SolEvent};
+use quire_contracts::bridge::{deploy_bridge, Bridge};
+use quire_primitives::deposit::genesis_queue_hash;
+use quire_primitives::{Deposit, Withdrawal, WithdrawalTree};
+use quire_tests::*;
+
+/// Goals of the bridge issue, in L1 gas per transaction.
+const DEPOSIT_GAS_GOAL: u64 = 45_000;
+const CLAIM_GAS_GOAL: u64 = 60_000;
+
+async fn send(
+    url: &str,
+    key: &PrivateKeySigner,
+    to: Address,
+    input: Vec<u8>,
+    value: U256,
+) -> Result<TransactionReceipt, String> {
+    let tx = TransactionRequest::default()
+        .with_to(to)
+        .with_input(input)
+        .with_value(value);
+    let pending = wallet_provider(url, key.clone())
+        .send_transaction(tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let receipt = pending.get_receipt().await.map_err(|e| e.to_string())?;
+    Ok(receipt)
+}
+
+/// The revert data of a call that must fail, as hex.
+async fn revert_of(url: &str, from: Address, to: Address, input: Vec<u8>, value: U256) -> String {
+    let tx = TransactionRequest::default()
+        .with_from(from)
+        .with_to(to)
+        .with_input(input)
+        .with_value(value);
+    let err = provider(url)
+        .call(tx)
+        .await
+        .expect_err("the call must revert");
+    format!("{err:?}")
+}
+
+fn selector_hex(selector: [u8; 4]) -> String {
+    alloy::hex::encode(selector)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
+    let l1 = AnvilL1::start().await;
+    let keys = keys();
+    let (deployer, rollup, user) = (&keys[0], &keys[1], &keys[2]);
+    let bridge = deploy_bridge(
+        &wallet_provider(&l1.url, deployer.clone()),
+        rollup.address(),
+    )
+    .await
+    .unwrap();
+
+    // Deposits: two from alloy, one with plain cast as the README shows.
+    let l2_alice = Address::repeat_byte(0xa1);
+    let l2_bob = Address::repeat_byte(0xb0);
+    let mut gas = Vec::new();
+    for (to, wei) in [(l2_alice, 1_000_000_000_000_000_000u128), (l2_bob, 5)] {
+        let call = Bridge::depositCall { l2Recipient: to }.abi_encode();
+        let r = send(&l1.url, user, bridge, call, U256::from(wei))
+            .await
+            .unwrap();
+        assert!(r.status());
+        gas.push(r.gas_used);
+    }
+    let key_hex = format!("0x{}", alloy::hex::encode(user.to_bytes()));
+    run_cast(&[
+        "send",
+        &bridge.to_string(),
+        "deposit(address)",
+        &l2_alice.to_string(),
+        "--value",
+        "0.5ether",
+        "--private-key",
+        &key_hex,
+        "--rpc-url",
+        &l1.url,
+    ])
+    .unwrap();
+    for g in &gas {
+        assert!(*g <= DEPOSIT_GAS_GOAL, "a deposit took {g} gas");
+    }
+
+    let genesis = Bridge::GENESIS_QUEUE_HASHCall {}.abi_encode();
+    let out = provider(&l1.url)
+        .call(
+            TransactionRequest::default()
+                .with_to(bridge)
+                .with_input(genesis),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        Bridge::GENESIS_QUEUE_HASHCall::abi_decode_returns(&out).unwrap(),
+        genesis_queue_hash()
+    );
+
+    // The node's view: the events, the chain of hashes recomputed, the Bridge's own head.
+    let logs = provider(&l1.url)
+        .get_logs(
+            &Filter::new()
+                .address(bridge)
+                .event_signature(Bridge::DepositQueued::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(logs.len(), 3);
+    let mut head = genesis_queue_hash();
+    let mut deposits = Vec::new();
+    for log in &logs {
+        let e = Bridge::DepositQueued::decode_log_data(log.data()).unwrap();
+        let d = Deposit::new(e.index, e.l2Recipient, e.amount).unwrap();
+        head = d.queue_hash(head);
+        assert_eq!(
+            head, e.queueHash,
+            "the event's hash is the recomputed chain"
+        );
+        deposits.push(d);
+    }
+    assert_eq!(deposits[2].recipient, l2_alice);
+    assert_eq!(deposits[2].amount, 500_000_000_000_000_000);
+    let q = Bridge::queueCall {}.abi_encode();
+    let out = provider(&l1.url)
+        .call(TransactionRequest::default().with_to(bridge).with_input(q))
+        .await
+        .unwrap();
+    let q = Bridge::queueCall::abi_decode_returns(&out).unwrap();
+    assert_eq!((q.count, q.head), (3, head));
+
+    // The Bridge refuses a deposit to nobody.
+    let bad = Bridge::depositCall {
+        l2Recipient: Address::ZERO,
+    }
+    .abi_encode();
+    let err = revert_of(&l1.url, user.address(), bridge, bad, U256::from(1)).await;
+    assert!(
+        err.contains(&selector_hex(Bridge::BadRecipient::SELECTOR)),
+        "{err}"
+    );
+
+    // Withdrawals 0..5 of window 1, recorded by the Rollup's address.
+    let fresh = Address::repeat_byte(0xf1);
+    let withdrawals: Vec<Withdrawal> = [
+        (user.address(), 300_000_000_000_000_000u128),
+        (fresh, 7),
+        (user.address(), 11),
+        (Address::repeat_byte(0xf2), 13),
+        (Address::repeat_byte(0xf3), 17),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (recipient, amount))| Withdrawal {
+        index: i as u64,
+        recipient: *recipient,
+        amount: *amount,
+    })
+    .collect();
+    let leaves: Vec<_> = withdrawals.iter().map(Withdrawal::leaf).collect();
+    let tree = WithdrawalTree::new(&leaves);
+    let record = Bridge::recordWithdrawalsCall {
+        window: U256::from(1),
+        firstIndex: 0,
+        count: 5,
+        root: tree.root(),
+    }
+    .abi_encode();
+    let err = revert_of(&l1.url, user.address(), bridge, record.clone(), U256::ZERO).await;
+    assert!(
+        err.contains(&selector_hex(Bridge::NotRollup::SELECTOR)),
+        "{err}"
+    );
+    assert!(send(&l1.url, rollup, bridge, record, U256::ZERO)
+        .await
+        .unwrap()
+        .status());
+
+    let claim = |w: &Withdrawal, position: usize| {
+        let path = tree.path(position).unwrap();
+        Bridge::claimWithdrawalCall {
+            window: U256::from(1),
+            index: w.index,
+            recipient: w.recipient,
+            amount: alloy::primitives::Uint::from(w.amount),
+            position: U256::from(path.position),
+            siblings: path.siblings,
+        }
+    };
+
+    // The user claims their own withdrawal: their L1 balance grows by it, less the gas.
+    let before = provider(&l1.url).get_balance(user.address()).await.unwrap();
+    let r = send(
+        &l1.url,
+        user,
+        bridge,
+        claim(&withdrawals[0], 0).abi_encode(),
+        U256::ZERO,
+    )
+    .await
+    .unwrap();
+    assert!(r.status());
+    assert!(
+        r.gas_used <= CLAIM_GAS_GOAL,
+        "a claim took {} gas",
+        r.gas_used
+    );
+    let after = provider(&l1.url).get_balance(user.address()).await.unwrap();
+    let fee = U256::from(r.gas_used) * U256::from(r.effective_gas_price);
+    assert_eq!(after + fee, before + U256::from(withdrawals[0].amount));
+
+    // Anyone may claim for a recipient; the ETH goes to the recipient.
+    assert!(send(
+        &l1.url,
+        user,
+        bridge,
+        claim(&withdrawals[1], 1).abi_encode(),
+        U256::ZERO
+    )
+    .await
+    .unwrap()
+    .status());
+    assert_eq!(
+        provider(&l1.url).get_balance(fresh).await.unwrap(),
+        U256::from(7)
+    );
+
+    // Refused: a second claim, a claim of more than was withdrawn, a claim before the
+    // window is recorded (not finalized), and another position's path.
+    let again = claim(&withdrawals[0], 0).abi_encode();
+    let err = revert_of(&l1.url, user.address(), bridge, again, U256::ZERO).await;
+    assert!(
+        err.contains(&selector_hex(Bridge::AlreadyClaimed::SELECTOR)),
+        "{err}"
+    );
+    let mut more = claim(&withdrawals[2], 2);
+    more.amount = alloy::primitives::Uint::from(12u64);
+    let err = revert_of(
+        &l1.url,
+        user.address(),
+        bridge,
+        more.abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    assert!(
+        err.contains(&selector_hex(Bridge::BadProof::SELECTOR)),
+        "{err}"
+    );
+    let mut early = claim(&withdrawals[2], 2);
+    early.window = U256::from(2);
+    let err = revert_of(
+        &l1.url,
+        user.address(),
+        bridge,
+        early.abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    assert!(
+        err.contains(&selector_hex(Bridge::UnknownWindow::SELECTOR)),
+        "{err}"
+    );
+    let mut elsewhere = claim(&withdrawals[2], 3);
+    elsewhere.position = U256::from(2);
+    let err = revert_of(
+        &l1.url,
+        user.address(),
+        bridge,
+        elsewhere.abi_encode(),
+        U256::ZERO,
+    )
+    .await;
+    assert!(
+        err.contains(&selector_hex(Bridge::BadProof::SELECTOR)),
+        "{err}"
+    );
+    let url = l1.url.clone();
+    let claimed = |i: u64| {
+        let url = url.clone();
+        async move {
+            let out = provider(&url)
+                .call(
+                    TransactionRequest::default()
+                        .with_to(bridge)
+                        .with_input(Bridge::isClaimedCall { index: i }.abi_encode()),
+                )
+                .await
+                .unwrap();
+            Bridge::isClaimedCall::abi_decode_returns(&out).unwrap()
+        }
+    };
+    assert!(claimed(0).await && claimed(1).await && !claimed(2).await);
+}
