@@ -772,3 +772,64 @@ impl L1Sender {
         Ok(changed.then_some(t))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Included;
+
+    fn step(block: u64) -> StepTx {
+        StepTx {
+            nonce: block,
+            hashes: vec![B256::with_last_byte(block as u8)],
+            raw: Default::default(),
+            max_fee_per_gas: 1,
+            max_priority_fee_per_gas: 1,
+            max_fee_per_blob_gas: 0,
+            gas_limit: 1,
+            sent_at_block: block,
+            included: Some(Included {
+                tx_hash: B256::with_last_byte(block as u8),
+                block,
+                block_hash: B256::ZERO,
+            }),
+        }
+    }
+
+    fn window(start: u64, end: u64, commit: Option<u64>, prove: Option<u64>) -> WindowRecord {
+        WindowRecord {
+            start,
+            end,
+            l1_window: start,
+            header: Default::default(),
+            data: Default::default(),
+            blob_hashes: vec![],
+            calldata_hash: B256::ZERO,
+            commit: commit.map(step),
+            prove: prove.map(step),
+            reverted: vec![],
+        }
+    }
+
+    #[test]
+    fn only_steps_deep_enough_count() {
+        // Head 20, 3 confirmations: a step mined at block 18 or later does not count yet.
+        let records = [
+            window(1, 8, Some(10), Some(12)),
+            window(9, 16, Some(14), Some(18)),
+            window(17, 20, Some(19), None),
+            window(21, 21, None, None),
+        ];
+        let status =
+            SettlementStatus::of(&records, |t| t.included.is_some_and(|i| i.block + 3 <= 20));
+        assert_eq!(status.committed_batch(), 16);
+        assert_eq!(status.finalized_batch(), 8);
+        assert_eq!(
+            status.of_batch(12),
+            Some((Some(B256::with_last_byte(14)), None))
+        );
+        assert_eq!(status.of_batch(21), Some((None, None)));
+        assert_eq!(status.of_batch(22), None);
+        assert_eq!(SettlementStatus::default().committed_batch(), 0);
+    }
+}

@@ -155,3 +155,73 @@ impl SettlementStore {
         Ok(self.db.put_opt(ROLLUP_KEY, a.as_slice(), &w)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(start: u64, end: u64) -> WindowRecord {
+        WindowRecord {
+            start,
+            end,
+            l1_window: start,
+            header: Bytes::from(vec![1, 2, 3]),
+            data: Bytes::from(vec![4; 40]),
+            blob_hashes: vec![B256::repeat_byte(7)],
+            calldata_hash: B256::ZERO,
+            commit: Some(StepTx {
+                nonce: 3,
+                hashes: vec![B256::repeat_byte(1), B256::repeat_byte(2)],
+                raw: Bytes::from(vec![9; 10]),
+                max_fee_per_gas: 10,
+                max_priority_fee_per_gas: 1,
+                max_fee_per_blob_gas: 5,
+                gas_limit: 100_000,
+                sent_at_block: 12,
+                included: Some(Included {
+                    tx_hash: B256::repeat_byte(2),
+                    block: 13,
+                    block_hash: B256::repeat_byte(3),
+                }),
+            }),
+            prove: None,
+            reverted: vec![],
+        }
+    }
+
+    #[test]
+    fn records_survive_a_reopen_in_window_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settlement_db_path(dir.path());
+        {
+            let store = SettlementStore::open(&path).unwrap();
+            // Written out of order, and past 255 so a little-endian key would misorder.
+            for (s, e) in [(300, 400), (1, 8), (9, 299)] {
+                store.put(&record(s, e)).unwrap();
+            }
+            store.set_rollup(Address::repeat_byte(0x42)).unwrap();
+        }
+        let store = SettlementStore::open(&path).unwrap();
+        let starts: Vec<u64> = store.windows().unwrap().iter().map(|r| r.start).collect();
+        assert_eq!(starts, [1, 9, 300]);
+        assert_eq!(store.window_of(299).unwrap().unwrap(), record(9, 299));
+        assert_eq!(store.window_of(401).unwrap(), None);
+        assert_eq!(store.rollup().unwrap(), Some(Address::repeat_byte(0x42)));
+        // A step updated in place replaces the record, it does not add one.
+        let mut r = record(1, 8);
+        r.prove = r.commit.clone();
+        store.put(&r).unwrap();
+        assert_eq!(store.windows().unwrap().len(), 3);
+        assert_eq!(store.window_of(1).unwrap().unwrap(), r);
+    }
+
+    #[test]
+    fn a_malformed_record_is_an_error_not_a_skip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SettlementStore::open(dir.path()).unwrap();
+        assert_eq!(store.rollup().unwrap(), None);
+        store.put(&record(1, 8)).unwrap();
+        store.db.put(window_key(9), b"{not json").unwrap();
+        assert!(matches!(store.windows(), Err(StoreError::Corrupt(_))));
+    }
+}
