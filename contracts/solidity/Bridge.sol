@@ -53,7 +53,10 @@ library WithdrawalTree {
 /// Deposits enter a queue whose running Keccak hash a proof can be checked against: the
 /// Rollup (the only contract that may record withdrawals) reads the hash after any recent
 /// deposit to check that a window consumed exactly the next deposits in queue order, and the
-/// L1 block each was made in to force the inclusion of deposits left waiting too long.
+/// L1 block each was made in to force the inclusion of deposits left waiting too long. The
+/// block is part of the hash, so a window that ends at a deposit the ring has forgotten is
+/// still checkable: hash forward through the later deposits (their events' data) up to one
+/// the ring remembers; a flood of deposits makes commits dearer, never impossible.
 /// Withdrawals are paid from Merkle roots the Rollup records once a window's proof is
 /// accepted, each leaf exactly once.
 ///
@@ -62,9 +65,9 @@ library WithdrawalTree {
 /// and a claim flips one bit of a word the Rollup set non-zero when it recorded the root. A
 /// fresh storage word per deposit or claim (22.1k gas) would not fit the 45k and 60k goals.
 contract Bridge {
-    /// Entries of the ring of recent queue hashes: a window must consume deposits up to a
-    /// point among the last `HISTORY` deposits made.
-    uint256 public constant HISTORY = 1024;
+    /// Entries of the ring of recent queue hashes. 512 so that deployment, which fills them,
+    /// stays below EIP-7825's 2^24 gas cap per transaction.
+    uint256 public constant HISTORY = 512;
     /// The L2 address a transfer withdraws to: its bytes spell "quire". Deposits to it are
     /// refused (they could never be spent).
     address public constant WITHDRAWAL_ADDRESS = address(0x7175697265);
@@ -118,7 +121,7 @@ contract Bridge {
         rollup = rollup_;
         queue = Queue(0, GENESIS_QUEUE_HASH);
         // Non-zero from the start, so that a deposit overwrites a word instead of creating
-        // one (5k instead of 22.1k gas); deployment pays ~22.6M gas once for it.
+        // one (5k instead of 22.1k gas); deployment pays ~11.3M gas once for it.
         for (uint256 i = 0; i < HISTORY; i++) {
             history[i] = 1;
         }
@@ -132,19 +135,19 @@ contract Bridge {
         if (l2Recipient == address(0) || l2Recipient == WITHDRAWAL_ADDRESS) revert BadRecipient();
         Queue memory q = queue;
         index = q.count;
-        bytes24 h = queueHash(q.head, index, l2Recipient, uint96(msg.value));
+        bytes24 h = queueHash(q.head, index, l2Recipient, uint96(msg.value), uint64(block.number));
         history[index % HISTORY] = (uint256(uint192(h)) << 64) | block.number;
         queue = Queue(index + 1, h);
         emit DepositQueued(index, l2Recipient, msg.value, h);
     }
 
-    /// The running hash after a deposit: what the L1 watcher and the proof recompute.
-    function queueHash(bytes24 prev, uint64 index, address l2Recipient, uint96 amount)
+    /// The running hash after a deposit: what the L1 watcher and the Rollup recompute.
+    function queueHash(bytes24 prev, uint64 index, address l2Recipient, uint96 amount, uint64 l1Block)
         public
         pure
         returns (bytes24)
     {
-        return bytes24(keccak256(abi.encodePacked(prev, index, l2Recipient, amount)));
+        return bytes24(keccak256(abi.encodePacked(prev, index, l2Recipient, amount, l1Block)));
     }
 
     /// The queue hash after deposit `index` and the L1 block it was made in, for any of the

@@ -56,15 +56,18 @@ contract BridgeTest {
         uint64 index = bridge.deposit{value: 2 gwei}(BOB);
         _log("deposit execution gas (warm contract)", g - gasleft());
         require(index == 1, "second deposit is index 1");
-        bytes24 h0 = bytes24(keccak256(abi.encodePacked(bridge.GENESIS_QUEUE_HASH(), uint64(0), ALICE, uint96(1 ether))));
-        bytes24 h1 = bytes24(keccak256(abi.encodePacked(h0, uint64(1), BOB, uint96(2 gwei))));
+        bytes24 h0 = bytes24(
+            keccak256(abi.encodePacked(bridge.GENESIS_QUEUE_HASH(), uint64(0), ALICE, uint96(1 ether), uint64(100)))
+        );
+        bytes24 h1 = bytes24(keccak256(abi.encodePacked(h0, uint64(1), BOB, uint96(2 gwei), uint64(101))));
         (uint64 count, bytes24 head) = _head();
         require(count == 2 && head == h1, "queue head");
         (bytes24 a, uint64 blockA) = bridge.depositAt(0);
         (bytes24 b, uint64 blockB) = bridge.depositAt(1);
         require(a == h0 && blockA == 100, "deposit 0");
         require(b == h1 && blockB == 101, "deposit 1");
-        require(bridge.queueHash(h0, 1, BOB, 2 gwei) == h1, "queueHash is the chain step");
+        require(bridge.queueHash(h0, 1, BOB, 2 gwei, 101) == h1, "queueHash is the chain step");
+        require(bridge.queueHash(h0, 1, BOB, 2 gwei, 102) != h1, "the block is hashed");
         require(address(bridge).balance == 1 ether + 2 gwei, "bridge holds the ETH");
     }
 
@@ -87,15 +90,22 @@ contract BridgeTest {
         vm.expectRevert(abi.encodeWithSelector(Bridge.NoSuchDeposit.selector, uint64(0)));
         bridge.depositAt(0);
         uint256 n = bridge.HISTORY() + 1;
+        bytes24 h = bridge.GENESIS_QUEUE_HASH();
+        bytes24 h1;
         for (uint256 i = 0; i < n; i++) {
+            vm.roll(1000 + i);
             bridge.deposit{value: 1}(ALICE);
+            h = bridge.queueHash(h, uint64(i), ALICE, 1, uint64(1000 + i));
+            if (i == 1) h1 = h;
         }
         vm.expectRevert(abi.encodeWithSelector(Bridge.DepositForgotten.selector, uint64(0)));
         bridge.depositAt(0);
-        (bytes24 last,) = bridge.depositAt(uint64(n - 1));
+        (bytes24 last, uint64 lastBlock) = bridge.depositAt(uint64(n - 1));
         (, bytes24 head) = _head();
-        require(last == head, "newest entry is the head");
-        bridge.depositAt(1);
+        require(last == head && head == h && lastBlock == 1000 + n - 1, "newest entry is the head");
+        // The oldest entry still remembered, in the slot the newest did not overwrite.
+        (bytes24 second, uint64 secondBlock) = bridge.depositAt(1);
+        require(second == h1 && secondBlock == 1001, "oldest remembered entry");
         vm.expectRevert(abi.encodeWithSelector(Bridge.NoSuchDeposit.selector, uint64(n)));
         bridge.depositAt(uint64(n));
     }
@@ -213,9 +223,14 @@ contract BridgeTest {
         path[0] = bytes32(uint256(path[0]) ^ 1);
         vm.expectRevert(Bridge.BadProof.selector);
         bridge.claimWithdrawal(5, 11, BOB, 2 ether, 1, new bytes32[](0)); // a path too short
-        bridge.recordWithdrawals(4, 20, 1, bytes32(uint256(1)));
+        bytes32[] memory other = new bytes32[](2);
+        other[0] = keccak256(abi.encodePacked(uint64(20), BOB, uint96(2 ether)));
+        other[1] = keccak256(abi.encodePacked(uint64(21), BOB, uint96(2 ether)));
+        bridge.recordWithdrawals(4, 20, 2, tree.root(other));
         vm.expectRevert(Bridge.BadProof.selector);
-        bridge.claimWithdrawal(4, 11, BOB, 2 ether, 1, path); // another window's root
+        bridge.claimWithdrawal(4, 11, BOB, 2 ether, 1, path); // a window that does not hold it
+        vm.expectRevert(Bridge.BadProof.selector);
+        bridge.claimWithdrawal(4, 11, BOB, 2 ether, 1, _path(other, 1)); // its path, our leaf
         require(BOB.balance == 0 && !bridge.isClaimed(11), "nothing paid");
     }
 
@@ -237,6 +252,51 @@ contract BridgeTest {
         vm.expectRevert(abi.encodeWithSelector(Bridge.AlreadyRecorded.selector, uint256(1)));
         bridge.recordWithdrawals(1, 1, 1, bytes32(uint256(2)));
         require(bridge.withdrawalRoot(1) == bytes32(uint256(1)), "first root kept");
+    }
+
+    function test_a_leaf_pays_once_whatever_path_or_window() public {
+        (bytes32[] memory leaves,,) = _record();
+        bridge.claimWithdrawal(5, 11, BOB, 2 ether, 1, _path(leaves, 1));
+        // Bits of the position above the path's length are not read: the same leaf through
+        // "another" position is the same withdrawal.
+        vm.expectRevert(abi.encodeWithSelector(Bridge.AlreadyClaimed.selector, uint64(11)));
+        bridge.claimWithdrawal(5, 11, BOB, 2 ether, 1 + 4, _path(leaves, 1));
+        // Even a second window holding the same leaf (a Rollup bug) cannot pay it again.
+        bytes32[] memory again = new bytes32[](2);
+        again[0] = leaves[1];
+        again[1] = keccak256("another");
+        bridge.recordWithdrawals(6, 11, 1, tree.root(again));
+        vm.expectRevert(abi.encodeWithSelector(Bridge.AlreadyClaimed.selector, uint64(11)));
+        bridge.claimWithdrawal(6, 11, BOB, 2 ether, 0, _path(again, 0));
+        require(BOB.balance == 2 ether, "paid once");
+    }
+
+    /// Claimed bits are 255 per word (the top bit marks a recorded word): indices 254 and
+    /// 255 sit in different words, and the marker is never a claim.
+    function test_claim_bits_across_bitmap_words() public {
+        bridge.deposit{value: 1 ether}(ALICE);
+        address[] memory to = new address[](4);
+        uint96[] memory amounts = new uint96[](4);
+        for (uint256 i = 0; i < 4; i++) {
+            to[i] = address(uint160(0x2000 + i));
+            amounts[i] = 1;
+        }
+        bytes32[] memory leaves = _leaves(to, amounts, 253); // indices 253..256
+        bridge.recordWithdrawals(1, 253, 4, tree.root(leaves));
+        for (uint64 i = 253; i <= 256; i++) {
+            require(!bridge.isClaimed(i), "nothing claimed yet");
+        }
+        require(!bridge.isClaimed(510) && !bridge.isClaimed(0), "marker bits are not claims");
+        bridge.claimWithdrawal(1, 255, to[2], 1, 2, _path(leaves, 2));
+        require(bridge.isClaimed(255) && !bridge.isClaimed(254) && !bridge.isClaimed(256), "one bit");
+        bridge.claimWithdrawal(1, 254, to[1], 1, 1, _path(leaves, 1));
+        bridge.claimWithdrawal(1, 256, to[3], 1, 3, _path(leaves, 3));
+        bridge.claimWithdrawal(1, 253, to[0], 1, 0, _path(leaves, 0));
+        for (uint64 i = 253; i <= 256; i++) {
+            require(bridge.isClaimed(i), "all claimed");
+        }
+        vm.expectRevert(abi.encodeWithSelector(Bridge.AlreadyClaimed.selector, uint64(255)));
+        bridge.claimWithdrawal(1, 255, to[2], 1, 2, _path(leaves, 2));
     }
 
     function test_a_failed_payment_undoes_the_claim() public {

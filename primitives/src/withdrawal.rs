@@ -22,7 +22,9 @@ pub struct Withdrawal {
 
 impl Withdrawal {
     /// The tree leaf: Keccak-256 of index (8 bytes big-endian), recipient (20), amount (12).
+    /// The amount must be below 2^96 (L2 balances are): only its low 12 bytes are hashed.
     pub fn leaf(&self) -> B256 {
+        debug_assert!(self.amount < 1 << 96, "withdrawal amount above 2^96");
         let mut pre = [0u8; 8 + 20 + 12];
         pre[..8].copy_from_slice(&self.index.to_be_bytes());
         pre[8..28].copy_from_slice(self.recipient.as_slice());

@@ -67,6 +67,16 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
     )
     .await
     .unwrap();
+    // Deployment fills the deposit history; it must fit EIP-7825's cap of 2^24 gas per
+    // transaction (live since Osaka), though anvil runs Prague here.
+    let deploy_gas = provider(&l1.url)
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .gas_used;
+    assert!(deploy_gas < 1 << 24, "deployment took {deploy_gas} gas");
 
     // Deposits: two from alloy, one with plain cast as the README shows.
     let l2_alice = Address::repeat_byte(0xa1);
@@ -127,7 +137,8 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
     let mut deposits = Vec::new();
     for log in &logs {
         let e = Bridge::DepositQueued::decode_log_data(log.data()).unwrap();
-        let d = Deposit::new(e.index, e.l2Recipient, e.amount).unwrap();
+        let block = log.block_number.expect("a mined log");
+        let d = Deposit::new(e.index, e.l2Recipient, e.amount, block).unwrap();
         head = d.queue_hash(head);
         assert_eq!(
             head, e.queueHash,
