@@ -75,11 +75,9 @@ impl WithdrawalTree {
         }
     }
 
-    /// The root the Bridge records.
+    /// The root the Bridge records (zero for a window without withdrawals: its one padded
+    /// leaf is zero).
     pub fn root(&self) -> B256 {
-        if self.leaves == 0 {
-            return B256::ZERO;
-        }
         self.levels.last().expect("a level")[0]
     }
 

@@ -138,6 +138,24 @@ pub fn keys() -> Vec<PrivateKeySigner> {
     dev_signers().expect("dev keys")
 }
 
+/// Calls a view function of the contract at `to` on `url` and decodes its answer.
+pub async fn contract_view<C: alloy::sol_types::SolCall>(
+    url: &str,
+    to: alloy::primitives::Address,
+    call: C,
+) -> C::Return {
+    use alloy::network::TransactionBuilder;
+    let out = provider(url)
+        .call(
+            alloy::rpc::types::TransactionRequest::default()
+                .with_to(to)
+                .with_input(call.abi_encode()),
+        )
+        .await
+        .expect("view call");
+    C::abi_decode_returns(&out).expect("view answer")
+}
+
 /// An alloy provider that signs with `key`.
 pub fn wallet_provider(url: &str, key: PrivateKeySigner) -> DynProvider {
     ProviderBuilder::new()

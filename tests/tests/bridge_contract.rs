@@ -10,7 +10,7 @@ use alloy::providers::Provider;
 use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolError, SolEvent};
-use quire_contracts::bridge::{deploy_bridge, Bridge};
+use quire_contracts::bridge::{claim_call, deploy_bridge, Bridge};
 use quire_primitives::deposit::genesis_queue_hash;
 use quire_primitives::{Deposit, Withdrawal, WithdrawalTree};
 use quire_tests::*;
@@ -38,8 +38,15 @@ async fn send(
     Ok(receipt)
 }
 
-/// The revert data of a call that must fail, as hex.
-async fn revert_of(url: &str, from: Address, to: Address, input: Vec<u8>, value: U256) -> String {
+/// Asserts that a call from `from` reverts with the custom error `selector`.
+async fn assert_refused(
+    url: &str,
+    from: Address,
+    to: Address,
+    input: Vec<u8>,
+    value: U256,
+    selector: [u8; 4],
+) {
     let tx = TransactionRequest::default()
         .with_from(from)
         .with_to(to)
@@ -49,11 +56,8 @@ async fn revert_of(url: &str, from: Address, to: Address, input: Vec<u8>, value:
         .call(tx)
         .await
         .expect_err("the call must revert");
-    format!("{err:?}")
-}
-
-fn selector_hex(selector: [u8; 4]) -> String {
-    alloy::hex::encode(selector)
+    let err = format!("{err:?}");
+    assert!(err.contains(&alloy::hex::encode(selector)), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,17 +112,8 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
         assert!(*g <= DEPOSIT_GAS_GOAL, "a deposit took {g} gas");
     }
 
-    let genesis = Bridge::GENESIS_QUEUE_HASHCall {}.abi_encode();
-    let out = provider(&l1.url)
-        .call(
-            TransactionRequest::default()
-                .with_to(bridge)
-                .with_input(genesis),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        Bridge::GENESIS_QUEUE_HASHCall::abi_decode_returns(&out).unwrap(),
+        contract_view(&l1.url, bridge, Bridge::GENESIS_QUEUE_HASHCall {}).await,
         genesis_queue_hash()
     );
 
@@ -148,12 +143,7 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
     }
     assert_eq!(deposits[2].recipient, l2_alice);
     assert_eq!(deposits[2].amount, 500_000_000_000_000_000);
-    let q = Bridge::queueCall {}.abi_encode();
-    let out = provider(&l1.url)
-        .call(TransactionRequest::default().with_to(bridge).with_input(q))
-        .await
-        .unwrap();
-    let q = Bridge::queueCall::abi_decode_returns(&out).unwrap();
+    let q = contract_view(&l1.url, bridge, Bridge::queueCall {}).await;
     assert_eq!((q.count, q.head), (3, head));
 
     // The Bridge refuses a deposit to nobody.
@@ -161,11 +151,15 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
         l2Recipient: Address::ZERO,
     }
     .abi_encode();
-    let err = revert_of(&l1.url, user.address(), bridge, bad, U256::from(1)).await;
-    assert!(
-        err.contains(&selector_hex(Bridge::BadRecipient::SELECTOR)),
-        "{err}"
-    );
+    assert_refused(
+        &l1.url,
+        user.address(),
+        bridge,
+        bad,
+        U256::from(1),
+        Bridge::BadRecipient::SELECTOR,
+    )
+    .await;
 
     // Withdrawals 0..5 of window 1, recorded by the Rollup's address.
     let fresh = Address::repeat_byte(0xf1);
@@ -193,27 +187,21 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
         root: tree.root(),
     }
     .abi_encode();
-    let err = revert_of(&l1.url, user.address(), bridge, record.clone(), U256::ZERO).await;
-    assert!(
-        err.contains(&selector_hex(Bridge::NotRollup::SELECTOR)),
-        "{err}"
-    );
+    assert_refused(
+        &l1.url,
+        user.address(),
+        bridge,
+        record.clone(),
+        U256::ZERO,
+        Bridge::NotRollup::SELECTOR,
+    )
+    .await;
     assert!(send(&l1.url, rollup, bridge, record, U256::ZERO)
         .await
         .unwrap()
         .status());
 
-    let claim = |w: &Withdrawal, position: usize| {
-        let path = tree.path(position).unwrap();
-        Bridge::claimWithdrawalCall {
-            window: U256::from(1),
-            index: w.index,
-            recipient: w.recipient,
-            amount: alloy::primitives::Uint::from(w.amount),
-            position: U256::from(path.position),
-            siblings: path.siblings,
-        }
-    };
+    let claim = |w: &Withdrawal, position: usize| claim_call(1, w, tree.path(position).unwrap());
 
     // The user claims their own withdrawal: their L1 balance grows by it, less the gas.
     let before = provider(&l1.url).get_balance(user.address()).await.unwrap();
@@ -255,67 +243,48 @@ async fn deposits_queue_in_order_and_withdrawals_pay_exactly_once() {
     // Refused: a second claim, a claim of more than was withdrawn, a claim before the
     // window is recorded (not finalized), and another position's path.
     let again = claim(&withdrawals[0], 0).abi_encode();
-    let err = revert_of(&l1.url, user.address(), bridge, again, U256::ZERO).await;
-    assert!(
-        err.contains(&selector_hex(Bridge::AlreadyClaimed::SELECTOR)),
-        "{err}"
-    );
+    assert_refused(
+        &l1.url,
+        user.address(),
+        bridge,
+        again,
+        U256::ZERO,
+        Bridge::AlreadyClaimed::SELECTOR,
+    )
+    .await;
     let mut more = claim(&withdrawals[2], 2);
     more.amount = alloy::primitives::Uint::from(12u64);
-    let err = revert_of(
+    assert_refused(
         &l1.url,
         user.address(),
         bridge,
         more.abi_encode(),
         U256::ZERO,
+        Bridge::BadProof::SELECTOR,
     )
     .await;
-    assert!(
-        err.contains(&selector_hex(Bridge::BadProof::SELECTOR)),
-        "{err}"
-    );
     let mut early = claim(&withdrawals[2], 2);
     early.window = U256::from(2);
-    let err = revert_of(
+    assert_refused(
         &l1.url,
         user.address(),
         bridge,
         early.abi_encode(),
         U256::ZERO,
+        Bridge::UnknownWindow::SELECTOR,
     )
     .await;
-    assert!(
-        err.contains(&selector_hex(Bridge::UnknownWindow::SELECTOR)),
-        "{err}"
-    );
     let mut elsewhere = claim(&withdrawals[2], 3);
     elsewhere.position = U256::from(2);
-    let err = revert_of(
+    assert_refused(
         &l1.url,
         user.address(),
         bridge,
         elsewhere.abi_encode(),
         U256::ZERO,
+        Bridge::BadProof::SELECTOR,
     )
     .await;
-    assert!(
-        err.contains(&selector_hex(Bridge::BadProof::SELECTOR)),
-        "{err}"
-    );
-    let url = l1.url.clone();
-    let claimed = |i: u64| {
-        let url = url.clone();
-        async move {
-            let out = provider(&url)
-                .call(
-                    TransactionRequest::default()
-                        .with_to(bridge)
-                        .with_input(Bridge::isClaimedCall { index: i }.abi_encode()),
-                )
-                .await
-                .unwrap();
-            Bridge::isClaimedCall::abi_decode_returns(&out).unwrap()
-        }
-    };
+    let claimed = |index: u64| contract_view(&l1.url, bridge, Bridge::isClaimedCall { index });
     assert!(claimed(0).await && claimed(1).await && !claimed(2).await);
 }

@@ -12,23 +12,9 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
 use quire_contracts::rollup::Rollup;
 use quire_tests::*;
 use serde_json::{json, Value};
-
-async fn rollup_view<C: SolCall>(l1: &str, rollup: Address, call: C) -> C::Return {
-    use alloy::network::TransactionBuilder;
-    let out = provider(l1)
-        .call(
-            alloy::rpc::types::TransactionRequest::default()
-                .with_to(rollup)
-                .with_input(call.abi_encode()),
-        )
-        .await
-        .expect("Rollup call");
-    C::abi_decode_returns(&out).expect("Rollup answer")
-}
 
 async fn batch(url: &str, n: u64) -> Value {
     rpc(url, "quire_getBatchByNumber", json!([format!("0x{n:x}")])).await["result"].clone()
@@ -134,16 +120,16 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         "two deployments, one commit, one prove: nothing sent twice"
     );
     assert_eq!(
-        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
         1
     );
     assert_eq!(
-        rollup_view(&l1.url, rollup, Rollup::finalizedWindowsCall {}).await,
+        contract_view(&l1.url, rollup, Rollup::finalizedWindowsCall {}).await,
         1
     );
     let root: B256 = serde_json::from_value(batch(&url, 1).await["stateRoot"].clone()).unwrap();
     assert_eq!(
-        rollup_view(&l1.url, rollup, Rollup::finalizedStateRootCall {}).await,
+        contract_view(&l1.url, rollup, Rollup::finalizedStateRootCall {}).await,
         root,
         "L1's finalized root is the node's"
     );
@@ -197,7 +183,7 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         "replaced, not the priced-out one"
     );
     assert_eq!(
-        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
         2
     );
     drop(node);
@@ -269,7 +255,7 @@ async fn a_reorged_commit_is_sent_again_and_a_reverted_one_stops_the_sender() {
     .expect("the reorged-out commit mined again");
     assert_eq!(again["status"], json!("0x1"));
     assert_eq!(
-        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
         1,
         "window 1 committed once, on the new chain"
     );
@@ -325,7 +311,7 @@ async fn a_reorged_commit_is_sent_again_and_a_reverted_one_stops_the_sender() {
     assert_ne!(commit2.as_str(), Some(pending.as_str()));
     assert_eq!(batch(&url, 1).await["committed"], json!(commit));
     assert!(
-        rollup_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await >= 2,
+        contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await >= 2,
         "window 2 committed after the restart"
     );
     node.shutdown().await.unwrap();

@@ -14,7 +14,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use anyhow::Context;
 use clap::Parser;
-use quire_contracts::bridge::{deploy_bridge, Bridge};
+use quire_contracts::bridge::{claim_call, deploy_bridge, Bridge};
 use quire_node::devnet::dev_signers;
 use quire_primitives::{Withdrawal, WithdrawalTree};
 
@@ -117,17 +117,8 @@ async fn main() -> anyhow::Result<()> {
         };
         let record_gas = send(&l1.url, rollup, bridge, record.abi_encode(), U256::ZERO).await?;
         let claim = |i: usize| -> anyhow::Result<Vec<u8>> {
-            let w = &withdrawals[i];
             let path = tree.path(i).context("a path")?;
-            Ok(Bridge::claimWithdrawalCall {
-                window: U256::from(window),
-                index: w.index,
-                recipient: w.recipient,
-                amount: alloy::primitives::Uint::from(w.amount),
-                position: U256::from(path.position),
-                siblings: path.siblings,
-            }
-            .abi_encode())
+            Ok(claim_call(window, &withdrawals[i], path).abi_encode())
         };
         let mut own = Vec::new();
         for (i, key) in claimers.iter().enumerate() {
