@@ -149,6 +149,15 @@ pub struct L1Config {
     pub stuck_blocks: u64,
     /// `blobs` (EIP-4844) or `calldata`.
     pub data_mode: quire_settlement::l1_sender::DataMode,
+    /// The Bridge whose deposit queue the node follows. Without one (and with `deploy`),
+    /// the node deploys a Bridge for its Rollup at first start and remembers it.
+    pub bridge: Option<alloy_primitives::Address>,
+    /// The L1 block the Bridge was deployed in: where following its queue starts.
+    pub bridge_from_block: u64,
+    /// Confirmations an L1 block needs before its deposits count (1: the head itself).
+    /// Deposits a reorg deeper than this removes are forgotten again, so keep it above the
+    /// deepest reorg the L1 sees (Ethereum: 64 reaches finality; 12 is common).
+    pub deposit_confirmations: u64,
 }
 
 impl Default for L1Config {
@@ -163,6 +172,9 @@ impl Default for L1Config {
             confirmations: 1,
             stuck_blocks: 3,
             data_mode: quire_settlement::l1_sender::DataMode::Blobs,
+            bridge: None,
+            bridge_from_block: 0,
+            deposit_confirmations: 12,
         }
     }
 }
@@ -225,6 +237,10 @@ impl NodeConfig {
         anyhow::ensure!(
             self.proving.lease_secs > 0,
             "proving.lease_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.l1.deposit_confirmations > 0,
+            "l1.deposit_confirmations must be at least 1 (the head itself)"
         );
         anyhow::ensure!(
             (1..=1 << 20).contains(&self.aggregation.window_batches),

@@ -219,13 +219,15 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
 }
 
 /// Settles the devnet on anvil: the first dev account (which anvil funds on L1 from the
-/// same mnemonic) deploys the Verifier and the Rollup at first start and operates them;
-/// one confirmation, anvil's chain id.
+/// same mnemonic) deploys the Verifier, the Rollup and the Bridge at first start and
+/// operates them; one confirmation (anvil mines only when a transaction arrives, and does
+/// not reorg unless asked), anvil's chain id.
 pub fn settle_on(cfg: &mut NodeConfig, l1_url: &str) -> anyhow::Result<()> {
     cfg.l1.rpc_url = Some(l1_url.to_string());
     cfg.l1.chain_id = Some(31_337);
     cfg.l1.deploy = true;
     cfg.l1.poll_ms = Some(500);
+    cfg.l1.deposit_confirmations = 1;
     cfg.l1.operator_key = Some(format!(
         "0x{}",
         alloy::hex::encode(dev_signers()?[0].to_bytes())
@@ -256,6 +258,12 @@ fn print_banner(
             s.rollup
         ));
     }
+    if let Some(d) = &node.deposits {
+        out.push_str(&format!(
+            "  Bridge (deposits)       {} on L1 (contracts/solidity/Bridge.sol)\n",
+            d.bridge
+        ));
+    }
     out.push_str(&format!(
         "  metrics                 http://{metrics}/metrics\n\n"
     ));
@@ -268,10 +276,13 @@ fn print_banner(
         ));
     }
     let key = format!("0x{}", alloy::hex::encode(signers[0].to_bytes()));
+    // Not the operator's account: the L1 sender manages its nonces.
+    let depositor = format!("0x{}", alloy::hex::encode(signers[1].to_bytes()));
     let cast = cast.display();
     out.push_str(&format!(
-        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCheck the newest final (aggregated) proof as a light client, once a window of batches\nis aggregated (`{cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}` says \"aggregated\"):\n  {quire} verify --rpc {url} --circuits {dir}/circuits\n\nOnce a window is settled (quire_getBatchByNumber says \"finalized\"), L1 holds its root\nand the finalized tag moves:\n  {cast} block finalized --rpc-url {url}\n  {quire} reconstruct --devnet --l1-rpc {l1_url} --rollup <Rollup above>\n\nCtrl-C stops everything.\n",
+        "\nTry it with cast:\n  {cast} balance {} --rpc-url {url}\n  {cast} send 0x000000000000000000000000000000000000dEaD --value 1ether --private-key {key} --rpc-url {url}\n  {cast} receipt <tx hash> --rpc-url {url}\n  {cast} block latest --rpc-url {url}\n  {cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}\n\nProve a sealed batch (beside the running node):\n  {quire} prove-batch 1 --data-dir {dir}\n\nCheck the newest final (aggregated) proof as a light client, once a window of batches\nis aggregated (`{cast} rpc quire_getBatchByNumber 0x1 --rpc-url {url}` says \"aggregated\"):\n  {quire} verify --rpc {url} --circuits {dir}/circuits\n\nOnce a window is settled (quire_getBatchByNumber says \"finalized\"), L1 holds its root\nand the finalized tag moves:\n  {cast} block finalized --rpc-url {url}\n  {quire} reconstruct --devnet --l1-rpc {l1_url} --rollup <Rollup above>\n\nDeposit on L1 and follow it by its L1 transaction hash (the node records it once its\nblock is confirmed; the sequencer does not credit deposits on L2 yet):\n  {cast} send <Bridge above> 'deposit(address)' {} --value 1ether --private-key {depositor} --rpc-url {l1_url}\n  {cast} rpc quire_getDepositStatus <L1 tx hash> --rpc-url {url}\n\nCtrl-C stops everything.\n",
         signers[0].address(),
+        signers[1].address(),
         quire = std::env::current_exe()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| "quire".into()),

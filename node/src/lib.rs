@@ -3,6 +3,7 @@
 //! installs. Tests start nodes through [`NodeHandle`].
 
 pub mod config;
+pub mod deposits;
 pub mod devnet;
 pub mod l1;
 pub mod node;

@@ -1,6 +1,6 @@
 //! Wiring one node: the sequencer (chain), the proof coordinator (its own store beside the
 //! chain's) with its in-process workers, the RPC server, the metrics exporter, the L1
-//! head follower and the L1 sender; and shutting them down in order.
+//! head follower, the L1 sender and the L1 deposit watcher; and shutting them down in order.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +17,7 @@ use quire_sequencer::Sequencer;
 use tokio::task::JoinHandle;
 
 use crate::config::NodeConfig;
+use crate::deposits::{self, Deposits};
 use crate::l1;
 use crate::settle::{self, Settlement, StatusView};
 
@@ -33,6 +34,8 @@ pub struct NodeHandle {
     l1: Option<JoinHandle<()>>,
     /// L1 settlement, when an L1 and an operator key are configured.
     pub settlement: Option<Settlement>,
+    /// The L1 deposit watcher, when an L1 and a Bridge are configured (or deployed).
+    pub deposits: Option<Deposits>,
 }
 
 /// Installs the process-wide Prometheus exporter (once; later calls are no-ops).
@@ -109,13 +112,24 @@ impl NodeHandle {
         if workers > 0 || remote {
             coordinator.start_building_circuits();
         }
-        let settlement = match settle::start(&config, &sequencer, &coordinator).await {
+        let prepared = match settle::prepare(&config, &sequencer, &coordinator).await {
             Ok(s) => s,
             Err(e) => {
                 let _ = sequencer.shutdown();
                 return Err(e.context("starting L1 settlement"));
             }
         };
+        // Before the sender starts: a Bridge deployed from the operator's account must not
+        // race the sender's nonces.
+        let rollup = prepared.as_ref().map(|p| p.rollup);
+        let deposits = match deposits::start(&config, rollup).await {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = sequencer.shutdown();
+                return Err(e.context("starting the L1 deposit watcher"));
+            }
+        };
+        let settlement = prepared.map(settle::PreparedSettlement::spawn);
         let workers = LocalWorkers::start(&coordinator, workers, Duration::from_millis(200));
         let l1_view = settlement
             .as_ref()
@@ -126,6 +140,7 @@ impl NodeHandle {
             &config.rpc,
             config.proving.token.clone(),
             l1_view,
+            deposits.as_ref().map(|d| d.store.clone()),
         )
         .await
         {
@@ -134,6 +149,9 @@ impl NodeHandle {
                 workers.stop();
                 if let Some(s) = settlement {
                     s.stop();
+                }
+                if let Some(d) = deposits {
+                    d.stop();
                 }
                 let _ = sequencer.shutdown();
                 return Err(e).with_context(|| format!("starting JSON-RPC on {}", config.rpc.addr));
@@ -152,6 +170,7 @@ impl NodeHandle {
             rpc,
             l1,
             settlement,
+            deposits,
         })
     }
 
@@ -184,6 +203,9 @@ impl NodeHandle {
         }
         if let Some(s) = self.settlement {
             s.stop();
+        }
+        if let Some(d) = self.deposits {
+            d.stop();
         }
         let workers = self.workers;
         tokio::task::spawn_blocking(move || workers.stop())

@@ -30,6 +30,32 @@ pub struct Settlement {
     task: JoinHandle<()>,
 }
 
+/// Settlement ready to start: the Rollup is known (deployed if it had to be), the sender
+/// built but not yet sending, so that other deployments from the operator's account (the
+/// Bridge) can go first without racing the sender's nonces.
+pub struct PreparedSettlement {
+    /// The Rollup it settles on.
+    pub rollup: Address,
+    status: Arc<RwLock<SettlementStatus>>,
+    sender: L1Sender,
+}
+
+impl PreparedSettlement {
+    /// Starts sending.
+    pub fn spawn(self) -> Settlement {
+        let sender = self.sender;
+        let task = tokio::spawn(async move {
+            sender.run().await;
+        });
+        tracing::info!(rollup = %self.rollup, "settling on L1");
+        Settlement {
+            rollup: self.rollup,
+            status: self.status,
+            task,
+        }
+    }
+}
+
 impl Settlement {
     /// Stops the sender (its records are durable; a restart resumes).
     pub fn stop(self) {
@@ -52,7 +78,7 @@ impl quire_rpc::L1View for StatusView {
     }
 }
 
-fn operator_key(config: &NodeConfig) -> anyhow::Result<Option<PrivateKeySigner>> {
+pub(crate) fn operator_key(config: &NodeConfig) -> anyhow::Result<Option<PrivateKeySigner>> {
     let key = std::env::var(OPERATOR_KEY_ENV)
         .ok()
         .or_else(|| config.l1.operator_key.clone());
@@ -66,12 +92,12 @@ fn operator_key(config: &NodeConfig) -> anyhow::Result<Option<PrivateKeySigner>>
     .transpose()
 }
 
-/// Starts settlement when the config names an L1 and an operator key; `None` otherwise.
-pub async fn start(
+/// Prepares settlement when the config names an L1 and an operator key; `None` otherwise.
+pub async fn prepare(
     config: &NodeConfig,
     sequencer: &Arc<Sequencer>,
     coordinator: &Arc<Coordinator>,
-) -> anyhow::Result<Option<Settlement>> {
+) -> anyhow::Result<Option<PreparedSettlement>> {
     let (Some(url), Some(operator)) = (config.l1.rpc_url.clone(), operator_key(config)?) else {
         return Ok(None);
     };
@@ -114,14 +140,10 @@ pub async fn start(
         coordinator.clone(),
         status.clone(),
     )?;
-    let task = tokio::spawn(async move {
-        sender.run().await;
-    });
-    tracing::info!(%rollup, "settling on L1");
-    Ok(Some(Settlement {
+    Ok(Some(PreparedSettlement {
         rollup,
         status,
-        task,
+        sender,
     }))
 }
 

@@ -1,10 +1,11 @@
 //! JSON-RPC served over HTTP and WebSocket on one port by jsonrpsee: `eth_*`, `net_*` and
 //! `web3_*` for wallets, `quire_*` for rollup data (batches, their proving status and
-//! proofs), and `prover_*` for remote provers ([`prover`], with its generated client in
+//! proofs, L1 deposits), and `prover_*` for remote provers ([`prover`], with its generated client in
 //! [`prover_client`]).
 
 mod concurrent_batch;
 mod convert;
+mod deposits;
 mod errors;
 mod eth;
 mod l1_view;
@@ -13,6 +14,9 @@ pub mod prover;
 pub mod prover_client;
 mod quire;
 
+pub use deposits::{
+    DepositApiClient, DepositApiServer, DepositRpc, DepositState, DepositStatus, DepositView,
+};
 pub use eth::{EthApiServer, EthRpc};
 pub use jsonrpsee::server::ServerHandle;
 pub use l1_view::L1View;
@@ -66,6 +70,7 @@ pub fn module(
     config: &RpcConfig,
     prover_token: Option<String>,
     l1: Option<Arc<dyn L1View>>,
+    deposits: Option<Arc<quire_deposits::DepositStore>>,
 ) -> RpcModule<()> {
     let mut module = RpcModule::new(());
     module
@@ -80,6 +85,9 @@ pub fn module(
     module
         .merge(QuireRpc::new(seq, coordinator.clone(), l1).into_rpc())
         .expect("no duplicate quire methods");
+    module
+        .merge(DepositRpc::new(deposits).into_rpc())
+        .expect("no duplicate deposit methods");
     if let Some(token) = prover_token {
         use prover::ProverApiServer;
         module
@@ -96,6 +104,7 @@ pub async fn start(
     config: &RpcConfig,
     prover_token: Option<String>,
     l1: Option<Arc<dyn L1View>>,
+    deposits: Option<Arc<quire_deposits::DepositStore>>,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let cors = tower_http::cors::CorsLayer::new()
         .allow_methods([
@@ -121,6 +130,6 @@ pub async fn start(
         .build(config.addr)
         .await?;
     let addr = server.local_addr()?;
-    let handle = server.start(module(seq, coordinator, config, prover_token, l1));
+    let handle = server.start(module(seq, coordinator, config, prover_token, l1, deposits));
     Ok((addr, handle))
 }

@@ -81,7 +81,8 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     std::fs::write(&config, toml::to_string(&cfg).unwrap()).unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let mut node = NodeProcess::spawn(&config, &url).await;
-    // The operator deploys the Verifier (nonce 0), then the Rollup (nonce 1).
+    // The operator deploys the Verifier (nonce 0), the Rollup (nonce 1), then the Bridge
+    // (nonce 2).
     let operator = keys()[0].address();
     let rollup = operator.create(1);
     send_two_transfers(&url, 0, 0x60, 5).await;
@@ -116,8 +117,8 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         .await
         .unwrap();
     assert_eq!(
-        nonce, 4,
-        "two deployments, one commit, one prove: nothing sent twice"
+        nonce, 5,
+        "three deployments, one commit, one prove: nothing sent twice"
     );
     assert_eq!(
         contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
@@ -207,13 +208,16 @@ async fn a_wrong_l1_chain_stops_the_sender_and_sends_nothing() {
     .await
     .expect("the sender stops");
     assert!(why.contains("L1 chain id is 31337"), "{why}");
-    // The deployment was the only transaction from the operator; no commit followed.
+    // The deployments were the only transactions from the operator; no commit followed.
     let operator = keys()[0].address();
     let nonce = provider(&l1.url)
         .get_transaction_count(operator)
         .await
         .unwrap();
-    assert_eq!(nonce, 2, "Verifier and Rollup deployed, nothing else");
+    assert_eq!(
+        nonce, 3,
+        "Verifier, Rollup and Bridge deployed, nothing else"
+    );
     send_two_transfers(&node.http_url(), 0, 0x70, 1).await;
     node.shutdown().await.unwrap();
 }

@@ -1,0 +1,123 @@
+//! `quire_getDepositStatus`: where an L1 deposit is on its way to L2, by the L1 transaction
+//! that made it, for bridge users who have only their L1 transaction hash.
+
+use std::sync::Arc;
+
+use alloy_primitives::{Address, FixedBytes, B256, U256, U64};
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+use jsonrpsee::types::ErrorObjectOwned;
+use quire_deposits::{DepositStore, SeenDeposit};
+use serde::{Deserialize, Serialize};
+
+use crate::errors::server_error;
+
+/// Where a deposit is. Only `confirmed` exists today: the sequencer does not credit
+/// deposits yet (see the README's status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepositState {
+    /// Its L1 block has the node's confirmation depth; it waits for L2 inclusion.
+    Confirmed,
+}
+
+/// One deposit as served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepositView {
+    /// Its index in the Bridge's queue.
+    pub index: U64,
+    /// Who it credits on L2.
+    pub l2_recipient: Address,
+    /// Wei.
+    pub amount: U256,
+    /// The L1 block that holds it.
+    pub l1_block: U64,
+    /// That block's hash.
+    pub l1_block_hash: B256,
+    /// The L1 transaction that made it.
+    pub l1_transaction_hash: B256,
+    /// Its log's index in the L1 block.
+    pub log_index: U64,
+    /// The Bridge's queue hash after it (`depositAt(index)` on L1 returns the same).
+    pub queue_hash: FixedBytes<24>,
+    /// Where it is.
+    pub status: DepositState,
+}
+
+impl From<SeenDeposit> for DepositView {
+    fn from(d: SeenDeposit) -> Self {
+        Self {
+            index: U64::from(d.deposit.index),
+            l2_recipient: d.deposit.recipient,
+            amount: U256::from(d.deposit.amount),
+            l1_block: U64::from(d.deposit.l1_block),
+            l1_block_hash: d.l1_block_hash,
+            l1_transaction_hash: d.l1_tx,
+            log_index: U64::from(d.log_index),
+            queue_hash: d.queue_hash,
+            status: DepositState::Confirmed,
+        }
+    }
+}
+
+/// The answer: the deposits the transaction made (empty while its block is not yet deep
+/// enough, or when it made none) and how far the node has read L1, so that an empty answer
+/// says whether the transaction's block was read yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepositStatus {
+    /// The last L1 block whose deposits the node has read (`null` before the first).
+    pub scanned_l1_block: Option<U64>,
+    /// Deposits the node has seen in the Bridge's queue.
+    pub queued: U64,
+    /// The transaction's deposits, in queue order.
+    pub deposits: Vec<DepositView>,
+}
+
+/// The deposit methods.
+#[rpc(server, client, namespace = "quire")]
+pub trait DepositApi {
+    /// The deposits an L1 transaction made and where each is.
+    #[method(name = "getDepositStatus")]
+    fn deposit_status(&self, l1_transaction_hash: B256) -> RpcResult<DepositStatus>;
+}
+
+/// Implementation of [`DepositApiServer`] over the watcher's store.
+pub struct DepositRpc {
+    store: Option<Arc<DepositStore>>,
+}
+
+impl DepositRpc {
+    /// Serves `store`; without one (no Bridge followed) every call says so.
+    pub fn new(store: Option<Arc<DepositStore>>) -> Self {
+        Self { store }
+    }
+}
+
+fn store_error(e: quire_deposits::StoreError) -> ErrorObjectOwned {
+    tracing::error!(error = %e, "deposit store unreadable while serving RPC");
+    server_error(format!("internal error: {e}"))
+}
+
+impl DepositApiServer for DepositRpc {
+    fn deposit_status(&self, l1_transaction_hash: B256) -> RpcResult<DepositStatus> {
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| server_error("this node does not follow a Bridge (no l1.bridge)"))?;
+        Ok(DepositStatus {
+            scanned_l1_block: store
+                .cursor()
+                .map_err(store_error)?
+                .map(|c| U64::from(c.block)),
+            queued: U64::from(store.next_index().map_err(store_error)?),
+            deposits: store
+                .by_l1_tx(&l1_transaction_hash)
+                .map_err(store_error)?
+                .into_iter()
+                .map(DepositView::from)
+                .collect(),
+        })
+    }
+}
