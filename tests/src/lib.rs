@@ -164,6 +164,27 @@ pub fn wallet_provider(url: &str, key: PrivateKeySigner) -> DynProvider {
         .erased()
 }
 
+/// Sends one L1 transaction from `key` and waits for its receipt (a reverted one too); an
+/// error is a transaction the node refused or that never got a receipt.
+pub async fn send(
+    url: &str,
+    key: &PrivateKeySigner,
+    to: alloy::primitives::Address,
+    input: Vec<u8>,
+    value: alloy::primitives::U256,
+) -> Result<alloy::rpc::types::TransactionReceipt, String> {
+    use alloy::network::TransactionBuilder;
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .with_to(to)
+        .with_input(input)
+        .with_value(value);
+    let pending = wallet_provider(url, key.clone())
+        .send_transaction(tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    pending.get_receipt().await.map_err(|e| e.to_string())
+}
+
 /// A read-only alloy provider.
 pub fn provider(url: &str) -> DynProvider {
     ProviderBuilder::new()

@@ -7,8 +7,7 @@
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::{Filter, TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
+use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::sol_types::{SolCall, SolError, SolEvent};
 use quire_contracts::bridge::{claim_call, deploy_bridge, Bridge};
 use quire_primitives::deposit::genesis_queue_hash;
@@ -18,25 +17,6 @@ use quire_tests::*;
 /// Goals of the bridge issue, in L1 gas per transaction.
 const DEPOSIT_GAS_GOAL: u64 = 45_000;
 const CLAIM_GAS_GOAL: u64 = 60_000;
-
-async fn send(
-    url: &str,
-    key: &PrivateKeySigner,
-    to: Address,
-    input: Vec<u8>,
-    value: U256,
-) -> Result<TransactionReceipt, String> {
-    let tx = TransactionRequest::default()
-        .with_to(to)
-        .with_input(input)
-        .with_value(value);
-    let pending = wallet_provider(url, key.clone())
-        .send_transaction(tx)
-        .await
-        .map_err(|e| e.to_string())?;
-    let receipt = pending.get_receipt().await.map_err(|e| e.to_string())?;
-    Ok(receipt)
-}
 
 /// Asserts that a call from `from` reverts with the custom error `selector`.
 async fn assert_refused(
