@@ -39,7 +39,7 @@ impl LeafCircuit {
         b.verify_proof::<C>(&proof, &vd, &batch.data.common);
         // Batch public inputs: prev_root 0..4, new_root 4..8, batch_number 8,
         // tx_commitment 9..13, tx_count 13, base_fee 14..16, fee_recipient 16..19,
-        // leaf counts 19, 20.
+        // leaf counts 19, 20, deposit counts 21, 22, deposit chains 23..27, 27..31.
         let pi = &proof.public_inputs;
         // Batch numbers below 2^32: a fold's `last + 1 == first` cannot wrap the field.
         b.range_check(pi[8], 32);
@@ -47,6 +47,7 @@ impl LeafCircuit {
         digest_input.extend_from_slice(&pi[9..13]);
         digest_input.push(pi[13]);
         digest_input.extend_from_slice(&pi[14..19]);
+        digest_input.extend_from_slice(&pi[21..31]);
         let digest = b.hash_n_to_hash_no_pad::<PoseidonHash>(digest_input);
         let mut out = vec![pi[8], pi[8]];
         out.extend_from_slice(&pi[0..8]);

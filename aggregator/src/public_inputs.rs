@@ -24,8 +24,9 @@ pub const FINAL_INPUTS: usize = AGGREGATE_INPUTS - 1;
 /// An aggregate proof covers batches `first_batch..=last_batch`: applied in order, their
 /// transfers, each signed by its sender for the chain the digest names, take the state
 /// from `prev_root` to `new_root`. `batches_digest` commits to each batch's number,
-/// transaction commitment and count, base fee, fee recipient and chain id
-/// ([`batch_digest`]), folded along the canonical tree ([`range_digest`]).
+/// transaction commitment and count, base fee, fee recipient, chain id and the L1 deposits
+/// it credited (the deposit count and chain before and after it) ([`batch_digest`]), folded
+/// along the canonical tree ([`range_digest`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AggregatePublicInputs {
     /// First batch covered.
@@ -141,6 +142,11 @@ pub struct BatchDigestFields {
     pub fee_recipient: alloy_primitives::Address,
     /// The chain every transfer's signature covers.
     pub chain_id: u64,
+    /// Deposits credited before the batch, and their [`quire_primitives::DepositChain`]
+    /// (the previous batch's values after it).
+    pub deposits_before: (u64, Digest),
+    /// Deposits credited after it, and their chain.
+    pub deposits_after: (u64, Digest),
 }
 
 impl BatchDigestFields {
@@ -153,17 +159,24 @@ impl BatchDigestFields {
             base_fee: b.base_fee,
             fee_recipient: b.fee_recipient,
             chain_id,
+            deposits_before: (b.deposit_count_before, b.deposit_chain_before),
+            deposits_after: (b.deposit_count_after, b.deposit_chain_after),
         }
     }
 
     /// Elements in circuit order: number, transaction commitment, transfer count, base
-    /// fee limbs, fee recipient limbs.
+    /// fee limbs, fee recipient limbs, deposit counts before and after, deposit chains
+    /// before and after (the batch proof's public inputs 21..31).
     pub fn elements(&self) -> Vec<F> {
         let mut v = vec![F::from_canonical_u64(self.number)];
         v.extend_from_slice(&self.tx_commitment.elements);
         v.push(F::from_canonical_u64(self.tx_count));
         v.extend_from_slice(&amount_limbs(u128::from(self.base_fee)));
         v.extend_from_slice(&address_limbs(&self.fee_recipient));
+        v.push(F::from_canonical_u64(self.deposits_before.0));
+        v.push(F::from_canonical_u64(self.deposits_after.0));
+        v.extend_from_slice(&self.deposits_before.1.elements);
+        v.extend_from_slice(&self.deposits_after.1.elements);
         v
     }
 

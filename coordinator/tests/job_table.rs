@@ -39,6 +39,8 @@ impl FakeChain {
             opened_at_ms: sealed_at_ms,
             sealed_at_ms,
             status: BatchStatus::Sealed.code(),
+            deposit_count: 0,
+            deposit_chain: B256::ZERO,
         });
         number
     }

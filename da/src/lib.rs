@@ -22,7 +22,7 @@ pub use encoding::{
     BLOCK_HEADER_BYTES, TX_HEADER_BYTES,
 };
 pub use transfers::{
-    decode_transfers, encode_transfers, AccountIndex, Accounts, TransferBlock, TransferDataError,
-    TRANSFERS_VERSION,
+    decode_transfers, encode_transfers, AccountIndex, Accounts, DepositCredit, TransferBlock,
+    TransferDataError, TRANSFERS_VERSION,
 };
 pub use window::{decode_window, encode_window, WindowBatch, WindowData, WINDOW_VERSION};

@@ -1,14 +1,19 @@
-//! Batch data format, version 2: the transfers without their signatures, which the
-//! signature proof covers (the proof attests that every transfer was signed by its sender
-//! for the chain, so the data need only say what the transfers did).
+//! Batch data format, version 3: the L1 deposits each block credited and the transfers
+//! without their signatures, which the signature proof covers (the proof attests that
+//! every transfer was signed by its sender for the chain, so the data need only say what
+//! the transfers did).
 //!
 //! ```text
-//! batch   := version=2:u8 profiles:varint profile* blocks:varint block*
+//! batch   := version=3:u8 profiles:varint profile* blocks:varint block*
 //! profile := type:u8 gas_limit:varint max_fee:varint [tip:varint  (type 2 only)]
-//! block   := timestamp:varint transfers:varint transfer*
+//! block   := timestamp:varint deposits:varint deposit* transfers:varint transfer*
+//! deposit := receiver:varint [address:[u8; 20] (receiver = 0)]
+//!            amount_exponent:u8 amount_mantissa:varint
 //! transfer:= sender:varint receiver:varint [address:[u8; 20] (receiver = 0)]
 //!            value_exponent:u8 value_mantissa:varint profile:varint
 //! ```
+//! A block credits its deposits before its transfers run; deposits are the next ones of
+//! the Bridge's queue, in order, so their queue indices are implied too.
 //! Accounts are named by their index in the state tree (a transfer's receiver is `index +
 //! 1`, or 0 followed by the address of an account the transfer creates, which takes the
 //! next free index); nonces are implied (each sender's next); the fee fields a transfer
@@ -25,7 +30,7 @@ use quire_primitives::Transfer;
 use thiserror::Error;
 
 /// Format version written first.
-pub const TRANSFERS_VERSION: u8 = 2;
+pub const TRANSFERS_VERSION: u8 = 3;
 
 /// The accounts a batch's data refers to: addresses by state-tree index, as they stood
 /// before the batch, growing as the batch creates accounts.
@@ -84,11 +89,22 @@ impl AccountIndex for Accounts {
     }
 }
 
-/// One block of transfers.
+/// What a block credits for one L1 deposit (its queue index is implied by the order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepositCredit {
+    /// Credited account.
+    pub recipient: Address,
+    /// Wei.
+    pub amount: u128,
+}
+
+/// One block: the deposits it credits, then its transfers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TransferBlock {
     /// Block timestamp (unix seconds).
     pub timestamp: u64,
+    /// L1 deposits credited first, in queue order.
+    pub deposits: Vec<DepositCredit>,
     /// Transfers in execution order.
     pub transfers: Vec<Transfer>,
 }
@@ -210,6 +226,11 @@ pub fn encode_transfers(
     let mut position = 0;
     for block in blocks {
         put_varint(&mut out, block.timestamp.into());
+        put_varint(&mut out, block.deposits.len() as u128);
+        for d in &block.deposits {
+            put_receiver(&mut out, &d.recipient, accounts);
+            put_amount(&mut out, d.amount);
+        }
         put_varint(&mut out, block.transfers.len() as u128);
         for t in &block.transfers {
             let sender = accounts
@@ -219,26 +240,67 @@ pub fn encode_transfers(
                 return Err(TransferDataError::NotExecutable(position));
             }
             put_varint(&mut out, sender.into());
-            match accounts.index_of(&t.to) {
-                Some(i) => put_varint(&mut out, u128::from(i) + 1),
-                None => {
-                    out.push(0);
-                    out.extend_from_slice(t.to.as_slice());
-                    accounts.create(t.to);
-                }
-            }
-            let (mut mantissa, mut exponent) = (t.value, 0u8);
-            while mantissa != 0 && mantissa % 10 == 0 {
-                mantissa /= 10;
-                exponent += 1;
-            }
-            out.push(exponent);
-            put_varint(&mut out, mantissa);
+            put_receiver(&mut out, &t.to, accounts);
+            put_amount(&mut out, t.value);
             put_varint(&mut out, profile_index[&profile_of(t)] as u128);
             position += 1;
         }
     }
     Ok(out)
+}
+
+/// A credited account: `index + 1`, or 0 and the address of an account this creates.
+fn put_receiver(out: &mut Vec<u8>, to: &Address, accounts: &mut impl AccountIndex) {
+    match accounts.index_of(to) {
+        Some(i) => put_varint(out, u128::from(i) + 1),
+        None => {
+            out.push(0);
+            out.extend_from_slice(to.as_slice());
+            accounts.create(*to);
+        }
+    }
+}
+
+/// Wei as `exponent:u8 mantissa:varint`, the mantissa not divisible by 10.
+fn put_amount(out: &mut Vec<u8>, wei: u128) {
+    let (mut mantissa, mut exponent) = (wei, 0u8);
+    while mantissa != 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        exponent += 1;
+    }
+    out.push(exponent);
+    put_varint(out, mantissa);
+}
+
+fn read_receiver(
+    r: &mut Reader<'_>,
+    accounts: &mut impl AccountIndex,
+) -> Result<Address, TransferDataError> {
+    match r.u64()? {
+        0 => {
+            let a = Address::from_slice(r.take(20)?);
+            if accounts.index_of(&a).is_some() {
+                return Err(TransferDataError::Malformed("creates an existing account"));
+            }
+            accounts.create(a);
+            Ok(a)
+        }
+        i => accounts
+            .address_at(i - 1)
+            .ok_or(TransferDataError::Malformed("receiver index")),
+    }
+}
+
+fn read_amount(r: &mut Reader<'_>) -> Result<u128, TransferDataError> {
+    let exponent = r.byte()?;
+    let mantissa = r.varint()?;
+    if mantissa != 0 && mantissa % 10 == 0 || mantissa == 0 && exponent != 0 {
+        return Err(TransferDataError::Malformed("value not normalised"));
+    }
+    10u128
+        .checked_pow(exponent.into())
+        .and_then(|p| mantissa.checked_mul(p))
+        .ok_or(TransferDataError::Malformed("value overflows"))
 }
 
 /// Decodes [`encode_transfers`]'s output against the accounts before the batch (which
@@ -268,6 +330,12 @@ pub fn decode_transfers(
     let mut blocks = Vec::new();
     for _ in 0..block_count {
         let timestamp = r.u64()?;
+        let mut deposits = Vec::new();
+        for _ in 0..r.u64()? {
+            let recipient = read_receiver(&mut r, accounts)?;
+            let amount = read_amount(&mut r)?;
+            deposits.push(DepositCredit { recipient, amount });
+        }
         let count = r.u64()?;
         let mut transfers = Vec::new();
         for _ in 0..count {
@@ -276,28 +344,8 @@ pub fn decode_transfers(
                 .address_at(sender_index)
                 .ok_or(TransferDataError::Malformed("sender index"))?;
             let nonce = accounts.use_nonce(sender_index);
-            let to = match r.u64()? {
-                0 => {
-                    let a = Address::from_slice(r.take(20)?);
-                    if accounts.index_of(&a).is_some() {
-                        return Err(TransferDataError::Malformed("creates an existing account"));
-                    }
-                    accounts.create(a);
-                    a
-                }
-                i => accounts
-                    .address_at(i - 1)
-                    .ok_or(TransferDataError::Malformed("receiver index"))?,
-            };
-            let exponent = r.byte()?;
-            let mantissa = r.varint()?;
-            if mantissa != 0 && mantissa % 10 == 0 || mantissa == 0 && exponent != 0 {
-                return Err(TransferDataError::Malformed("value not normalised"));
-            }
-            let value = 10u128
-                .checked_pow(exponent.into())
-                .and_then(|p| mantissa.checked_mul(p))
-                .ok_or(TransferDataError::Malformed("value overflows"))?;
+            let to = read_receiver(&mut r, accounts)?;
+            let value = read_amount(&mut r)?;
             let &(tx_type, gas_limit, max_fee_per_gas, max_priority_fee_per_gas) = profiles
                 .get(r.u64()? as usize)
                 .ok_or(TransferDataError::Malformed("profile index"))?;
@@ -314,6 +362,7 @@ pub fn decode_transfers(
         }
         blocks.push(TransferBlock {
             timestamp,
+            deposits,
             transfers,
         });
     }
@@ -342,36 +391,56 @@ mod tests {
         picks
             .iter()
             .enumerate()
-            .map(|(b, txs)| TransferBlock {
-                timestamp: 1_700_000_000 + b as u64,
-                transfers: txs
+            .map(|(b, txs)| {
+                // Some picks also credit a deposit, before the block's transfers.
+                let deposits = txs
                     .iter()
-                    .map(|&(s, to, value, profile)| {
-                        let sender = u64::from(s % n);
-                        let to = match to {
+                    .filter(|p| p.3 % 4 == 0)
+                    .map(|&(_, to, amount, profile)| {
+                        let recipient = match to {
                             Some(i) => state.address_at(u64::from(i) % state.next_index()).unwrap(),
-                            None => Address::from([profile.wrapping_mul(31); 20]),
+                            None => Address::from([profile.wrapping_add(7); 20]),
                         };
-                        if state.index_of(&to).is_none() {
-                            state.create(to);
+                        if state.index_of(&recipient).is_none() {
+                            state.create(recipient);
                         }
-                        let (tx_type, fee, tip) = match profile % 3 {
-                            0 => (2, 2_000_000_000u128, 1_000_000),
-                            1 => (0, 1_500_000_000, 1_500_000_000),
-                            _ => (2, 3 << 70, 7),
-                        };
-                        Transfer {
-                            tx_type,
-                            sender: state.address_at(sender).unwrap(),
-                            to,
-                            value,
-                            nonce: state.use_nonce(sender),
-                            gas_limit: 21_000,
-                            max_fee_per_gas: fee,
-                            max_priority_fee_per_gas: tip,
-                        }
+                        DepositCredit { recipient, amount }
                     })
-                    .collect(),
+                    .collect();
+                TransferBlock {
+                    timestamp: 1_700_000_000 + b as u64,
+                    deposits,
+                    transfers: txs
+                        .iter()
+                        .map(|&(s, to, value, profile)| {
+                            let sender = u64::from(s % n);
+                            let to = match to {
+                                Some(i) => {
+                                    state.address_at(u64::from(i) % state.next_index()).unwrap()
+                                }
+                                None => Address::from([profile.wrapping_mul(31); 20]),
+                            };
+                            if state.index_of(&to).is_none() {
+                                state.create(to);
+                            }
+                            let (tx_type, fee, tip) = match profile % 3 {
+                                0 => (2, 2_000_000_000u128, 1_000_000),
+                                1 => (0, 1_500_000_000, 1_500_000_000),
+                                _ => (2, 3 << 70, 7),
+                            };
+                            Transfer {
+                                tx_type,
+                                sender: state.address_at(sender).unwrap(),
+                                to,
+                                value,
+                                nonce: state.use_nonce(sender),
+                                gas_limit: 21_000,
+                                max_fee_per_gas: fee,
+                                max_priority_fee_per_gas: tip,
+                            }
+                        })
+                        .collect(),
+                }
             })
             .collect()
     }
@@ -442,6 +511,7 @@ mod tests {
             .collect();
         let block = TransferBlock {
             timestamp: 1,
+            deposits: Vec::new(),
             transfers,
         };
         let bytes = encode_transfers(&[block], &mut state).unwrap();

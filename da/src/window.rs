@@ -1,15 +1,15 @@
 //! A window's data: what one L1 commit publishes so that anyone holding the state before
-//! the window rebuilds the state after it. It wraps each batch's transfers (format version
-//! 2, [`crate::encode_transfers`]) with what execution needs besides them: the batch's base
-//! fee and fee recipient.
+//! the window rebuilds the state after it. It wraps each batch's deposits and transfers
+//! (format version 3, [`crate::encode_transfers`]) with what execution needs besides them:
+//! the batch's base fee and fee recipient.
 //!
 //! ```text
-//! window := version=1:u8 first_batch:varint batches:varint batch*
-//! batch  := base_fee:varint fee_recipient:[u8; 20] transfers:varint bytes:varint [u8; bytes]
+//! window := version=2:u8 first_batch:varint batches:varint batch*
+//! batch  := base_fee:varint fee_recipient:[u8; 20] operations:varint bytes:varint [u8; bytes]
 //! ```
-//! A batch with transfers whose fee recipient has no account creates it first, at the next
-//! free index, as execution does; both sides of the encoding apply that rule so that
-//! account indices agree.
+//! `operations` counts the batch's deposits and transfers. A batch with any whose fee
+//! recipient has no account creates it first, at the next free index, as execution does;
+//! both sides of the encoding apply that rule so that account indices agree.
 
 use alloy_primitives::Address;
 
@@ -17,7 +17,7 @@ use crate::transfers::{put_varint, Reader};
 use crate::{decode_transfers, encode_transfers, AccountIndex, TransferBlock, TransferDataError};
 
 /// Window format version written first.
-pub const WINDOW_VERSION: u8 = 1;
+pub const WINDOW_VERSION: u8 = 2;
 
 /// One batch of a window.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,8 +31,12 @@ pub struct WindowBatch {
 }
 
 impl WindowBatch {
-    fn transfer_count(&self) -> usize {
-        self.blocks.iter().map(|b| b.transfers.len()).sum()
+    /// Deposits and transfers.
+    fn operation_count(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|b| b.deposits.len() + b.transfers.len())
+            .sum()
     }
 }
 
@@ -46,7 +50,7 @@ pub struct WindowData {
 }
 
 fn create_fee_recipient(batch: &WindowBatch, accounts: &mut impl AccountIndex) {
-    if batch.transfer_count() > 0 && accounts.index_of(&batch.fee_recipient).is_none() {
+    if batch.operation_count() > 0 && accounts.index_of(&batch.fee_recipient).is_none() {
         accounts.create(batch.fee_recipient);
     }
 }
@@ -64,7 +68,7 @@ pub fn encode_window(
         let bytes = encode_transfers(&batch.blocks, accounts)?;
         put_varint(&mut out, batch.base_fee.into());
         out.extend_from_slice(batch.fee_recipient.as_slice());
-        put_varint(&mut out, batch.transfer_count() as u128);
+        put_varint(&mut out, batch.operation_count() as u128);
         put_varint(&mut out, bytes.len() as u128);
         out.extend_from_slice(&bytes);
     }
@@ -88,19 +92,19 @@ pub fn decode_window(
     for _ in 0..count {
         let base_fee = r.u64()?;
         let fee_recipient = Address::from_slice(r.take(20)?);
-        let transfers = r.u64()?;
+        let operations = r.u64()?;
         let len = usize::try_from(r.u64()?).map_err(|_| TransferDataError::Truncated)?;
         let mut batch = WindowBatch {
             base_fee,
             fee_recipient,
             blocks: Vec::new(),
         };
-        if transfers > 0 && accounts.index_of(&fee_recipient).is_none() {
+        if operations > 0 && accounts.index_of(&fee_recipient).is_none() {
             accounts.create(fee_recipient);
         }
         batch.blocks = decode_transfers(r.take(len)?, accounts)?;
-        if batch.transfer_count() as u64 != transfers {
-            return Err(TransferDataError::Malformed("transfer count"));
+        if batch.operation_count() as u64 != operations {
+            return Err(TransferDataError::Malformed("operation count"));
         }
         batches.push(batch);
     }
@@ -116,7 +120,7 @@ pub fn decode_window(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Accounts;
+    use crate::{Accounts, DepositCredit};
     use proptest::prelude::*;
     use quire_primitives::Transfer;
 
@@ -145,6 +149,15 @@ mod tests {
                         .enumerate()
                         .map(|(i, ts)| TransferBlock {
                             timestamp: 1_700_000_000 + i as u64,
+                            // Deposits to accounts the transfers pay, some fresh.
+                            deposits: ts
+                                .iter()
+                                .filter(|t| t.3 == 1)
+                                .map(|&(_, to, value, _)| DepositCredit {
+                                    recipient: address(to + 20),
+                                    amount: value.into(),
+                                })
+                                .collect(),
                             transfers: ts
                                 .into_iter()
                                 .map(|(s, to, value, kind)| {
@@ -199,6 +212,7 @@ mod tests {
                 fee_recipient: address(200),
                 blocks: vec![TransferBlock {
                     timestamp: 1,
+                    deposits: Vec::new(),
                     transfers: vec![Transfer {
                         tx_type: 2,
                         sender: address(1),

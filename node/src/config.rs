@@ -158,6 +158,9 @@ pub struct L1Config {
     /// Deposits a reorg deeper than this removes are forgotten again, so keep it above the
     /// deepest reorg the L1 sees (Ethereum: 64 reaches finality; 12 is common).
     pub deposit_confirmations: u64,
+    /// Whether the sequencer credits the confirmed deposits (default true). Off is a test
+    /// switch: a sequencer that ignores deposits, which forced inclusion exists against.
+    pub credit_deposits: bool,
 }
 
 impl Default for L1Config {
@@ -175,6 +178,7 @@ impl Default for L1Config {
             bridge: None,
             bridge_from_block: 0,
             deposit_confirmations: 12,
+            credit_deposits: true,
         }
     }
 }

@@ -16,6 +16,25 @@ use crate::settle::operator_key;
 /// Most L1 blocks one `eth_getLogs` of the watcher covers (public RPCs cap ranges near this).
 const MAX_LOG_RANGE: u64 = 2_000;
 
+/// The watcher's store as the sequencer's [`quire_sequencer::DepositQueue`]: it records
+/// only deposits at the confirmation depth, so what it holds is what L2 may credit.
+pub struct ConfirmedQueue(pub Arc<DepositStore>);
+
+impl quire_sequencer::DepositQueue for ConfirmedQueue {
+    fn confirmed(&self) -> Result<u64, String> {
+        self.0.next_index().map_err(|e| e.to_string())
+    }
+
+    fn deposits_from(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<quire_primitives::Deposit>, String> {
+        let seen = self.0.deposits_from(from, max).map_err(|e| e.to_string())?;
+        Ok(seen.into_iter().map(|s| s.deposit).collect())
+    }
+}
+
 /// A running deposit watcher.
 pub struct Deposits {
     /// The Bridge it follows.

@@ -129,6 +129,13 @@ impl NodeHandle {
                 return Err(e.context("starting the L1 deposit watcher"));
             }
         };
+        if let Some(d) = &deposits {
+            if config.l1.credit_deposits {
+                sequencer.follow_deposits(Arc::new(deposits::ConfirmedQueue(d.store.clone())));
+            } else {
+                tracing::warn!("l1.credit_deposits is off: confirmed deposits are not credited");
+            }
+        }
         let settlement = prepared.map(settle::PreparedSettlement::spawn);
         let workers = LocalWorkers::start(&coordinator, workers, Duration::from_millis(200));
         let l1_view = settlement

@@ -18,6 +18,7 @@ use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
 use quire_aggregator::AggregatePublicInputs;
 use quire_aggregator::FinalProofFile;
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
+use quire_primitives::Digest;
 use quire_prover::cache::CircuitCache;
 use quire_rpc::QuireApiClient;
 
@@ -228,6 +229,19 @@ async fn check_against_node(
     let mut digests = Vec::new();
     let mut transfers: u64 = 0;
     let mut previous_root = None;
+    let deposits_of = |b: &quire_rpc::BatchView| -> anyhow::Result<(u64, Digest)> {
+        let chain = b256_to_digest(&b.deposit_chain)
+            .ok_or_else(|| anyhow!("batch {}: depositChain is not a digest", b.number))?;
+        Ok((b.deposit_count.to(), chain))
+    };
+    let before = pi.first_batch - 1;
+    let mut deposits_before = deposits_of(
+        &client
+            .batch_by_number(U64::from(before))
+            .await
+            .with_context(|| format!("calling quire_getBatchByNumber({before})"))?
+            .ok_or_else(|| anyhow!("the node does not know batch {before}"))?,
+    )?;
     for n in pi.first_batch..=pi.last_batch {
         let b = client
             .batch_by_number(U64::from(n))
@@ -276,7 +290,10 @@ async fn check_against_node(
                 .fee_recipient
                 .ok_or_else(|| anyhow!("batch {n} has no fee recipient"))?,
             chain_id,
+            deposits_before,
+            deposits_after: deposits_of(&b)?,
         };
+        deposits_before = fields.deposits_after;
         transfers = transfers
             .checked_add(fields.tx_count)
             .ok_or_else(|| anyhow!("the node's transfer counts overflow"))?;

@@ -62,6 +62,11 @@ pub struct BatchHeader {
     pub sealed_at_ms: u64,
     /// [`BatchStatus::code`].
     pub status: u8,
+    /// L1 deposits credited from genesis to the end of the batch: the queue index of the
+    /// next deposit to credit.
+    pub deposit_count: u64,
+    /// [`crate::DepositChain`] of those deposits, as 32 bytes.
+    pub deposit_chain: B256,
 }
 
 impl BatchHeader {

@@ -6,16 +6,26 @@
 
 use alloy_primitives::Address;
 
-use crate::{AccountLeaf, BatchHeader, Transfer};
+use crate::{AccountLeaf, BatchHeader, Deposit, Transfer};
 
-/// A sealed batch with what its proof needs: the header, its transfers in execution
+/// One state change of a batch, in execution order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// An L1 deposit credited (a priority operation: each block credits its deposits
+    /// before its transfers).
+    Deposit(Deposit),
+    /// A signed L2 transfer.
+    Transfer(Transfer),
+}
+
+/// A sealed batch with what its proof needs: the header, its operations in execution
 /// order, and the base fee and fee recipient its blocks used (one of each per batch).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedBatch {
     /// Header.
     pub header: BatchHeader,
-    /// Transfers in execution order.
-    pub transfers: Vec<Transfer>,
+    /// Deposits and transfers in execution order.
+    pub operations: Vec<Operation>,
     /// Base fee of every block of the batch.
     pub base_fee: u64,
     /// Fee recipient of every block of the batch.

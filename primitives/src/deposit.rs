@@ -7,6 +7,12 @@
 //! events to check that none was missed or reordered.
 
 use alloy_primitives::{keccak256, Address, FixedBytes, U256};
+use plonky2::field::types::Field;
+use plonky2::hash::poseidon::PoseidonHash;
+use plonky2::plonk::config::Hasher;
+
+use crate::field::{address_limbs, amount_limbs};
+use crate::{Digest, F};
 
 /// The running hash of the deposit queue ([`genesis_queue_hash`] before the first deposit).
 pub type QueueHash = FixedBytes<24>;
@@ -74,6 +80,42 @@ impl Deposit {
     }
 }
 
+/// Field elements a deposit adds to the [`DepositChain`]: the recipient's three limbs and
+/// the amount's two.
+pub const DEPOSIT_ELEMENTS: usize = 5;
+
+/// The Poseidon chain of the deposits L2 has credited, in queue order, from
+/// [`DepositChain::empty`] at genesis: what batch proofs attest next to the count of
+/// deposits consumed. Poseidon because the batch circuit absorbs it per deposit; whoever
+/// checks it against the Bridge's Keccak queue recomputes it from the same deposits.
+///
+/// Only what L2 credits (recipient, amount) enters: the queue index is the chain's length,
+/// which proofs expose as a count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DepositChain(pub Digest);
+
+impl DepositChain {
+    /// The chain before any deposit.
+    pub fn empty() -> Self {
+        Self(Digest::ZERO)
+    }
+
+    /// A deposit's fields as the chain absorbs them.
+    pub fn fields(recipient: &Address, amount: u128) -> [F; DEPOSIT_ELEMENTS] {
+        let a = address_limbs(recipient);
+        let v = amount_limbs(amount);
+        [a[0], a[1], a[2], v[0], v[1]]
+    }
+
+    /// Absorbs one more credited deposit.
+    pub fn absorb(&mut self, d: &Deposit) {
+        let mut input = [F::ZERO; 4 + DEPOSIT_ELEMENTS];
+        input[..4].copy_from_slice(&self.0.elements);
+        input[4..].copy_from_slice(&Self::fields(&d.recipient, d.amount));
+        self.0 = PoseidonHash::hash_no_pad(&input);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +151,31 @@ mod tests {
             assert_ne!(o.queue_hash(QueueHash::ZERO), h);
         }
         assert_ne!(d.queue_hash(h), h, "the previous hash enters");
+    }
+
+    #[test]
+    fn the_credit_chain_depends_on_order_recipient_and_amount() {
+        let a = Deposit::new(0, Address::repeat_byte(1), U256::from(5), 9).unwrap();
+        let b = Deposit::new(1, Address::repeat_byte(2), U256::from(7), 9).unwrap();
+        let chain = |ds: &[Deposit]| {
+            let mut c = DepositChain::empty();
+            ds.iter().for_each(|d| c.absorb(d));
+            c
+        };
+        let ab = chain(&[a, b]);
+        assert_ne!(ab, chain(&[b, a]), "order");
+        assert_ne!(ab, chain(&[a, Deposit { amount: 8, ..b }]), "amount");
+        assert_ne!(
+            ab,
+            chain(&[
+                a,
+                Deposit {
+                    recipient: Address::repeat_byte(3),
+                    ..b
+                }
+            ]),
+            "recipient"
+        );
+        assert_ne!(chain(&[a]), DepositChain::empty());
     }
 }

@@ -15,7 +15,7 @@ use crate::signature::circuit::{signature_fingerprint, SignatureCircuit};
 /// Version of the batch circuit, recorded in proof files. Cached circuits are also keyed
 /// by [`circuit_fingerprint`], so a changed circuit never loads a stale cache file even if
 /// this is not bumped.
-pub const CIRCUIT_VERSION: u32 = 3;
+pub const CIRCUIT_VERSION: u32 = 4;
 
 /// The source code that defines the batch circuit.
 const CIRCUIT_SOURCES: [&str; 7] = [

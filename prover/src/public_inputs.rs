@@ -9,11 +9,13 @@ use quire_primitives::Digest;
 use crate::F;
 
 /// Number of field elements in a batch proof's public inputs.
-pub const PUBLIC_INPUTS: usize = 21;
+pub const PUBLIC_INPUTS: usize = 31;
 
 /// What a batch proof attests: applying the transfers committed to by `tx_commitment`, in
 /// order, under `base_fee` with fees to `fee_recipient`, takes the state tree from
-/// `prev_root` (with `leaf_count_before` accounts) to `new_root` (`leaf_count_after`).
+/// `prev_root` (with `leaf_count_before` accounts) to `new_root` (`leaf_count_after`),
+/// crediting L1 deposits `deposit_count_before..deposit_count_after` of the Bridge's queue,
+/// whose recipients and amounts extend `deposit_chain_before` to `deposit_chain_after`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BatchPublicInputs {
     /// State root before the batch.
@@ -34,6 +36,14 @@ pub struct BatchPublicInputs {
     pub leaf_count_before: u64,
     /// Accounts after the batch.
     pub leaf_count_after: u64,
+    /// Deposits credited before the batch.
+    pub deposit_count_before: u64,
+    /// Deposits credited after it.
+    pub deposit_count_after: u64,
+    /// [`quire_primitives::DepositChain`] before the batch.
+    pub deposit_chain_before: Digest,
+    /// [`quire_primitives::DepositChain`] after it.
+    pub deposit_chain_after: Digest,
 }
 
 /// Public inputs that do not decode.
@@ -54,6 +64,10 @@ impl BatchPublicInputs {
         v.extend_from_slice(&address_limbs(&self.fee_recipient));
         v.push(F::from_canonical_u64(self.leaf_count_before));
         v.push(F::from_canonical_u64(self.leaf_count_after));
+        v.push(F::from_canonical_u64(self.deposit_count_before));
+        v.push(F::from_canonical_u64(self.deposit_count_after));
+        v.extend_from_slice(&self.deposit_chain_before.elements);
+        v.extend_from_slice(&self.deposit_chain_after.elements);
         v
     }
 
@@ -80,6 +94,10 @@ impl BatchPublicInputs {
             fee_recipient,
             leaf_count_before: e[19].to_canonical_u64(),
             leaf_count_after: e[20].to_canonical_u64(),
+            deposit_count_before: e[21].to_canonical_u64(),
+            deposit_count_after: e[22].to_canonical_u64(),
+            deposit_chain_before: digest(23),
+            deposit_chain_after: digest(27),
         })
     }
 }

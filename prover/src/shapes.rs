@@ -2,21 +2,21 @@
 //!
 //! plonky2 pads a circuit's rows to a power of two, so one slot too many doubles the
 //! proving time: each height has slot counts that fill 2^11, 2^13 and 2^15 rows (a slot
-//! costs about 112, 144 and 176 rows at heights 16, 24 and 32; `standard_shapes_fill_their_rows`
-//! checks the fit). The height is the smallest that holds the tree after the batch.
+//! costs about 116, 148 and 180 rows at heights 16, 24 and 32, the deposit chain's Poseidon
+//! included; `standard_shapes_fill_their_rows` checks the fit). The height is the smallest that holds the tree after the batch.
 
 use crate::circuit::BatchShape;
 
 /// Subtree heights with standard circuits, and their slot counts (smallest first).
 pub const STANDARD: [(usize, &[usize]); 3] = [
-    (16, &[15, 70, 289]),
-    (24, &[11, 54, MAX_SLOTS]),
-    (32, &[9, 44, 183, MAX_SLOTS]),
+    (16, &[15, 68, 282]),
+    (24, &[11, 53, MAX_SLOTS]),
+    (32, &[9, 43, 180, MAX_SLOTS]),
 ];
 
 /// The most slots a batch may need: every height has a circuit this large (at height 32
 /// it spills into 2^16 rows), and the sequencer seals batches before they need more.
-pub const MAX_SLOTS: usize = 224;
+pub const MAX_SLOTS: usize = 220;
 
 /// The smallest standard height that holds `accounts` leaves.
 pub fn depth_for(accounts: u64) -> Option<usize> {

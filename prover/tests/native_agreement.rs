@@ -1,5 +1,6 @@
 //! The circuit, the witness replay and the sequencer's own execution agree on random
-//! batches: same new root, commitment, transfer count and account count.
+//! batches of transfers and L1 deposits: same new root, commitment, transfer count,
+//! account count and deposit chain.
 
 mod common;
 
@@ -8,10 +9,10 @@ use std::sync::OnceLock;
 use alloy_primitives::{Address, U256};
 use common::*;
 use proptest::prelude::*;
-use quire_primitives::{StateTree, Transfer, TxCommitment};
+use quire_primitives::{Deposit, DepositChain, Operation, StateTree, Transfer, TxCommitment};
 use quire_prover::witness::{BatchWitness, WitnessBuilder};
 use quire_prover::{BatchCircuit, BatchShape};
-use quire_sequencer::execution::apply_transfer;
+use quire_sequencer::execution::{apply_transfer, credit_deposit};
 
 fn big_circuit() -> &'static BatchCircuit {
     static C: OnceLock<BatchCircuit> = OnceLock::new();
@@ -36,6 +37,8 @@ struct Candidate {
     nonce_skew: i8,
     tip: u128,
     max_fee_extra: u128,
+    /// An L1 deposit of `value` to `to` instead of a transfer.
+    deposit: bool,
 }
 
 fn candidate() -> impl Strategy<Value = Candidate> {
@@ -46,22 +49,24 @@ fn candidate() -> impl Strategy<Value = Candidate> {
         prop_oneof![8 => Just(0i8), 1 => Just(1), 1 => Just(-1)],
         0u128..3_000,
         0u128..5_000,
+        prop_oneof![4 => Just(false), 1 => Just(true)],
     )
         .prop_map(
-            |(from, to, value, nonce_skew, tip, max_fee_extra)| Candidate {
+            |(from, to, value, nonce_skew, tip, max_fee_extra, deposit)| Candidate {
                 from,
                 to,
                 value,
                 nonce_skew,
                 tip,
                 max_fee_extra,
+                deposit,
             },
         )
 }
 
 struct Outcome {
     tree: StateTree,
-    included: Vec<Transfer>,
+    included: Vec<Operation>,
     created: usize,
 }
 
@@ -71,7 +76,29 @@ fn native(start: &StateTree, cands: &[Candidate], fr: Address, max_slots: usize)
     let mut included = Vec::new();
     let mut created = 0;
     let mut slots = 0;
+    let mut deposits = 0;
     for c in cands {
+        if c.deposit {
+            let d = Deposit {
+                index: deposits,
+                recipient: pool(c.to),
+                amount: c.value,
+                l1_block: 0,
+            };
+            let needs = if tree.get(&d.recipient).is_none() {
+                2
+            } else {
+                1
+            };
+            if slots + needs > max_slots {
+                break;
+            }
+            created += usize::from(credit_deposit(&mut tree, &d, fr).expect("in range"));
+            slots += needs;
+            deposits += 1;
+            included.push(Operation::Deposit(d));
+            continue;
+        }
         let sender = pool(c.from);
         let nonce = tree.get(&sender).map_or(0, |l| l.nonce);
         let t = Transfer {
@@ -92,7 +119,7 @@ fn native(start: &StateTree, cands: &[Candidate], fr: Address, max_slots: usize)
         if let Ok(new) = apply_transfer(&mut tree, &t, upfront, fr, BASE_FEE) {
             created += usize::from(new);
             slots += needs;
-            included.push(t);
+            included.push(Operation::Transfer(t));
         }
     }
     tree.commit();
@@ -117,12 +144,16 @@ fn start_tree(fr_exists: bool) -> (StateTree, Address) {
     (tree_with(&accounts), fr)
 }
 
-/// `None` for an empty batch, which the sequencer never seals (blocks hold transfers).
-fn replay(start: &StateTree, fr: Address, included: &[Transfer]) -> Option<BatchWitness> {
+/// `None` for an empty batch, which the sequencer never seals (blocks hold transfers or
+/// deposits).
+fn replay(start: &StateTree, fr: Address, included: &[Operation]) -> Option<BatchWitness> {
     let mut b = WitnessBuilder::new(&leaves(start), DEPTH, 3, BASE_FEE, fr).unwrap();
-    for t in included {
-        b.push_transfer(t)
-            .expect("the sequencer included it, so the circuit's rules hold");
+    for op in included {
+        match op {
+            Operation::Transfer(t) => b.push_transfer(t),
+            Operation::Deposit(d) => b.push_deposit(d),
+        }
+        .expect("the sequencer included it, so the circuit's rules hold");
     }
     match b.finish() {
         Ok(w) => Some(w),
@@ -135,13 +166,26 @@ fn replay(start: &StateTree, fr: Address, included: &[Transfer]) -> Option<Batch
 
 fn check(start: &StateTree, out: &Outcome, w: &BatchWitness) {
     let mut commitment = TxCommitment::empty();
-    for t in &out.included {
-        commitment.absorb(t);
+    let mut chain = DepositChain::empty();
+    let (mut transfers, mut deposits) = (0, 0);
+    for op in &out.included {
+        match op {
+            Operation::Transfer(t) => {
+                commitment.absorb(t);
+                transfers += 1;
+            }
+            Operation::Deposit(d) => {
+                chain.absorb(d);
+                deposits += 1;
+            }
+        }
     }
     assert_eq!(w.expected.prev_root, start.root());
     assert_eq!(w.expected.new_root, out.tree.root());
     assert_eq!(w.expected.tx_commitment, commitment.0);
-    assert_eq!(w.expected.tx_count, out.included.len() as u64);
+    assert_eq!(w.expected.tx_count, transfers);
+    assert_eq!(w.expected.deposit_count_after, deposits);
+    assert_eq!(w.expected.deposit_chain_after, chain.0);
     assert_eq!(w.expected.leaf_count_after, out.tree.len());
     assert_eq!(w.slots.len(), out.included.len() + out.created);
 }

@@ -8,6 +8,7 @@ use alloy_primitives::Address;
 use common::*;
 use plonky2::field::types::Field;
 use quire_primitives::field::amount_limbs;
+use quire_primitives::{Deposit, DepositChain};
 use quire_prover::witness::{BatchWitness, SlotKind, SlotWitness, WitnessBuilder};
 use quire_prover::F;
 
@@ -397,7 +398,7 @@ fn public_inputs_that_differ_from_the_transactions_fail_to_verify() {
     let w = honest(&t, &[transfer(addr(0x10), addr(0x20), ETH, 0)]);
     let proof = circuit().prove(&w).unwrap();
     // Claim another commitment, root, batch number, fee recipient or base fee.
-    for i in [0, 4, 8, 9, 13, 14, 16, 20] {
+    for i in [0, 4, 8, 9, 13, 14, 16, 20, 21, 22, 23, 27] {
         let mut forged = proof.clone();
         forged.public_inputs[i] += F::ONE;
         assert!(
@@ -526,4 +527,129 @@ fn a_batch_without_transfers_is_rejected() {
     let b = builder_for(&t, addr(0x99));
     assert!(b.clone().finish().is_err(), "the honest builder refuses it");
     assert!(rejected(&b.finish_any().unwrap()));
+}
+
+fn deposit(index: u64, to: Address, amount: u128) -> Deposit {
+    Deposit {
+        index,
+        recipient: to,
+        amount,
+        l1_block: 100 + index,
+    }
+}
+
+fn chain_of(start: DepositChain, ds: &[Deposit]) -> DepositChain {
+    let mut c = start;
+    ds.iter().for_each(|d| c.absorb(d));
+    c
+}
+
+#[test]
+fn deposits_are_credited_in_queue_order_and_exposed() {
+    let t = tree();
+    let fresh = addr(0x44);
+    // The batch starts at queue index 5 of a chain already holding five deposits.
+    let start = chain_of(
+        DepositChain::empty(),
+        &(0..5)
+            .map(|i| deposit(i, addr(0x10), 1))
+            .collect::<Vec<_>>(),
+    );
+    let ds = [deposit(5, addr(0x20), 3 * ETH), deposit(6, fresh, 2 * ETH)];
+    let mut b = builder(&t).with_deposits_before(5, start);
+    for d in &ds {
+        b.push_deposit(d).unwrap();
+    }
+    // The new account spends what its deposit brought.
+    b.push_transfer(&transfer(fresh, addr(0x30), ETH, 0))
+        .unwrap();
+    let w = b.finish().unwrap();
+    assert_eq!(
+        w.slots[1].kind,
+        SlotKind::Insert,
+        "the fresh recipient is inserted"
+    );
+    let proof = circuit().prove(&w).expect("honest deposits prove");
+    let public = circuit().verify(&proof).unwrap();
+    assert_eq!(public, w.expected);
+    assert_eq!(
+        (public.deposit_count_before, public.deposit_count_after),
+        (5, 7)
+    );
+    assert_eq!(public.deposit_chain_before, start.0);
+    assert_eq!(public.deposit_chain_after, chain_of(start, &ds).0);
+    assert_eq!(public.tx_count, 1);
+
+    // A batch of deposits only proves too.
+    let mut b = builder(&t);
+    b.push_deposit(&deposit(0, addr(0x10), ETH)).unwrap();
+    let w = b.finish().unwrap();
+    let public = circuit().verify(&circuit().prove(&w).unwrap()).unwrap();
+    assert_eq!((public.tx_count, public.deposit_count_after), (0, 1));
+
+    // The honest builder refuses a deposit out of queue order.
+    let mut b = builder(&t);
+    assert!(b.push_deposit(&deposit(1, addr(0x10), ETH)).is_err());
+}
+
+#[test]
+fn a_deposit_credited_twice_shows_in_the_public_inputs() {
+    let t = tree();
+    let d = deposit(0, addr(0x20), ETH);
+    let mut once = builder(&t);
+    once.push_deposit(&d).unwrap();
+    let once = once.finish().unwrap();
+    let mut twice = builder(&t);
+    let r = idx(&twice, addr(0x20));
+    twice.push_deposit_slot(d.recipient, d.amount, r).unwrap();
+    twice.push_deposit_slot(d.recipient, d.amount, r).unwrap();
+    let twice = twice.finish().unwrap();
+    // It proves, but only as two deposits of the queue with the chain of two: it cannot
+    // claim to have consumed one.
+    let public = circuit().verify(&circuit().prove(&twice).unwrap()).unwrap();
+    assert_eq!(public.deposit_count_after, 2);
+    assert_ne!(
+        public.deposit_chain_after,
+        once.expected.deposit_chain_after
+    );
+    let mut forged = circuit().prove(&twice).unwrap();
+    forged.public_inputs[22] = F::ONE;
+    for (i, e) in once
+        .expected
+        .deposit_chain_after
+        .elements
+        .iter()
+        .enumerate()
+    {
+        forged.public_inputs[27 + i] = *e;
+    }
+    assert!(circuit().verify(&forged).is_err());
+}
+
+#[test]
+fn a_deposit_credited_to_another_account_is_rejected() {
+    let t = tree();
+    let mut b = builder(&t);
+    // The chain absorbs 0x20 as the recipient; the credit goes to 0x30's leaf.
+    let other = idx(&b, addr(0x30));
+    b.push_deposit_slot(addr(0x20), ETH, other).unwrap();
+    assert!(rejected(&b.finish().unwrap()));
+}
+
+#[test]
+fn a_deposit_slot_cannot_debit_anyone() {
+    let t = tree();
+    // A deposit slot whose first update takes 1 ETH from 0x10: the circuit ignores the
+    // first update of a deposit, so the prover's state diverges and the next update fails.
+    let mut b = builder(&t);
+    let s = idx(&b, addr(0x10));
+    let real = *b.tree().leaf(s).unwrap();
+    let mut poorer = real;
+    poorer[7..9].copy_from_slice(&amount_limbs(9 * ETH));
+    let first = b.raw_update(s, real, poorer);
+    let r = idx(&b, addr(0x20));
+    b.push_deposit_slot(addr(0x20), ETH, r).unwrap();
+    let mut w = b.finish().unwrap();
+    w.slots[0].first = first;
+    assert!(rejected(&w));
 }

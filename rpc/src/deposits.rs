@@ -8,17 +8,19 @@ use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use jsonrpsee::types::ErrorObjectOwned;
 use quire_deposits::{DepositStore, SeenDeposit};
+use quire_sequencer::Sequencer;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::server_error;
 
-/// Where a deposit is. Only `confirmed` exists today: the sequencer does not credit
-/// deposits yet (see the README's status).
+/// Where a deposit is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DepositState {
     /// Its L1 block has the node's confirmation depth; it waits for L2 inclusion.
     Confirmed,
+    /// Credited on L2 (in a block at the node's head or below).
+    Credited,
 }
 
 /// One deposit as served.
@@ -45,8 +47,9 @@ pub struct DepositView {
     pub status: DepositState,
 }
 
-impl From<SeenDeposit> for DepositView {
-    fn from(d: SeenDeposit) -> Self {
+impl DepositView {
+    /// The view of a recorded deposit, given how many deposits L2 has credited.
+    pub fn new(d: SeenDeposit, credited: u64) -> Self {
         Self {
             index: U64::from(d.deposit.index),
             l2_recipient: d.deposit.recipient,
@@ -56,7 +59,11 @@ impl From<SeenDeposit> for DepositView {
             l1_transaction_hash: d.l1_tx,
             log_index: U64::from(d.log_index),
             queue_hash: d.queue_hash,
-            status: DepositState::Confirmed,
+            status: if d.deposit.index < credited {
+                DepositState::Credited
+            } else {
+                DepositState::Confirmed
+            },
         }
     }
 }
@@ -71,6 +78,8 @@ pub struct DepositStatus {
     pub scanned_l1_block: Option<U64>,
     /// Deposits the node has seen in the Bridge's queue.
     pub queued: U64,
+    /// Deposits L2 has credited (queue indices below this).
+    pub credited: U64,
     /// The transaction's deposits, in queue order.
     pub deposits: Vec<DepositView>,
 }
@@ -86,12 +95,14 @@ pub trait DepositApi {
 /// Implementation of [`DepositApiServer`] over the watcher's store.
 pub struct DepositRpc {
     store: Option<Arc<DepositStore>>,
+    sequencer: Arc<Sequencer>,
 }
 
 impl DepositRpc {
-    /// Serves `store`; without one (no Bridge followed) every call says so.
-    pub fn new(store: Option<Arc<DepositStore>>) -> Self {
-        Self { store }
+    /// Serves `store`, with what `sequencer` has credited; without a store (no Bridge
+    /// followed) every call says so.
+    pub fn new(store: Option<Arc<DepositStore>>, sequencer: Arc<Sequencer>) -> Self {
+        Self { store, sequencer }
     }
 }
 
@@ -106,17 +117,19 @@ impl DepositApiServer for DepositRpc {
             .store
             .as_ref()
             .ok_or_else(|| server_error("this node does not follow a Bridge (no l1.bridge)"))?;
+        let credited = self.sequencer.deposits_credited();
         Ok(DepositStatus {
             scanned_l1_block: store
                 .cursor()
                 .map_err(store_error)?
                 .map(|c| U64::from(c.block)),
             queued: U64::from(store.next_index().map_err(store_error)?),
+            credited: U64::from(credited),
             deposits: store
                 .by_l1_tx(&l1_transaction_hash)
                 .map_err(store_error)?
                 .into_iter()
-                .map(DepositView::from)
+                .map(|d| DepositView::new(d, credited))
                 .collect(),
         })
     }

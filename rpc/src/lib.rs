@@ -83,10 +83,10 @@ pub fn module(
         .merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone())))
         .expect("no duplicate web3 methods");
     module
-        .merge(QuireRpc::new(seq, coordinator.clone(), l1).into_rpc())
+        .merge(QuireRpc::new(seq.clone(), coordinator.clone(), l1).into_rpc())
         .expect("no duplicate quire methods");
     module
-        .merge(DepositRpc::new(deposits).into_rpc())
+        .merge(DepositRpc::new(deposits, seq).into_rpc())
         .expect("no duplicate deposit methods");
     if let Some(token) = prover_token {
         use prover::ProverApiServer;

@@ -72,6 +72,11 @@ pub struct BatchView {
     pub state_root: B256,
     /// Poseidon commitment to its transfers.
     pub tx_commitment: B256,
+    /// L1 deposits credited from genesis to the end of the batch (the queue index of the
+    /// next one).
+    pub deposit_count: U64,
+    /// Poseidon chain of those deposits' recipients and amounts.
+    pub deposit_chain: B256,
     /// Base fee of its blocks (one per batch), wei; absent while it has no block.
     pub base_fee: Option<U64>,
     /// Fee recipient of its blocks (one per batch).
@@ -102,6 +107,8 @@ impl From<BatchHeader> for BatchView {
             prev_state_root: b.prev_state_root,
             state_root: b.state_root,
             tx_commitment: b.tx_commitment,
+            deposit_count: U64::from(b.deposit_count),
+            deposit_chain: b.deposit_chain,
             base_fee: None,
             fee_recipient: None,
             opened_at: U64::from(b.opened_at_ms),

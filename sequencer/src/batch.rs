@@ -79,6 +79,8 @@ pub fn open(number: u64, first_block: u64, prev_root: B256, now_ms: u64) -> Batc
         opened_at_ms: now_ms,
         sealed_at_ms: 0,
         status: BatchStatus::Open.code(),
+        deposit_count: 0,
+        deposit_chain: B256::ZERO,
     }
 }
 
@@ -89,6 +91,10 @@ pub struct BlockAddition {
     pub number: u64,
     /// Transfers included.
     pub txs: u64,
+    /// L1 deposits credited.
+    pub deposits: u64,
+    /// The deposit chain after the block.
+    pub deposit_chain: B256,
     /// Accounts they created.
     pub created: u64,
     /// Bytes of block data (header and transactions).
@@ -103,7 +109,9 @@ pub struct BlockAddition {
 pub fn add_block(batch: &mut BatchHeader, block: &BlockAddition) {
     batch.last_block = block.number;
     batch.tx_count += block.txs;
-    batch.proof_slots += block.txs + block.created;
+    batch.proof_slots += block.txs + block.deposits + block.created;
+    batch.deposit_count += block.deposits;
+    batch.deposit_chain = block.deposit_chain;
     batch.data_bytes += block.bytes;
     batch.state_root = block.state_root;
     batch.tx_commitment = block.tx_commitment;
@@ -147,11 +155,32 @@ mod tests {
         BlockAddition {
             number: 5,
             txs,
+            deposits: 0,
+            deposit_chain: B256::ZERO,
             created,
             bytes,
             state_root: B256::repeat_byte(1),
             tx_commitment: B256::repeat_byte(2),
         }
+    }
+
+    #[test]
+    fn deposits_take_slots_and_advance_the_queue_position() {
+        let mut b = open(3, 4, B256::ZERO, 100);
+        b.deposit_count = 7;
+        add_block(
+            &mut b,
+            &BlockAddition {
+                deposits: 2,
+                deposit_chain: B256::repeat_byte(3),
+                ..block(1, 1, 0)
+            },
+        );
+        assert_eq!((b.tx_count, b.proof_slots), (1, 4));
+        assert_eq!(
+            (b.deposit_count, b.deposit_chain),
+            (9, B256::repeat_byte(3))
+        );
     }
 
     #[test]

@@ -100,8 +100,8 @@ impl Default for ProductionConfig {
             block_time_ms: 200,
             max_block_txs: 256,
             fee_recipient: Address::ZERO,
-            batch_max_txs: 224,
-            batch_max_slots: 224,
+            batch_max_txs: 220,
+            batch_max_slots: 220,
             batch_max_age_ms: 10_000,
             batch_max_bytes: quire_da::USABLE_BYTES_PER_BLOB as u64,
         }

@@ -1,15 +1,20 @@
-//! Applying transfers to the state tree: the state transition the batch circuit re-proves.
+//! Applying deposits and transfers to the state tree: the state transition the batch
+//! circuit re-proves.
 
 use std::sync::Arc;
 
 use alloy_primitives::{Address, U256};
-use quire_primitives::{StateTree, Transfer, TxCommitment, MAX_BALANCE};
+use quire_primitives::{Deposit, DepositChain, StateTree, Transfer, TxCommitment, MAX_BALANCE};
 
 use crate::mempool::PoolTx;
 
-/// Result of executing a block's candidate transactions.
+/// Result of executing a block's deposits and candidate transactions.
 #[derive(Debug, Default)]
 pub struct Executed {
+    /// Deposits credited, in queue order (a prefix of those offered).
+    pub deposits: Vec<Deposit>,
+    /// The deposit chain after them, continuing the one given.
+    pub deposit_chain: DepositChain,
     /// Transactions applied, in order.
     pub included: Vec<Arc<PoolTx>>,
     /// Transactions that could not execute (wrong nonce, funds gone, overflow) and their
@@ -19,29 +24,59 @@ pub struct Executed {
     pub touched: Vec<Address>,
     /// Commitment to the included transfers, continuing the batch's running commitment.
     pub commitment: TxCommitment,
-    /// Receiver accounts the included transfers created (each costs the batch proof an
-    /// extra slot).
+    /// Receiver accounts the included transfers and deposits created (each costs the
+    /// batch proof an extra slot).
     pub created: u64,
 }
 
-/// Applies `txs` in order: debit value + fee and bump the sender's nonce, credit the
-/// receiver (creating its account if needed), credit the fee to `fee_recipient`.
+/// What a block's execution starts from.
+#[derive(Clone, Copy, Debug)]
+pub struct Running {
+    /// The batch's transaction commitment so far.
+    pub commitment: TxCommitment,
+    /// The deposit chain so far (from genesis).
+    pub deposit_chain: DepositChain,
+}
+
+/// Credits `deposits` in order (priority operations: before any transfer of the block,
+/// stopping at the first that cannot be credited), then applies `txs` in order: debit
+/// value + fee and bump the sender's nonce, credit the receiver (creating its account if
+/// needed), credit the fee to `fee_recipient`.
 ///
-/// If `fee_recipient` has no account, it is created just before the first transfer that
-/// executes, so that in every batch it exists before any transfer runs (the batch circuit
-/// creates it in a slot of its own at the start of the batch).
+/// If `fee_recipient` has no account, it is created just before the first deposit or
+/// transfer that executes, so that in every batch it exists before anything runs (the
+/// batch circuit creates it in a slot of its own at the start of the batch).
 ///
 /// Every check happens before any write, so a transaction that fails leaves the tree as
 /// it was. The caller commits the tree (rehashing) once for the whole block.
 pub fn execute(
     tree: &mut StateTree,
+    deposits: &[Deposit],
     txs: &[Arc<PoolTx>],
     fee_recipient: Address,
     base_fee: u64,
-    mut commitment: TxCommitment,
+    running: Running,
 ) -> Executed {
     let mut out = Executed::default();
     let mut touched = std::collections::BTreeSet::new();
+    let mut commitment = running.commitment;
+    out.deposit_chain = running.deposit_chain;
+    for d in deposits {
+        match credit_deposit(tree, d, fee_recipient) {
+            Ok(created) => {
+                out.created += u64::from(created);
+                touched.extend([d.recipient, fee_recipient]);
+                out.deposit_chain.absorb(d);
+                out.deposits.push(*d);
+            }
+            Err(reason) => {
+                // The queue is consumed in order: a deposit that cannot be credited holds
+                // back every later one.
+                tracing::error!(index = d.index, reason, "deposit cannot be credited");
+                break;
+            }
+        }
+    }
     for tx in txs {
         let t = &tx.tx.transfer;
         match apply_transfer(tree, t, tx.tx.upfront_cost, fee_recipient, base_fee) {
@@ -59,6 +94,31 @@ pub fn execute(
     out.touched = touched.into_iter().collect();
     out.commitment = commitment;
     out
+}
+
+/// Credits one deposit, or explains why it cannot be credited and leaves the tree as it
+/// was. Returns whether the recipient's account was created.
+pub fn credit_deposit(
+    tree: &mut StateTree,
+    d: &Deposit,
+    fee_recipient: Address,
+) -> Result<bool, &'static str> {
+    let before = tree.get(&d.recipient).map_or(0, |l| l.balance);
+    if d.amount > MAX_BALANCE - before {
+        return Err("balance limit");
+    }
+    if tree.index_of(&fee_recipient).is_none() {
+        tree.get_or_insert(fee_recipient)
+            .expect("state tree has room for 2^32 accounts");
+    }
+    let created = tree.index_of(&d.recipient).is_none();
+    let (i, _) = tree
+        .get_or_insert(d.recipient)
+        .expect("state tree has room for 2^32 accounts");
+    let leaf = *tree.leaf(i).expect("just inserted");
+    tree.set_account(i, leaf.nonce, leaf.balance + d.amount)
+        .expect("balance bound checked above");
+    Ok(created)
 }
 
 /// Applies one transfer, or explains why it cannot run and leaves the tree as it was.

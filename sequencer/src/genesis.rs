@@ -61,6 +61,7 @@ pub fn write_genesis(
     w.block(&StoredBlock {
         header,
         tx_hashes: Vec::new(),
+        deposits: Vec::new(),
     });
     w.batch(&BatchHeader {
         number: 0,
@@ -75,6 +76,8 @@ pub fn write_genesis(
         opened_at_ms: 0,
         sealed_at_ms: 0,
         status: BatchStatus::Sealed.code(),
+        deposit_count: 0,
+        deposit_chain: B256::ZERO,
     });
     w.genesis_fingerprint(&fingerprint(genesis));
     w.commit().map_err(|e: StoreError| e.to_string())

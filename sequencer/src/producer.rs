@@ -1,8 +1,11 @@
 //! Block production, in two stages so that writing one block overlaps building the next:
 //!
 //! - the **producer** thread builds a block when enough transactions wait or the block
-//!   timer fires: it selects from the mempool, executes on its private state tree, rehashes,
-//!   and hands the block's atomic write to the persister (at most one block ahead);
+//!   timer fires with transactions or confirmed L1 deposits waiting: it credits the
+//!   deposits (priority operations, in queue order), selects from the mempool, executes on
+//!   its private state tree, rehashes, and hands the block's atomic write to the persister
+//!   (at most one block ahead). The write records the deposits with the batch's new
+//!   deposit count, so a crash never credits one twice or loses one;
 //! - the **persister** thread writes it (fsynced), and only then publishes it to readers,
 //!   the mempool and `newHeads` subscribers.
 //!
@@ -18,15 +21,17 @@ use alloy_primitives::{Address, B256};
 use quire_da::{BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_primitives::transfer::TRANSFER_GAS;
-use quire_primitives::{BatchHeader, BatchStatus, BlockHeader, StateTree, TxCommitment};
+use quire_primitives::{
+    BatchHeader, BatchStatus, BlockHeader, Deposit, DepositChain, StateTree, TxCommitment,
+};
 use rocksdb::WriteBatch;
 
 use crate::batch::{self, BatchLimits, BlockAddition};
-use crate::execution::{execute, Executed};
+use crate::execution::{execute, Executed, Running};
 use crate::mempool::AccountState;
 use crate::mempool::PoolTx;
 use crate::sequencer::Sequencer;
-use crate::storage::{JournalOp, StoreError, StoredBlock, TxRecord};
+use crate::storage::{CreditedDeposit, JournalOp, StoreError, StoredBlock, TxRecord};
 
 /// What only the producer thread touches.
 pub(crate) struct ProducerState {
@@ -144,6 +149,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
             return;
         }
         let waiting = seq.mempool.lock().waiting();
+        let deposits = deposits_waiting(seq, st);
         let due = st.last_block_at.elapsed() >= block_time;
         let backoff_over = Instant::now() >= next_try;
         if let Some(sealed) = seal_if_due(seq, st) {
@@ -151,7 +157,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
                 return;
             }
         }
-        if backoff_over && (waiting >= cfg.max_block_txs || (waiting > 0 && due)) {
+        if backoff_over && (waiting >= cfg.max_block_txs || ((waiting > 0 || deposits) && due)) {
             match build_block(seq, st) {
                 Built::Block(block) => {
                     if out.send(Persist::Block(block)).is_err() {
@@ -188,6 +194,65 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
     }
 }
 
+/// Whether confirmed L1 deposits wait to be credited.
+fn deposits_waiting(seq: &Sequencer, st: &ProducerState) -> bool {
+    let Some(queue) = seq.deposit_queue() else {
+        return false;
+    };
+    match queue.confirmed() {
+        Ok(confirmed) => confirmed > st.batch.deposit_count,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the deposit queue");
+            false
+        }
+    }
+}
+
+/// The next confirmed deposits that fit `slot_room` proof slots (one each, one more for
+/// a recipient without an account) and `max` per block, with the slots they take.
+fn next_deposits(
+    seq: &Sequencer,
+    st: &ProducerState,
+    slot_room: u64,
+    max: usize,
+) -> (Vec<Deposit>, u64) {
+    let Some(queue) = seq.deposit_queue() else {
+        return (Vec::new(), 0);
+    };
+    let from = st.batch.deposit_count;
+    let offered = match queue.deposits_from(from, max) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the deposit queue");
+            return (Vec::new(), 0);
+        }
+    };
+    let mut created = std::collections::HashSet::new();
+    let mut used = 0;
+    let mut out = Vec::new();
+    for (i, d) in offered.into_iter().enumerate() {
+        if d.index != from + i as u64 {
+            tracing::error!(
+                want = from + i as u64,
+                got = d.index,
+                "deposit queue out of order"
+            );
+            break;
+        }
+        let new = st.tree.get(&d.recipient).is_none() && !created.contains(&d.recipient);
+        let cost = 1 + u64::from(new);
+        if used + cost > slot_room {
+            break;
+        }
+        used += cost;
+        if new {
+            created.insert(d.recipient);
+        }
+        out.push(d);
+    }
+    (out, used)
+}
+
 /// How many of `picked` (in order) fit `slot_room` proof slots: one per transfer, one more
 /// for each receiver that has no account yet (counting the ones created earlier in the
 /// block). Transfers that fail to execute only free slots, so this never undercounts.
@@ -219,6 +284,10 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         slots: slot_room,
         bytes: byte_room,
     } = batch::room(&st.batch, &limits);
+    // Deposits first: they are priority operations, and they use proof slots only.
+    let (deposits, deposit_slots) = next_deposits(seq, st, slot_room, cfg.max_block_txs);
+    let slot_room = slot_room - deposit_slots;
+    let tx_room = tx_room.min(slot_room as usize);
     let candidates = {
         let mut pool = seq.mempool.lock();
         // Start each sender after the blocks this thread executed, published or not.
@@ -235,7 +304,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         pool.mark_in_flight(&picked);
         picked
     };
-    if candidates.is_empty() {
+    if candidates.is_empty() && deposits.is_empty() {
         return Built::Nothing(Vec::new());
     }
 
@@ -246,13 +315,18 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     } else {
         TxCommitment(b256_to_digest(&st.batch.tx_commitment).unwrap_or_default())
     };
+    let deposit_chain = DepositChain(b256_to_digest(&st.batch.deposit_chain).unwrap_or_default());
     let prev_root = st.head.state_root;
     let executed = execute(
         &mut st.tree,
+        &deposits,
         &candidates,
         cfg.fee_recipient,
         base_fee,
-        running,
+        Running {
+            commitment: running,
+            deposit_chain,
+        },
     );
     let mut block_commitment = TxCommitment::empty();
     for tx in &executed.included {
@@ -261,7 +335,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     // Transactions that cannot execute leave the pool with their later nonces, and the
     // journal with them (in the block's own write when there is a block).
     let dropped_seqs = remove_dropped(seq, &executed);
-    if executed.included.is_empty() {
+    if executed.included.is_empty() && executed.deposits.is_empty() {
         return Built::Nothing(dropped_seqs);
     }
     let in_flight: Vec<(Address, u64)> = executed
@@ -297,7 +371,10 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
             .map(|t| TX_HEADER_BYTES + t.tx.raw.len())
             .sum::<usize>()) as u64;
     let mut batch = if opening {
-        batch::open(batch_number, number, prev_root, now)
+        let mut b = batch::open(batch_number, number, prev_root, now);
+        b.deposit_count = st.batch.deposit_count;
+        b.deposit_chain = st.batch.deposit_chain;
+        b
     } else {
         st.batch.clone()
     };
@@ -306,6 +383,8 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         &BlockAddition {
             number,
             txs: header.tx_count,
+            deposits: executed.deposits.len() as u64,
+            deposit_chain: digest_to_b256(&executed.deposit_chain.0),
             created: executed.created,
             bytes: block_bytes,
             state_root: header.state_root,
@@ -353,9 +432,18 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         w.forget_journal(*seq_no);
     }
     w.batch(&batch);
+    if !executed.deposits.is_empty() {
+        metrics::counter!("quire_deposits_credited_total")
+            .increment(executed.deposits.len() as u64);
+    }
     w.block(&StoredBlock {
         header: header.clone(),
         tx_hashes: hashes.clone(),
+        deposits: executed
+            .deposits
+            .iter()
+            .map(CreditedDeposit::from)
+            .collect(),
     });
     st.head = header.clone();
     st.batch = batch.clone();

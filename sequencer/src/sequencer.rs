@@ -15,6 +15,7 @@ use thiserror::Error;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::config::SequencerConfig;
+use crate::deposit_queue::DepositQueue;
 use crate::error::TxError;
 use crate::genesis;
 use crate::mempool::{AccountState, Mempool, PoolTx};
@@ -82,6 +83,7 @@ pub struct Sequencer {
     pub(crate) wake: Wake,
     pub(crate) stopping: AtomicBool,
     pub(crate) failed: Mutex<Option<String>>,
+    deposits: RwLock<Option<Arc<dyn DepositQueue>>>,
     producer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -168,6 +170,7 @@ impl Sequencer {
             },
             stopping: AtomicBool::new(false),
             failed: Mutex::new(None),
+            deposits: RwLock::new(None),
             producer: Mutex::new(None),
         });
         seq.replay_journal(journal)?;
@@ -225,6 +228,23 @@ impl Sequencer {
         metrics::gauge!("quire_mempool_size").set(self.mempool.lock().len() as f64);
         tracing::info!(restored, dropped, "journal replayed");
         Ok(())
+    }
+
+    /// Credits the deposits `queue` confirms, from the next uncredited queue index (the
+    /// chain records how many it credited, so a restart resumes there). Without a queue,
+    /// no deposit is credited.
+    pub fn follow_deposits(&self, queue: Arc<dyn DepositQueue>) {
+        *self.deposits.write() = Some(queue);
+        self.wake.cond.notify_all();
+    }
+
+    pub(crate) fn deposit_queue(&self) -> Option<Arc<dyn DepositQueue>> {
+        self.deposits.read().clone()
+    }
+
+    /// L1 deposits credited so far (the queue index of the next one), as of the head.
+    pub fn deposits_credited(&self) -> u64 {
+        self.view.read().batch.deposit_count
     }
 
     fn account_state(&self, address: &Address) -> AccountState {

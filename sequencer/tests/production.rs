@@ -446,3 +446,102 @@ fn transfers_to_existing_accounts_fill_a_batch_one_slot_each() {
     assert_eq!(b1.first_block, b1.last_block, "one block");
     seq.shutdown().unwrap();
 }
+
+/// Deposits held in memory, as the node's confirmed queue would hand them over.
+struct MemoryQueue(parking_lot::Mutex<Vec<quire_primitives::Deposit>>);
+
+impl quire_sequencer::DepositQueue for MemoryQueue {
+    fn confirmed(&self) -> Result<u64, String> {
+        Ok(self.0.lock().len() as u64)
+    }
+    fn deposits_from(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<quire_primitives::Deposit>, String> {
+        Ok(self
+            .0
+            .lock()
+            .iter()
+            .skip(from as usize)
+            .take(max)
+            .copied()
+            .collect())
+    }
+}
+
+fn deposit(index: u64, to: Address, amount: u128) -> quire_primitives::Deposit {
+    quire_primitives::Deposit {
+        index,
+        recipient: to,
+        amount,
+        l1_block: 10 + index,
+    }
+}
+
+#[test]
+fn deposits_are_credited_in_queue_order_before_transfers_and_once_across_restarts() {
+    use quire_primitives::{ChainReader, Operation};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(1);
+    cfg.production.batch_max_age_ms = 300;
+    let seq = Sequencer::open(cfg.clone(), dir.path()).unwrap();
+    let fresh = signer(9);
+    let existing = signer(0).address();
+    let queue = Arc::new(MemoryQueue(parking_lot::Mutex::new(vec![
+        deposit(0, fresh.address(), 10u128.pow(18)),
+        deposit(1, existing, 5),
+    ])));
+    seq.follow_deposits(queue.clone());
+    // Credited with no transaction waiting: a block of deposits alone.
+    wait_until(&seq, "deposits credited", |s| s.deposits_credited() == 2);
+    let balance = |s: &Sequencer, a: &Address| s.account(a, StateAt::Latest).unwrap().balance;
+    assert_eq!(balance(&seq, &fresh.address()), 10u128.pow(18));
+    assert_eq!(balance(&seq, &existing), 10u128.pow(21) + 5);
+    // The fresh account spends its deposit.
+    submit_all(&seq, vec![raw(&fresh, 0, existing, 1_000)]);
+    wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
+    wait_until(&seq, "age seal", |s| {
+        s.latest_batch().unwrap().unwrap().status() == BatchStatus::Sealed
+    });
+    let batch = seq.latest_batch().unwrap().unwrap();
+    assert_eq!((batch.deposit_count, batch.tx_count), (2, 1));
+    assert_eq!(
+        batch.proof_slots,
+        2 + 1 + 1,
+        "two deposits, one insert, one transfer"
+    );
+    let sealed = seq.store().sealed_batch(batch.number).unwrap();
+    assert!(
+        matches!(
+            sealed.operations.as_slice(),
+            [Operation::Deposit(a), Operation::Deposit(b), Operation::Transfer(_)]
+                if a.index == 0 && b.index == 1
+        ),
+        "{:?}",
+        sealed.operations
+    );
+    let total = total_balance(&seq);
+    assert_eq!(
+        total,
+        10u128.pow(21) + 10u128.pow(18) + 5,
+        "value is conserved"
+    );
+
+    // Restarted with one more deposit: only the new one is credited.
+    let seq = reopen(dir.path(), cfg.clone(), seq);
+    assert_eq!(seq.deposits_credited(), 2);
+    queue.0.lock().push(deposit(2, existing, 7));
+    seq.follow_deposits(queue.clone());
+    wait_until(&seq, "third deposit", |s| s.deposits_credited() == 3);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(seq.deposits_credited(), 3);
+    assert_eq!(total_balance(&seq), total + 7);
+
+    // A queue that skips an index is not credited from.
+    queue.0.lock().push(deposit(9, existing, 1));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(seq.deposits_credited(), 3);
+    assert_eq!(total_balance(&seq), total + 7);
+    seq.shutdown().unwrap();
+}

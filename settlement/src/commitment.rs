@@ -8,9 +8,9 @@
 use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
 use quire_aggregator::Window;
 use quire_contracts::rollup::WindowHeader;
-use quire_da::{encode_window, Accounts, TransferBlock, WindowBatch, WindowData};
+use quire_da::{encode_window, Accounts, DepositCredit, TransferBlock, WindowBatch, WindowData};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
-use quire_primitives::ChainReader;
+use quire_primitives::{ChainReader, Digest, Operation};
 
 /// A window ready to commit.
 #[derive(Clone, Debug)]
@@ -19,6 +19,37 @@ pub struct WindowCommit {
     pub header: WindowHeader,
     /// What it publishes.
     pub data: Vec<u8>,
+}
+
+/// A batch's operations as data blocks: each block credits deposits, then runs transfers,
+/// so a deposit after a transfer starts the next block (the execution order is kept).
+fn data_blocks(operations: Vec<Operation>, timestamp: u64) -> Vec<TransferBlock> {
+    let mut blocks = vec![TransferBlock {
+        timestamp,
+        ..TransferBlock::default()
+    }];
+    for op in operations {
+        let last = blocks.last_mut().expect("one block at least");
+        match op {
+            Operation::Deposit(d) => {
+                let credit = DepositCredit {
+                    recipient: d.recipient,
+                    amount: d.amount,
+                };
+                if last.transfers.is_empty() {
+                    last.deposits.push(credit);
+                } else {
+                    blocks.push(TransferBlock {
+                        timestamp,
+                        deposits: vec![credit],
+                        transfers: Vec::new(),
+                    });
+                }
+            }
+            Operation::Transfer(t) => last.transfers.push(t),
+        }
+    }
+    blocks
 }
 
 /// Builds window `w`'s commit for chain `chain_id`. Reads every account as of the batch
@@ -37,8 +68,20 @@ pub fn build_window(
     let mut tx_count = 0;
     let mut prev_root = None;
     let mut new_root = None;
+    let deposits_of = |h: &quire_primitives::BatchHeader| -> anyhow::Result<(u64, Digest)> {
+        let chain = b256_to_digest(&h.deposit_chain).ok_or_else(|| {
+            anyhow::anyhow!("batch {}'s deposit chain is not canonical", h.number)
+        })?;
+        Ok((h.deposit_count, chain))
+    };
+    let mut deposits_before = deposits_of(
+        &chain
+            .batch_header(w.start - 1)?
+            .ok_or_else(|| anyhow::anyhow!("batch {} is missing", w.start - 1))?,
+    )?;
     for n in w.start..=w.end {
         let b = chain.sealed_batch(n)?;
+        let deposits_after = deposits_of(&b.header)?;
         let tx_commitment = b256_to_digest(&b.header.tx_commitment).ok_or_else(|| {
             anyhow::anyhow!("batch {n}'s transaction commitment is not canonical")
         })?;
@@ -50,19 +93,19 @@ pub fn build_window(
                 base_fee: b.base_fee,
                 fee_recipient: b.fee_recipient,
                 chain_id,
+                deposits_before,
+                deposits_after,
             }
             .digest(),
         );
+        deposits_before = deposits_after;
         prev_root.get_or_insert(b.header.prev_state_root);
         new_root = Some(b.header.state_root);
         tx_count += b.header.tx_count;
         batches.push(WindowBatch {
             base_fee: b.base_fee,
             fee_recipient: b.fee_recipient,
-            blocks: vec![TransferBlock {
-                timestamp: b.header.sealed_at_ms / 1000,
-                transfers: b.transfers,
-            }],
+            blocks: data_blocks(b.operations, b.header.sealed_at_ms / 1000),
         });
     }
     let data = encode_window(

@@ -20,8 +20,8 @@ use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
 use quire_contracts::rollup::Rollup;
 use quire_da::{decode_window, Accounts};
 use quire_primitives::field::digest_to_b256;
-use quire_primitives::TxCommitment;
-use quire_sequencer::execution::apply_transfer;
+use quire_primitives::{Deposit, DepositChain, TxCommitment};
+use quire_sequencer::execution::{apply_transfer, credit_deposit};
 use quire_sequencer::genesis::genesis_tree;
 use quire_sequencer::Genesis;
 
@@ -113,6 +113,8 @@ pub async fn reconstruct(
     let mut root = digest_to_b256(&tree.root());
     let mut last_batch = 0;
     let mut finalized_seen = finalized_batch == 0 && finalized_root == root;
+    let mut deposit_count = 0u64;
+    let mut deposit_chain = DepositChain::empty();
     for w in &windows {
         let e = &w.event;
         let id = w.id;
@@ -134,16 +136,35 @@ pub async fn reconstruct(
             let number = e.firstBatch + i as u64;
             let mut commitment = TxCommitment::empty();
             let mut count = 0;
-            for t in batch.blocks.iter().flat_map(|b| &b.transfers) {
-                let upfront = U256::from(t.gas_limit)
-                    .saturating_mul(U256::from(t.max_fee_per_gas))
-                    .saturating_add(U256::from(t.value));
-                apply_transfer(&mut tree, t, upfront, batch.fee_recipient, batch.base_fee)
-                    .map_err(|why| {
-                        anyhow::anyhow!("batch {number}: a transfer does not execute ({why})")
+            let deposits_before = (deposit_count, deposit_chain.0);
+            for block in &batch.blocks {
+                for c in &block.deposits {
+                    let d = Deposit {
+                        index: deposit_count,
+                        recipient: c.recipient,
+                        amount: c.amount,
+                        l1_block: 0,
+                    };
+                    credit_deposit(&mut tree, &d, batch.fee_recipient).map_err(|why| {
+                        anyhow::anyhow!(
+                            "batch {number}: deposit {} cannot be credited ({why})",
+                            d.index
+                        )
                     })?;
-                commitment.absorb(t);
-                count += 1;
+                    deposit_chain.absorb(&d);
+                    deposit_count += 1;
+                }
+                for t in &block.transfers {
+                    let upfront = U256::from(t.gas_limit)
+                        .saturating_mul(U256::from(t.max_fee_per_gas))
+                        .saturating_add(U256::from(t.value));
+                    apply_transfer(&mut tree, t, upfront, batch.fee_recipient, batch.base_fee)
+                        .map_err(|why| {
+                            anyhow::anyhow!("batch {number}: a transfer does not execute ({why})")
+                        })?;
+                    commitment.absorb(t);
+                    count += 1;
+                }
             }
             digests.push(
                 BatchDigestFields {
@@ -153,6 +174,8 @@ pub async fn reconstruct(
                     base_fee: batch.base_fee,
                     fee_recipient: batch.fee_recipient,
                     chain_id: genesis.chain_id,
+                    deposits_before,
+                    deposits_after: (deposit_count, deposit_chain.0),
                 }
                 .digest(),
             );

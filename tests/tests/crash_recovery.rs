@@ -5,7 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use quire_tests::*;
 use serde_json::{json, Value};
@@ -156,6 +156,86 @@ async fn sigterm_exits_cleanly_and_restarts_where_it_stopped() {
         rpc(&node.url, "eth_getTransactionReceipt", json!([hash])).await["result"],
         receipt
     );
+    node.child.kill().unwrap();
+    node.child.wait().unwrap();
+}
+
+/// The node's L2 balance of `who`, in wei.
+async fn l2_balance(url: &str, who: Address) -> u128 {
+    let r = rpc(url, "eth_getBalance", json!([who, "latest"])).await;
+    let hex = r["result"].as_str().unwrap_or("0x0");
+    u128::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap_or(0)
+}
+
+async fn deposit(l1: &str, key: &PrivateKeySigner, bridge: Address, to: Address, wei: u128) {
+    use alloy::sol_types::SolCall;
+    let input = quire_contracts::bridge::Bridge::depositCall { l2Recipient: to }.abi_encode();
+    let r = send(l1, key, bridge, input, U256::from(wei)).await.unwrap();
+    assert!(r.status());
+}
+
+fn write_l1_config(dir: &std::path::Path, port: u16, l1: &str, credit: bool) -> std::path::PathBuf {
+    let mut cfg = test_config(&dir.join("data"));
+    cfg.rpc.addr = format!("127.0.0.1:{port}").parse().unwrap();
+    cfg.production.block_time_ms = 20;
+    cfg.aggregation.enabled = true;
+    quire_node::devnet::settle_on(&mut cfg, l1).unwrap();
+    cfg.l1.poll_ms = Some(50);
+    cfg.l1.credit_deposits = credit;
+    let path = dir.join("quire.toml");
+    std::fs::write(&path, toml::to_string(&cfg).unwrap()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_between_seeing_and_crediting_deposits_credits_each_exactly_once() {
+    let l1 = AnvilL1::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let user = keys()[4].clone();
+    let bridge = keys()[0].address().create(2);
+    let alice = Address::repeat_byte(0xa7);
+
+    // Seen but not credited (the test switch is off), then killed.
+    let config = write_l1_config(dir.path(), port, &l1.url, false);
+    let mut node = spawn(&config, port).await;
+    for wei in [1_000, 2_000] {
+        deposit(&l1.url, &user, bridge, alice, wei).await;
+    }
+    let seen = wait_for(Duration::from_secs(30), || async {
+        let s = rpc(&node.url, "quire_getDepositStatus", json!([B256::ZERO])).await;
+        (s["result"]["queued"] == json!("0x2")).then_some(s)
+    })
+    .await
+    .expect("both deposits seen");
+    assert_eq!(seen["result"]["credited"], json!("0x0"), "{seen}");
+    assert_eq!(l2_balance(&node.url, alice).await, 0);
+    node.child.kill().expect("SIGKILL");
+    node.child.wait().unwrap();
+
+    // Restarted crediting: both arrive once. A third deposit races the next kill.
+    let config = write_l1_config(dir.path(), port, &l1.url, true);
+    let mut node = spawn(&config, port).await;
+    wait_for(Duration::from_secs(30), || async {
+        (l2_balance(&node.url, alice).await == 3_000).then_some(())
+    })
+    .await
+    .expect("the seen deposits are credited after the restart");
+    deposit(&l1.url, &user, bridge, alice, 4_000).await;
+    node.child.kill().expect("SIGKILL");
+    node.child.wait().unwrap();
+
+    let mut node = spawn(&config, port).await;
+    wait_for(Duration::from_secs(30), || async {
+        (l2_balance(&node.url, alice).await == 7_000).then_some(())
+    })
+    .await
+    .expect("the third deposit is credited once");
+    // Nothing is credited twice later either.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(l2_balance(&node.url, alice).await, 7_000);
+    let s = rpc(&node.url, "quire_getDepositStatus", json!([B256::ZERO])).await;
+    assert_eq!(s["result"]["credited"], json!("0x3"), "{s}");
     node.child.kill().unwrap();
     node.child.wait().unwrap();
 }

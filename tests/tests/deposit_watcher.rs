@@ -1,15 +1,15 @@
 //! The L1 deposit watcher against a real anvil and a real Bridge: deposits count only at the
 //! confirmation depth, survive a restart without repeats, a deposit reorged out before its
 //! confirmations is never recorded, and one a deeper reorg removes is forgotten and, once
-//! mined again, recorded exactly once.
+//! mined again, recorded exactly once. A node credits confirmed deposits on L2, once each,
+//! across restarts, and a fresh account spends what its deposit brought.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use quire_contracts::bridge::{deploy_bridge, Bridge};
@@ -24,19 +24,20 @@ async fn deposit(
     to: Address,
     wei: u128,
 ) -> TransactionReceipt {
-    let tx = TransactionRequest::default()
-        .with_to(bridge)
-        .with_input(Bridge::depositCall { l2Recipient: to }.abi_encode())
-        .with_value(U256::from(wei));
-    let r = wallet_provider(url, key.clone())
-        .send_transaction(tx)
-        .await
-        .unwrap()
-        .get_receipt()
+    let input = Bridge::depositCall { l2Recipient: to }.abi_encode();
+    let r = send(url, key, bridge, input, U256::from(wei))
         .await
         .unwrap();
     assert!(r.status());
     r
+}
+
+const ETH: u128 = 1_000_000_000_000_000_000;
+
+async fn l2_balance(url: &str, who: Address) -> u128 {
+    let r = rpc(url, "eth_getBalance", json!([who, "latest"])).await;
+    let hex = r["result"].as_str().unwrap_or("0x0");
+    u128::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap_or(0)
 }
 
 async fn mine(url: &str, blocks: u64) {
@@ -330,7 +331,10 @@ async fn a_node_follows_its_bridge_and_serves_deposit_status_by_l1_transaction()
     );
     assert_eq!(d["l1BlockHash"], json!(r.block_hash.unwrap()));
     assert_eq!(d["l1TransactionHash"], json!(tx));
-    assert_eq!(d["status"], json!("confirmed"));
+    assert!(
+        [json!("confirmed"), json!("credited")].contains(&d["status"]),
+        "{status}"
+    );
     assert_eq!(status["queued"], json!("0x1"));
     let on_l1 = contract_view(&l1.url, bridge, Bridge::depositAtCall { index: 0 }).await;
     assert_eq!(d["queueHash"], json!(on_l1.hashAfter));
@@ -346,6 +350,34 @@ async fn a_node_follows_its_bridge_and_serves_deposit_status_by_l1_transaction()
     // A malformed hash is refused.
     let bad = rpc(&url, "quire_getDepositStatus", json!(["0x12"])).await;
     assert_eq!(bad["error"]["code"], json!(-32602), "{bad}");
+
+    // The sequencer credits it on L2, and the status says so.
+    wait_for(Duration::from_secs(30), || async {
+        (l2_balance(&url, alice).await == 12_345).then_some(())
+    })
+    .await
+    .expect("the deposit is credited on L2");
+    let s = rpc(&url, "quire_getDepositStatus", json!([tx])).await["result"].clone();
+    assert_eq!(s["deposits"][0]["status"], json!("credited"), "{s}");
+    assert_eq!(s["credited"], json!("0x1"), "{s}");
+
+    // A deposit to a fresh account: the account appears on L2 and spends what it got.
+    let fresh = PrivateKeySigner::random();
+    deposit(&l1.url, &user, bridge, fresh.address(), ETH).await;
+    wait_for(Duration::from_secs(30), || async {
+        (l2_balance(&url, fresh.address()).await == ETH).then_some(())
+    })
+    .await
+    .expect("the fresh account is credited");
+    let sent = rpc(
+        &url,
+        "eth_sendRawTransaction",
+        json!([sign(&fresh, transfer(0, alice, U256::from(1_000)))]),
+    )
+    .await;
+    let receipt = wait_receipt(&url, sent["result"].as_str().expect("accepted")).await;
+    assert_eq!(receipt["status"], json!("0x1"), "{receipt}");
+    assert_eq!(l2_balance(&url, alice).await, 12_345 + 1_000);
     node.shutdown().await.unwrap();
 
     // Restarted: the same Bridge (a deployment would have given a new one), the deposit
@@ -361,7 +393,12 @@ async fn a_node_follows_its_bridge_and_serves_deposit_status_by_l1_transaction()
     .await
     .expect("the deposit made while the node was down is served");
     let store = node.deposits.as_ref().unwrap().store.clone();
-    assert_eq!(store.next_index().unwrap(), 2, "two deposits, each once");
+    assert_eq!(store.next_index().unwrap(), 3, "three deposits, each once");
+    wait_for(Duration::from_secs(30), || async {
+        (l2_balance(&url, alice).await == 12_345 + 1_000 + 777).then_some(())
+    })
+    .await
+    .expect("the deposit made while the node was down is credited, the others not again");
     node.shutdown().await.unwrap();
 
     // Without L1, the method says the node follows no Bridge.

@@ -1,4 +1,5 @@
-//! L1 settlement end to end on a real anvil: transfers → their window committed in a
+//! L1 settlement end to end on a real anvil: an L1 deposit credited and transfers → their
+//! window committed in a
 //! type-3 blob transaction (before any proof exists) → the node process killed (-9)
 //! between commit and prove resumes without a second commit → the final proof finalizes the window on
 //! L1 (the Verifier accepts it) → L1's finalized root is the node's state root and the
@@ -10,8 +11,9 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
 use quire_contracts::rollup::Rollup;
 use quire_tests::*;
 use serde_json::{json, Value};
@@ -85,6 +87,25 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     // (nonce 2).
     let operator = keys()[0].address();
     let rollup = operator.create(1);
+    let bridge = operator.create(2);
+    // Window 1 credits an L1 deposit (in its first block), then runs two transfers: its
+    // proof, its data and the rebuilt state cover the deposit too.
+    let depositor = keys()[5].clone();
+    let credited = Address::repeat_byte(0x6d);
+    let input = quire_contracts::bridge::Bridge::depositCall {
+        l2Recipient: credited,
+    }
+    .abi_encode();
+    let r = send(&l1.url, &depositor, bridge, input, U256::from(4_321u64))
+        .await
+        .unwrap();
+    assert!(r.status());
+    wait_for(Duration::from_secs(30), || async {
+        let b = rpc(&url, "eth_getBalance", json!([credited, "latest"])).await;
+        (b["result"] == json!("0x10e1")).then_some(())
+    })
+    .await
+    .expect("the deposit is credited on L2");
     send_two_transfers(&url, 0, 0x60, 5).await;
 
     // The window is committed with a blob before its proof exists.
@@ -112,6 +133,7 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         receipt["gasUsed"]
     );
     assert_eq!(batch(&url, 1).await["status"], json!("finalized"));
+    assert_eq!(batch(&url, 1).await["depositCount"], json!("0x1"));
     let nonce = provider(&l1.url)
         .get_transaction_count(operator)
         .await

@@ -94,6 +94,7 @@ fn main() -> anyhow::Result<()> {
             .iter()
             .map(|b| TransferBlock {
                 timestamp: 1_800_000_000,
+                deposits: Vec::new(),
                 transfers: b.iter().map(|(_, t, _)| *t).collect(),
             })
             .collect();

@@ -1,5 +1,5 @@
-//! The whole-batch circuit: the fee recipient's slot, `slots` ordinary slots, the final fee
-//! credit, and the public inputs.
+//! The whole-batch circuit: the fee recipient's slot, `slots` ordinary slots (transfers,
+//! inserts and L1 deposits), the final fee credit, and the public inputs.
 
 use anyhow::{anyhow, Context};
 use plonky2::field::types::Field;
@@ -92,6 +92,8 @@ impl BatchCircuit {
         b.range_check(targets.fee_recipient[0], 48);
         b.range_check(targets.fee_recipient[1], 56);
         b.range_check(targets.fee_recipient[2], 56);
+        // Deposit counts stay far below the field: `before + credited` cannot wrap.
+        b.range_check(targets.deposit_count_before, 32);
         let ctx = BatchContext {
             depth: shape.depth,
             base_fee: U96Target::new(targets.base_fee[0], targets.base_fee[1]),
@@ -122,6 +124,8 @@ impl BatchCircuit {
             leaf_count: targets.leaf_count_before,
             insert_pending: _false,
             inserted: [zero; 3],
+            deposit_chain: targets.deposit_chain_before,
+            deposit_count: targets.deposit_count_before,
         };
 
         // The fee recipient's account, created before the first transfer if missing.
@@ -137,6 +141,7 @@ impl BatchCircuit {
                 is_tx: _false,
                 is_insert: fee_slot.create,
                 is_noop: not_create,
+                is_deposit: _false,
                 tx: fee_tx,
                 first: &fee_slot.first,
                 second: &fee_slot.second,
@@ -151,10 +156,13 @@ impl BatchCircuit {
         for slot in &targets.slots {
             regs = apply_slot(&mut b, &ctx, regs, &SlotInputs::of(slot));
         }
-        // The batch cannot end between an insert and its transfer, and holds a transfer.
+        // The batch cannot end between an insert and its credit, and holds a transfer or a
+        // deposit.
         b.assert_zero(regs.insert_pending.target);
-        let no_transfers = b.is_equal(regs.tx_count, zero);
-        b.assert_zero(no_transfers.target);
+        let credited = b.sub(regs.deposit_count, targets.deposit_count_before);
+        let operations = b.add(regs.tx_count, credited);
+        let empty = b.is_equal(operations, zero);
+        b.assert_zero(empty.target);
         let final_sub_root = apply_flush(&mut b, &ctx, regs, &targets.flush);
 
         let prev_root = lift_root(&mut b, targets.prev_sub_root, shape.depth);
@@ -169,6 +177,10 @@ impl BatchCircuit {
         public.extend_from_slice(&targets.fee_recipient);
         public.push(targets.leaf_count_before);
         public.push(regs.leaf_count);
+        public.push(targets.deposit_count_before);
+        public.push(regs.deposit_count);
+        public.extend_from_slice(&targets.deposit_chain_before.elements);
+        public.extend_from_slice(&regs.deposit_chain.elements);
         b.register_public_inputs(&public);
         (b, targets)
     }
@@ -231,6 +243,11 @@ impl BatchCircuit {
         for (target, limb) in t.fee_recipient.iter().zip(fr) {
             pw.set_target(*target, limb)?;
         }
+        pw.set_target(
+            t.deposit_count_before,
+            F::from_canonical_u64(w.deposit_count_before),
+        )?;
+        pw.set_hash_target(t.deposit_chain_before, w.deposit_chain_before)?;
         pw.set_bool_target(t.fee_slot.create, w.fee_slot.kind == SlotKind::Insert)?;
         set_update(&mut pw, &t.last_leaf, &w.last_leaf)?;
         set_update(&mut pw, &t.first_empty, &w.first_empty)?;
@@ -242,6 +259,7 @@ impl BatchCircuit {
             pw.set_bool_target(slot_t.is_tx, s.kind == SlotKind::Tx)?;
             pw.set_bool_target(slot_t.is_insert, s.kind == SlotKind::Insert)?;
             pw.set_bool_target(slot_t.is_noop, s.kind == SlotKind::Noop)?;
+            pw.set_bool_target(slot_t.is_deposit, s.kind == SlotKind::Deposit)?;
             for (target, value) in slot_t.tx.iter().zip(s.tx) {
                 pw.set_target(*target, value)?;
             }

@@ -1,5 +1,5 @@
 //! One proving slot: two Merkle updates that either execute a transfer, insert a new
-//! account, or do nothing.
+//! account, credit an L1 deposit, or do nothing.
 //!
 //! A transfer slot debits the sender (first update) and credits the receiver (second
 //! update). A receiver without an account first gets an insert slot: the first update
@@ -7,6 +7,12 @@
 //! next empty leaf with a zero-balance account. The insert must be followed by the transfer
 //! that credits it, so every account the circuit creates is one a transaction paid into, in
 //! the order the sequencer created it.
+//!
+//! A deposit slot uses only the second update: it credits the recipient (in the transfer's
+//! `to` limbs) with the amount (in its `value` limbs), like a transfer's receiver, and
+//! absorbs both into the [`quire_primitives::DepositChain`] register. The chain and the
+//! count of deposits are public, so the deposits a batch credits are exactly those it
+//! claims, in that order.
 //!
 //! Fees do not take a Merkle update per transfer: they accumulate in a `pending` register
 //! and reach the fee recipient's leaf whenever a slot touches that leaf anyway (so its
@@ -51,6 +57,10 @@ pub struct Registers {
     pub insert_pending: BoolTarget,
     /// The address the last insert created.
     pub inserted: AddressTarget,
+    /// The chain of credited deposits.
+    pub deposit_chain: HashOutTarget,
+    /// Deposits credited since genesis.
+    pub deposit_count: Target,
 }
 
 /// The transfer fields of a slot, in [`quire_primitives::Transfer::to_fields`] order.
@@ -86,7 +96,10 @@ pub struct SlotInputs<'a> {
     pub is_insert: BoolTarget,
     /// Changes nothing.
     pub is_noop: BoolTarget,
-    /// Transfer fields (for an insert, only `to` matters).
+    /// Credits a deposit.
+    pub is_deposit: BoolTarget,
+    /// Transfer fields (for an insert, only `to` matters; for a deposit, `to` and
+    /// `value`).
     pub tx: [Target; TRANSFER_ELEMENTS],
     /// Sender debit, or the predecessor link of an insert.
     pub first: &'a UpdateTargets,
@@ -104,6 +117,7 @@ impl<'a> SlotInputs<'a> {
             is_tx: t.is_tx,
             is_insert: t.is_insert,
             is_noop: t.is_noop,
+            is_deposit: t.is_deposit,
             tx: t.tx,
             first: &t.first,
             second: &t.second,
@@ -154,14 +168,28 @@ pub fn apply_slot(
     let commitment = select_hash(b, s.is_tx, absorbed, regs.commitment);
     let tx_count = b.add(regs.tx_count, s.is_tx.target);
 
-    // An insert is followed by the transfer to the inserted address; nothing else may
-    // come between them or follow an insert.
-    let not_tx = b.not(s.is_tx);
-    let stray = b.mul(regs.insert_pending.target, not_tx.target);
+    // The deposit chain absorbs exactly the credited deposits.
+    let mut deposit_in = regs.deposit_chain.elements.to_vec();
+    deposit_in.extend_from_slice(&tx.to);
+    deposit_in.extend_from_slice(&[tx.value.lo, tx.value.hi]);
+    let deposited = b.hash_n_to_hash_no_pad::<PoseidonHash>(deposit_in);
+    let deposit_chain = select_hash(b, s.is_deposit, deposited, regs.deposit_chain);
+    let deposit_count = b.add(regs.deposit_count, s.is_deposit.target);
+
+    // Transfers and deposits credit `to` with `value` (the flags are one-hot, so the sum
+    // is a bit).
+    let credits = BoolTarget::new_unsafe(b.add(s.is_tx.target, s.is_deposit.target));
+
+    // An insert is followed by the transfer or deposit to the inserted address; nothing
+    // else may come between them or follow an insert.
+    let not_credit = b.not(credits);
+    let stray = b.mul(regs.insert_pending.target, not_credit.target);
     b.assert_zero(stray);
-    let paying = b.and(regs.insert_pending, s.is_tx);
+    let paying = b.and(regs.insert_pending, credits);
     assert_eq_if(b, paying, &tx.to, &regs.inserted);
 
+    // The first update is the sender's or the predecessor's: a deposit has neither.
+    let first_used = BoolTarget::new_unsafe(b.add(s.is_tx.target, s.is_insert.target));
     let active = b.not(s.is_noop);
     let not_insert = b.not(s.is_insert);
 
@@ -170,7 +198,7 @@ pub fn apply_slot(
     let bits1 = b.split_le(s.first.index, ctx.depth);
     let h_old1 = old1.hash(b);
     let r_old1 = root_from_path(b, h_old1, &bits1, &s.first.siblings);
-    assert_hash_eq_if(b, active, r_old1, regs.root);
+    assert_hash_eq_if(b, first_used, r_old1, regs.root);
 
     assert_eq_if(b, s.is_tx, &old1.key, &tx.sender);
     assert_zero_if(b, s.is_tx, old1.nonce, tx.nonce);
@@ -203,7 +231,7 @@ pub fn apply_slot(
     };
     let h_new1 = new1.hash(b);
     let r1 = root_from_path(b, h_new1, &bits1, &s.first.siblings);
-    let root1 = select_hash(b, s.is_noop, regs.root, r1);
+    let root1 = select_hash(b, first_used, r1, regs.root);
     let kept = u96::select(b, fr1, zero96, regs.pending);
     let pending1 = u96::add(b, kept, fee_in);
 
@@ -223,13 +251,14 @@ pub fn apply_slot(
     assert_hash_eq_if(b, active, r_old2, root1);
     assert_zero_if(b, s.is_insert, s.second.index, regs.leaf_count);
 
-    assert_eq_if(b, s.is_tx, &old2.key, &tx.to);
+    assert_eq_if(b, credits, &old2.key, &tx.to);
     let receiver_is_fr = address::eq(b, &old2.key, &ctx.fee_recipient);
-    let fr2 = b.and(receiver_is_fr, s.is_tx);
+    let fr2 = b.and(receiver_is_fr, credits);
     let flushed2 = u96::gate(b, fr2, pending1);
+    let credit = u96::gate(b, credits, tx.value);
     // Asserts the receiver's balance stays below 2^96 (and bounds the value's low limb,
     // which the sender's debit relies on).
-    let gross2 = u96::add3(b, old2.balance, flushed2, debit);
+    let gross2 = u96::add3(b, old2.balance, flushed2, credit);
     let pending2 = u96::select(b, fr2, zero96, pending1);
 
     let new2 = LeafTarget {
@@ -250,6 +279,8 @@ pub fn apply_slot(
         leaf_count: b.add(regs.leaf_count, s.is_insert.target),
         insert_pending: s.is_insert,
         inserted: tx.to,
+        deposit_chain,
+        deposit_count,
     }
 }
 

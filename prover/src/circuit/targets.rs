@@ -63,6 +63,8 @@ pub struct SlotTargets {
     pub is_insert: BoolTarget,
     /// Padding.
     pub is_noop: BoolTarget,
+    /// Credits an L1 deposit (recipient in the `to` limbs, amount in the `value` limbs).
+    pub is_deposit: BoolTarget,
     /// Transfer fields.
     pub tx: [Target; TRANSFER_ELEMENTS],
     /// First update.
@@ -77,13 +79,20 @@ impl SlotTargets {
         let is_tx = b.add_virtual_bool_target_safe();
         let is_insert = b.add_virtual_bool_target_safe();
         let is_noop = b.add_virtual_bool_target_safe();
-        let sum = b.add_many([is_tx.target, is_insert.target, is_noop.target]);
+        let is_deposit = b.add_virtual_bool_target_safe();
+        let sum = b.add_many([
+            is_tx.target,
+            is_insert.target,
+            is_noop.target,
+            is_deposit.target,
+        ]);
         let one = b.one();
         b.connect(sum, one);
         Self {
             is_tx,
             is_insert,
             is_noop,
+            is_deposit,
             tx: b.add_virtual_target_arr(),
             first: UpdateTargets::new(b, depth),
             second: UpdateTargets::new(b, depth),
@@ -94,6 +103,7 @@ impl SlotTargets {
         w.write_target_bool(self.is_tx)?;
         w.write_target_bool(self.is_insert)?;
         w.write_target_bool(self.is_noop)?;
+        w.write_target_bool(self.is_deposit)?;
         w.write_target_array(&self.tx)?;
         self.first.write(w)?;
         self.second.write(w)
@@ -104,6 +114,7 @@ impl SlotTargets {
             is_tx: r.read_target_bool()?,
             is_insert: r.read_target_bool()?,
             is_noop: r.read_target_bool()?,
+            is_deposit: r.read_target_bool()?,
             tx: r.read_target_array()?,
             first: UpdateTargets::read(r)?,
             second: UpdateTargets::read(r)?,
@@ -148,6 +159,10 @@ pub struct BatchTargets {
     pub base_fee_inv: Target,
     /// Fee recipient limbs (public).
     pub fee_recipient: [Target; 3],
+    /// Deposits L2 had credited before the batch (public): the queue index of its first.
+    pub deposit_count_before: Target,
+    /// The [`quire_primitives::DepositChain`] before the batch (public).
+    pub deposit_chain_before: HashOutTarget,
     /// The last leaf before the batch (index `leaf_count_before - 1`), which must exist.
     pub last_leaf: UpdateTargets,
     /// The first empty slot before the batch (index `leaf_count_before`).
@@ -170,6 +185,8 @@ impl BatchTargets {
             base_fee: b.add_virtual_target_arr(),
             base_fee_inv: b.add_virtual_target(),
             fee_recipient: b.add_virtual_target_arr(),
+            deposit_count_before: b.add_virtual_target(),
+            deposit_chain_before: b.add_virtual_hash(),
             last_leaf: UpdateTargets::new(b, depth),
             first_empty: UpdateTargets::new(b, depth),
             fee_slot: FeeSlotTargets::new(b, depth),
@@ -187,6 +204,8 @@ impl BatchTargets {
         w.write_target_array(&self.base_fee)?;
         w.write_target(self.base_fee_inv)?;
         w.write_target_array(&self.fee_recipient)?;
+        w.write_target(self.deposit_count_before)?;
+        w.write_target_hash(&self.deposit_chain_before)?;
         self.last_leaf.write(&mut w)?;
         self.first_empty.write(&mut w)?;
         w.write_target_bool(self.fee_slot.create)?;
@@ -209,6 +228,8 @@ impl BatchTargets {
         let base_fee = r.read_target_array()?;
         let base_fee_inv = r.read_target()?;
         let fee_recipient = r.read_target_array()?;
+        let deposit_count_before = r.read_target()?;
+        let deposit_chain_before = r.read_target_hash()?;
         let last_leaf = UpdateTargets::read(&mut r)?;
         let first_empty = UpdateTargets::read(&mut r)?;
         let fee_slot = FeeSlotTargets {
@@ -228,6 +249,8 @@ impl BatchTargets {
             base_fee,
             base_fee_inv,
             fee_recipient,
+            deposit_count_before,
+            deposit_chain_before,
             last_leaf,
             first_empty,
             fee_slot,

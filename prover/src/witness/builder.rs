@@ -9,7 +9,7 @@ use plonky2::plonk::config::Hasher;
 use quire_primitives::field::{address_limbs, amount_limbs};
 use quire_primitives::transfer::{TRANSFER_ELEMENTS, TRANSFER_GAS};
 use quire_primitives::tree::{empty_subtree, hash_children, TREE_DEPTH};
-use quire_primitives::{AccountLeaf, Digest, Transfer};
+use quire_primitives::{AccountLeaf, Deposit, DepositChain, Digest, Transfer, MAX_BALANCE};
 
 use super::amounts::{self, Amount};
 use super::field_tree::{FieldTree, LeafFields};
@@ -39,12 +39,20 @@ pub enum WitnessError {
     /// A leaf the replay needs is missing.
     #[error("no leaf at index {0}")]
     MissingLeaf(u64),
-    /// Batches hold at least one transfer (blocks are only built around transfers).
-    #[error("a batch holds at least one transfer")]
+    /// Batches hold at least one transfer or deposit (blocks are only built around them).
+    #[error("a batch holds at least one transfer or deposit")]
     EmptyBatch,
     /// The fee recipient has no account at the end of the batch.
     #[error("the fee recipient has no account")]
     NoFeeRecipient,
+    /// A deposit is not the next in the queue, or would overflow its recipient's balance.
+    #[error("deposit {index} cannot be credited: {reason}")]
+    InvalidDeposit {
+        /// Queue index.
+        index: u64,
+        /// Which rule.
+        reason: &'static str,
+    },
 }
 
 fn key_of(leaf: &LeafFields) -> [F; 3] {
@@ -87,6 +95,10 @@ pub struct WitnessBuilder {
     pending: Amount,
     commitment: Digest,
     tx_count: u64,
+    deposit_count_before: u64,
+    deposit_chain_before: DepositChain,
+    deposit_count: u64,
+    deposit_chain: DepositChain,
     fee_slot: SlotWitness,
     slots: Vec<SlotWitness>,
 }
@@ -158,6 +170,10 @@ impl WitnessBuilder {
             pending: amounts::zero(),
             commitment: Digest::ZERO,
             tx_count: 0,
+            deposit_count_before: 0,
+            deposit_chain_before: DepositChain::empty(),
+            deposit_count: 0,
+            deposit_chain: DepositChain::empty(),
             fee_slot: SlotWitness::noop(depth),
             slots: Vec::new(),
         };
@@ -167,6 +183,17 @@ impl WitnessBuilder {
             b.fee_slot = b.raw_insert(fee_recipient, low, b.leaf_count)?;
         }
         Ok(b)
+    }
+
+    /// Sets where the batch starts in the deposit queue: deposits credited so far and
+    /// their chain. Call before pushing any deposit (the default is genesis: none).
+    pub fn with_deposits_before(mut self, count: u64, chain: DepositChain) -> Self {
+        debug_assert_eq!(self.deposit_count, self.deposit_count_before);
+        self.deposit_count_before = count;
+        self.deposit_chain_before = chain;
+        self.deposit_count = count;
+        self.deposit_chain = chain;
+        self
     }
 
     /// The field-level tree as replayed so far.
@@ -334,6 +361,82 @@ impl WitnessBuilder {
         Ok(())
     }
 
+    /// Appends a deposit slot crediting `amount` to the leaf at `receiver`, absorbing
+    /// `recipient` and `amount` into the chain. No checks: the circuit's arithmetic is
+    /// applied as is.
+    pub fn push_deposit_slot(
+        &mut self,
+        recipient: Address,
+        amount: u128,
+        receiver: u64,
+    ) -> Result<(), WitnessError> {
+        let fields = DepositChain::fields(&recipient, amount);
+        let value = [fields[3], fields[4]];
+        let old2 = self.leaf(receiver)?;
+        let fr2 = key_of(&old2) == address_limbs(&self.fee_recipient);
+        let owed2 = if fr2 { self.pending } else { amounts::zero() };
+        let gross2 = amounts::add(amounts::add(balance_of(&old2), owed2), value);
+        let mut new2 = old2;
+        new2[7..9].copy_from_slice(&gross2);
+        let second = self.raw_update(receiver, old2, new2);
+        if fr2 {
+            self.pending = amounts::zero();
+        }
+        self.deposit_chain.absorb(&Deposit {
+            index: self.deposit_count,
+            recipient,
+            amount,
+            l1_block: 0,
+        });
+        self.deposit_count += 1;
+        let mut tx = [F::ZERO; TRANSFER_ELEMENTS];
+        tx[6..9].copy_from_slice(&fields[..3]);
+        tx[9..11].copy_from_slice(&value);
+        self.slots.push(SlotWitness {
+            kind: SlotKind::Deposit,
+            tx,
+            first: UpdateWitness::empty(self.depth),
+            second,
+        });
+        Ok(())
+    }
+
+    /// Credits the next deposit of the queue the honest way: checks its index and the
+    /// recipient's balance limit, inserts the recipient's account if it has none, then
+    /// credits it.
+    pub fn push_deposit(&mut self, d: &Deposit) -> Result<(), WitnessError> {
+        let bad = |reason| WitnessError::InvalidDeposit {
+            index: d.index,
+            reason,
+        };
+        if d.index != self.deposit_count {
+            return Err(bad("not the next deposit of the queue"));
+        }
+        let before = match self.index_of(&d.recipient) {
+            Some(r) => {
+                let leaf = self.leaf(r)?;
+                let owed = if d.recipient == self.fee_recipient {
+                    self.pending
+                } else {
+                    amounts::zero()
+                };
+                amounts::add(balance_of(&leaf), owed)
+            }
+            None => amounts::zero(),
+        };
+        let after = amounts::add(before, amount_limbs(d.amount.min(MAX_BALANCE)));
+        if d.amount > MAX_BALANCE || after[1].to_canonical_u64() >= 1 << 48 {
+            return Err(bad("the recipient's balance would exceed 2^96 - 1"));
+        }
+        if self.index_of(&d.recipient).is_none() {
+            self.check_room()?;
+            let low = self.low_leaf(&d.recipient);
+            self.push_insert(d.recipient, low, self.leaf_count)?;
+        }
+        let receiver = self.index_of(&d.recipient).expect("inserted above");
+        self.push_deposit_slot(d.recipient, d.amount, receiver)
+    }
+
     /// Appends a slot exactly as given (tests).
     pub fn push_slot(&mut self, slot: SlotWitness) {
         self.slots.push(slot);
@@ -392,7 +495,7 @@ impl WitnessBuilder {
 
     /// Credits the pending fees to the fee recipient and returns the witness.
     pub fn finish(self) -> Result<BatchWitness, WitnessError> {
-        if self.tx_count == 0 {
+        if self.tx_count == 0 && self.deposit_count == self.deposit_count_before {
             return Err(WitnessError::EmptyBatch);
         }
         self.finish_any()
@@ -424,6 +527,10 @@ impl WitnessBuilder {
             fee_recipient: self.fee_recipient,
             leaf_count_before: self.leaf_count_before,
             leaf_count_after: self.leaf_count,
+            deposit_count_before: self.deposit_count_before,
+            deposit_count_after: self.deposit_count,
+            deposit_chain_before: self.deposit_chain_before.0,
+            deposit_chain_after: self.deposit_chain.0,
         };
         Ok(BatchWitness {
             depth: self.depth,
@@ -432,6 +539,8 @@ impl WitnessBuilder {
             fee_recipient: self.fee_recipient,
             prev_sub_root: self.prev_sub_root,
             leaf_count_before: self.leaf_count_before,
+            deposit_count_before: self.deposit_count_before,
+            deposit_chain_before: self.deposit_chain_before.0,
             last_leaf: self.last_leaf,
             first_empty: self.first_empty,
             fee_slot: self.fee_slot,

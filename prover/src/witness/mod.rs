@@ -33,6 +33,8 @@ pub enum SlotKind {
     Insert,
     /// Padding.
     Noop,
+    /// Credits an L1 deposit.
+    Deposit,
 }
 
 /// One Merkle update as the circuit consumes it.
@@ -98,6 +100,10 @@ pub struct BatchWitness {
     pub prev_sub_root: Digest,
     /// Accounts before the batch.
     pub leaf_count_before: u64,
+    /// Deposits credited before the batch.
+    pub deposit_count_before: u64,
+    /// [`quire_primitives::DepositChain`] before the batch.
+    pub deposit_chain_before: Digest,
     /// Path of the last leaf before the batch (proves the account count).
     pub last_leaf: UpdateWitness,
     /// Path of the first empty slot before the batch.

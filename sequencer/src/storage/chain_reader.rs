@@ -1,7 +1,7 @@
 //! The chain as provers read it: [`ChainReader`] over the node's database.
 
-use quire_primitives::chain::{ChainReadError, ChainReader, SealedBatch};
-use quire_primitives::{AccountLeaf, BatchHeader, BatchStatus, Transfer};
+use quire_primitives::chain::{ChainReadError, ChainReader, Operation, SealedBatch};
+use quire_primitives::{AccountLeaf, BatchHeader, BatchStatus, Deposit, Transfer};
 
 use super::{Store, StoreError};
 
@@ -28,7 +28,7 @@ impl ChainReader for Store {
         if header.status() != BatchStatus::Sealed {
             return Err(ChainReadError::NotSealed(number));
         }
-        let mut transfers = Vec::with_capacity(header.tx_count as usize);
+        let mut operations = Vec::with_capacity(header.tx_count as usize);
         let mut fees = None;
         for n in header.first_block..=header.last_block {
             let block = self
@@ -40,19 +40,26 @@ impl ChainReader for Store {
                     "block {n} changes the base fee or fee recipient within batch {number}"
                 )));
             }
+            // Each block credits its deposits before its transfers.
+            operations.extend(
+                block
+                    .deposits
+                    .iter()
+                    .map(|d| Operation::Deposit(Deposit::from(d))),
+            );
             for hash in &block.tx_hashes {
                 let record = self
                     .tx(hash)?
                     .ok_or_else(|| bad(format!("transaction {hash} missing")))?;
                 let t = Transfer::from_raw(&record.raw, record.sender)
                     .map_err(|e| bad(format!("transaction {hash}: {e}")))?;
-                transfers.push(t);
+                operations.push(Operation::Transfer(t));
             }
         }
         let (base_fee, fee_recipient) = fees.ok_or_else(|| bad("batch has no blocks".into()))?;
         Ok(SealedBatch {
             header,
-            transfers,
+            operations,
             base_fee,
             fee_recipient,
         })

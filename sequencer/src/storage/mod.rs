@@ -15,7 +15,7 @@ mod records;
 
 pub use block_write::BlockWrite;
 pub use journal::{JournalOp, JournalWriter};
-pub use records::{StoredBlock, TxRecord};
+pub use records::{CreditedDeposit, StoredBlock, TxRecord};
 
 use std::path::Path;
 use std::time::Instant;
