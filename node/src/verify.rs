@@ -234,7 +234,10 @@ async fn check_against_node(
             .ok_or_else(|| anyhow!("batch {}: depositChain is not a digest", b.number))?;
         Ok((b.deposit_count.to(), chain))
     };
-    let before = pi.first_batch - 1;
+    let before = pi
+        .first_batch
+        .checked_sub(1)
+        .ok_or_else(|| anyhow!("the proof starts at batch 0, which holds only genesis"))?;
     let mut deposits_before = deposits_of(
         &client
             .batch_by_number(U64::from(before))
