@@ -45,11 +45,13 @@ pub struct DepositView {
     pub queue_hash: FixedBytes<24>,
     /// Where it is.
     pub status: DepositState,
+    /// The L2 block that credited it, once credited.
+    pub l2_block: Option<U64>,
 }
 
 impl DepositView {
-    /// The view of a recorded deposit, given how many deposits L2 has credited.
-    pub fn new(d: SeenDeposit, credited: u64) -> Self {
+    /// The view of a recorded deposit, given the L2 block that credited it (if any).
+    pub fn new(d: SeenDeposit, l2_block: Option<u64>) -> Self {
         Self {
             index: U64::from(d.deposit.index),
             l2_recipient: d.deposit.recipient,
@@ -59,11 +61,12 @@ impl DepositView {
             l1_transaction_hash: d.l1_tx,
             log_index: U64::from(d.log_index),
             queue_hash: d.queue_hash,
-            status: if d.deposit.index < credited {
+            status: if l2_block.is_some() {
                 DepositState::Credited
             } else {
                 DepositState::Confirmed
             },
+            l2_block: l2_block.map(U64::from),
         }
     }
 }
@@ -129,8 +132,14 @@ impl DepositApiServer for DepositRpc {
                 .by_l1_tx(&l1_transaction_hash)
                 .map_err(store_error)?
                 .into_iter()
-                .map(|d| DepositView::new(d, credited))
-                .collect(),
+                .map(|d| {
+                    let block = self.sequencer.deposit_block(d.deposit.index).map_err(|e| {
+                        tracing::error!(error = %e, "chain store unreadable while serving RPC");
+                        server_error(format!("internal error: {e}"))
+                    })?;
+                    Ok(DepositView::new(d, block))
+                })
+                .collect::<RpcResult<_>>()?,
         })
     }
 }

@@ -432,6 +432,9 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         w.forget_journal(*seq_no);
     }
     w.batch(&batch);
+    for d in &executed.deposits {
+        w.credited_deposit(d.index, number);
+    }
     if !executed.deposits.is_empty() {
         metrics::counter!("quire_deposits_credited_total")
             .increment(executed.deposits.len() as u64);

@@ -247,6 +247,16 @@ impl Sequencer {
         self.view.read().batch.deposit_count
     }
 
+    /// The published block that credited L1 deposit `index`, if one has.
+    pub fn deposit_block(&self, index: u64) -> Result<Option<u64>, StoreError> {
+        // A block being written is not published yet: only indices below the published
+        // count are answered.
+        if index >= self.deposits_credited() {
+            return Ok(None);
+        }
+        self.store.deposit_block(index)
+    }
+
     fn account_state(&self, address: &Address) -> AccountState {
         self.view
             .read()

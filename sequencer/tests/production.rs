@@ -498,6 +498,15 @@ fn deposits_are_credited_in_queue_order_before_transfers_and_once_across_restart
     let balance = |s: &Sequencer, a: &Address| s.account(a, StateAt::Latest).unwrap().balance;
     assert_eq!(balance(&seq, &fresh.address()), 10u128.pow(18));
     assert_eq!(balance(&seq, &existing), 10u128.pow(21) + 5);
+    let credited_in = seq.deposit_block(0).unwrap().expect("credited in a block");
+    assert_eq!(
+        seq.deposit_block(1).unwrap(),
+        Some(credited_in),
+        "one block for both"
+    );
+    assert_eq!(seq.deposit_block(2).unwrap(), None);
+    let block = seq.store().block(credited_in).unwrap().unwrap();
+    assert_eq!((block.deposits.len(), block.tx_hashes.len()), (2, 0));
     // The fresh account spends its deposit.
     submit_all(&seq, vec![raw(&fresh, 0, existing, 1_000)]);
     wait_until(&seq, "inclusion", |s| s.pending_count() == 0);

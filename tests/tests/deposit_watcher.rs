@@ -360,6 +360,21 @@ async fn a_node_follows_its_bridge_and_serves_deposit_status_by_l1_transaction()
     let s = rpc(&url, "quire_getDepositStatus", json!([tx])).await["result"].clone();
     assert_eq!(s["deposits"][0]["status"], json!("credited"), "{s}");
     assert_eq!(s["credited"], json!("0x1"), "{s}");
+    // The L2 block it names is the one that credited it.
+    let block = s["deposits"][0]["l2Block"]
+        .as_str()
+        .expect("an L2 block")
+        .to_string();
+    let n = u64::from_str_radix(block.trim_start_matches("0x"), 16).unwrap();
+    let at = |n: u64| {
+        let url = url.clone();
+        async move {
+            let r = rpc(&url, "eth_getBalance", json!([alice, format!("{n:#x}")])).await;
+            r["result"].clone()
+        }
+    };
+    assert_eq!(at(n).await, json!("0x3039"));
+    assert_eq!(at(n - 1).await, json!("0x0"));
 
     // A deposit to a fresh account: the account appears on L2 and spends what it got.
     let fresh = PrivateKeySigner::random();

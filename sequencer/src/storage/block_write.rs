@@ -69,6 +69,15 @@ impl BlockWrite<'_> {
         }
     }
 
+    /// Records that L1 deposit `index` was credited in `block`.
+    pub fn credited_deposit(&mut self, index: u64, block: u64) {
+        self.batch.put_cf(
+            self.store.cf(CF_CREDITED_DEPOSITS),
+            index.to_be_bytes(),
+            block.to_be_bytes(),
+        );
+    }
+
     /// Records a batch header.
     pub fn batch(&mut self, header: &BatchHeader) {
         self.batch.put_cf(

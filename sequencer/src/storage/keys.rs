@@ -15,8 +15,9 @@ pub const CF_BLOCK_HASHES: &str = "block_hashes";
 pub const CF_TXS: &str = "txs";
 pub const CF_BATCHES: &str = "batches";
 pub const CF_JOURNAL: &str = "journal";
+pub const CF_CREDITED_DEPOSITS: &str = "credited_deposits";
 
-pub const ALL_CFS: [&str; 10] = [
+pub const ALL_CFS: [&str; 11] = [
     CF_META,
     CF_LEAVES,
     CF_LEAF_HISTORY,
@@ -27,6 +28,7 @@ pub const ALL_CFS: [&str; 10] = [
     CF_TXS,
     CF_BATCHES,
     CF_JOURNAL,
+    CF_CREDITED_DEPOSITS,
 ];
 
 /// Column families of proving state that older versions kept in the chain's database.

@@ -177,6 +177,13 @@ impl Store {
             .transpose()
     }
 
+    /// The block that credited L1 deposit `index`, if one has.
+    pub fn deposit_block(&self, index: u64) -> StoreResult<Option<u64>> {
+        self.get(CF_CREDITED_DEPOSITS, &index.to_be_bytes())?
+            .map(|v| decode_u64(&v))
+            .transpose()
+    }
+
     /// A batch by number.
     pub fn batch(&self, number: u64) -> StoreResult<Option<BatchHeader>> {
         self.get(CF_BATCHES, &number.to_be_bytes())?
