@@ -121,7 +121,8 @@ pub enum ChainCheckError {
 
 /// Checks a verified proof's public inputs against the sealed batch the sequencer stored:
 /// roots, number, transaction commitment and count, base fee, fee recipient, account
-/// counts.
+/// counts, and the deposits credited (count and chain before and after, from the previous
+/// batch's header and this one's).
 pub fn check_against_chain(
     pi: &BatchPublicInputs,
     chain: &dyn ChainReader,
@@ -152,6 +153,19 @@ pub fn check_against_chain(
     let after = chain.leaves_at(n)?.len() as u64;
     if pi.leaf_count_before != before || pi.leaf_count_after != after {
         return fail("account count");
+    }
+    let prev = chain
+        .batch_header(n - 1)?
+        .ok_or(ChainReadError::NoBatch(n - 1))?;
+    if pi.deposit_count_before != prev.deposit_count
+        || digest_to_b256(&pi.deposit_chain_before) != prev.deposit_chain
+    {
+        return fail("deposits before the batch");
+    }
+    if pi.deposit_count_after != h.deposit_count
+        || digest_to_b256(&pi.deposit_chain_after) != h.deposit_chain
+    {
+        return fail("deposits credited");
     }
     Ok(())
 }

@@ -118,6 +118,35 @@ async fn leases_refusals_duplicates_expiry_and_restart() {
         Err(SubmitError::Refused(_))
     ));
 
+    // A valid proof that claims another deposit chain before the batch (an unconstrained
+    // public input of the batch circuit) is refused against the stored headers.
+    let mut input = coordinator.inputs(&JobId::Batch(1)).unwrap();
+    let quire_coordinator::JobInput::Batch(w) = &mut input else {
+        panic!("a batch job's input is its witness");
+    };
+    w.deposit_chain_before =
+        quire_primitives::field::b256_to_digest(&alloy::primitives::B256::with_last_byte(7))
+            .unwrap();
+    w.expected.deposit_chain_before = w.deposit_chain_before;
+    let forged =
+        quire_coordinator::JobRunner::new(coordinator.cache().clone(), coordinator.circuits_cell())
+            .run(
+                &quire_coordinator::Job {
+                    id: JobId::Batch(1),
+                    input,
+                },
+                "test",
+            )
+            .expect("the forged witness proves: the chain before is only an input");
+    let JobOutput::BatchProof(forged) = forged else {
+        panic!("a batch proof");
+    };
+    match submit("remote-a", 1, &forged) {
+        Err(SubmitError::Refused(why)) => assert!(why.contains("deposits"), "{why}"),
+        other => panic!("a forged deposit chain was not refused: {other:?}"),
+    }
+    assert!(coordinator.batch_proof(1).unwrap().is_none());
+
     // Another worker takes the job and its proof is accepted; a duplicate changes nothing.
     assert_eq!(
         coordinator.lease_next("remote-b", batches).unwrap(),
