@@ -185,6 +185,31 @@ pub async fn send(
     pending.get_receipt().await.map_err(|e| e.to_string())
 }
 
+/// Deposits `wei` on the Bridge at `bridge` for `to` on L2, from `key`; asserts the L1
+/// transaction succeeded.
+pub async fn deposit(
+    url: &str,
+    key: &PrivateKeySigner,
+    bridge: alloy::primitives::Address,
+    to: alloy::primitives::Address,
+    wei: u128,
+) -> alloy::rpc::types::TransactionReceipt {
+    use alloy::sol_types::SolCall;
+    let input = quire_contracts::bridge::Bridge::depositCall { l2Recipient: to }.abi_encode();
+    let r = send(url, key, bridge, input, alloy::primitives::U256::from(wei))
+        .await
+        .expect("the deposit is sent");
+    assert!(r.status(), "the deposit reverted");
+    r
+}
+
+/// The L2 node's balance of `who` at its head, in wei (0 when it answers none).
+pub async fn l2_balance(url: &str, who: alloy::primitives::Address) -> u128 {
+    let r = rpc(url, "eth_getBalance", json!([who, "latest"])).await;
+    let hex = r["result"].as_str().unwrap_or("0x0");
+    u128::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap_or(0)
+}
+
 /// A read-only alloy provider.
 pub fn provider(url: &str) -> DynProvider {
     ProviderBuilder::new()

@@ -160,20 +160,6 @@ async fn sigterm_exits_cleanly_and_restarts_where_it_stopped() {
     node.child.wait().unwrap();
 }
 
-/// The node's L2 balance of `who`, in wei.
-async fn l2_balance(url: &str, who: Address) -> u128 {
-    let r = rpc(url, "eth_getBalance", json!([who, "latest"])).await;
-    let hex = r["result"].as_str().unwrap_or("0x0");
-    u128::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap_or(0)
-}
-
-async fn deposit(l1: &str, key: &PrivateKeySigner, bridge: Address, to: Address, wei: u128) {
-    use alloy::sol_types::SolCall;
-    let input = quire_contracts::bridge::Bridge::depositCall { l2Recipient: to }.abi_encode();
-    let r = send(l1, key, bridge, input, U256::from(wei)).await.unwrap();
-    assert!(r.status());
-}
-
 fn write_l1_config(dir: &std::path::Path, port: u16, l1: &str, credit: bool) -> std::path::PathBuf {
     let mut cfg = test_config(&dir.join("data"));
     cfg.rpc.addr = format!("127.0.0.1:{port}").parse().unwrap();

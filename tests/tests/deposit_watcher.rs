@@ -9,36 +9,13 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolCall;
 use quire_contracts::bridge::{deploy_bridge, Bridge};
 use quire_deposits::{DepositStore, DepositWatcher, PollOutcome, WatcherConfig};
 use quire_tests::*;
 use serde_json::json;
 
-async fn deposit(
-    url: &str,
-    key: &PrivateKeySigner,
-    bridge: Address,
-    to: Address,
-    wei: u128,
-) -> TransactionReceipt {
-    let input = Bridge::depositCall { l2Recipient: to }.abi_encode();
-    let r = send(url, key, bridge, input, U256::from(wei))
-        .await
-        .unwrap();
-    assert!(r.status());
-    r
-}
-
 const ETH: u128 = 1_000_000_000_000_000_000;
-
-async fn l2_balance(url: &str, who: Address) -> u128 {
-    let r = rpc(url, "eth_getBalance", json!([who, "latest"])).await;
-    let hex = r["result"].as_str().unwrap_or("0x0");
-    u128::from_str_radix(hex.trim_start_matches("0x"), 16).unwrap_or(0)
-}
 
 async fn mine(url: &str, blocks: u64) {
     let r = rpc(url, "anvil_mine", json!([blocks])).await;

@@ -11,9 +11,8 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
 use quire_contracts::rollup::Rollup;
 use quire_tests::*;
 use serde_json::{json, Value};
@@ -92,17 +91,9 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     // proof, its data and the rebuilt state cover the deposit too.
     let depositor = keys()[5].clone();
     let credited = Address::repeat_byte(0x6d);
-    let input = quire_contracts::bridge::Bridge::depositCall {
-        l2Recipient: credited,
-    }
-    .abi_encode();
-    let r = send(&l1.url, &depositor, bridge, input, U256::from(4_321u64))
-        .await
-        .unwrap();
-    assert!(r.status());
+    deposit(&l1.url, &depositor, bridge, credited, 4_321).await;
     wait_for(Duration::from_secs(30), || async {
-        let b = rpc(&url, "eth_getBalance", json!([credited, "latest"])).await;
-        (b["result"] == json!("0x10e1")).then_some(())
+        (l2_balance(&url, credited).await == 4_321).then_some(())
     })
     .await
     .expect("the deposit is credited on L2");

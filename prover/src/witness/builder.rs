@@ -300,6 +300,36 @@ impl WitnessBuilder {
         amounts::mul_small(price, TRANSFER_GAS)
     }
 
+    /// A slot's second update: credits `value` to the leaf at `receiver`, with the pending
+    /// fees when it is the fee recipient's (as the circuit does for transfers and
+    /// deposits alike).
+    fn credit(&mut self, receiver: u64, value: Amount) -> Result<UpdateWitness, WitnessError> {
+        let old = self.leaf(receiver)?;
+        let is_fr = key_of(&old) == address_limbs(&self.fee_recipient);
+        let owed = if is_fr { self.pending } else { amounts::zero() };
+        let gross = amounts::add(amounts::add(balance_of(&old), owed), value);
+        let mut new = old;
+        new[7..9].copy_from_slice(&gross);
+        let update = self.raw_update(receiver, old, new);
+        if is_fr {
+            self.pending = amounts::zero();
+        }
+        Ok(update)
+    }
+
+    /// The index of `address`'s account, appending the insert slot that creates it when it
+    /// has none (the honest path of transfers and deposits to a new account).
+    fn index_or_insert(&mut self, address: Address) -> Result<u64, WitnessError> {
+        if let Some(i) = self.index_of(&address) {
+            return Ok(i);
+        }
+        self.check_room()?;
+        let low = self.low_leaf(&address);
+        let at = self.leaf_count;
+        self.push_insert(address, low, at)?;
+        Ok(at)
+    }
+
     /// Appends a transfer slot with these fields, debiting the leaf at `sender` and
     /// crediting the leaf at `receiver`. No checks: the circuit's arithmetic is applied
     /// as is.
@@ -337,16 +367,7 @@ impl WitnessBuilder {
         let kept = if fr1 { amounts::zero() } else { self.pending };
         self.pending = amounts::add(kept, fee);
 
-        let old2 = self.leaf(receiver)?;
-        let fr2 = key_of(&old2) == fr;
-        let owed2 = if fr2 { self.pending } else { amounts::zero() };
-        let gross2 = amounts::add(amounts::add(balance_of(&old2), owed2), value);
-        let mut new2 = old2;
-        new2[7..9].copy_from_slice(&gross2);
-        let second = self.raw_update(receiver, old2, new2);
-        if fr2 {
-            self.pending = amounts::zero();
-        }
+        let second = self.credit(receiver, value)?;
 
         let mut input = self.commitment.elements.to_vec();
         input.extend_from_slice(&tx);
@@ -372,16 +393,7 @@ impl WitnessBuilder {
     ) -> Result<(), WitnessError> {
         let fields = DepositChain::fields(&recipient, amount);
         let value = [fields[3], fields[4]];
-        let old2 = self.leaf(receiver)?;
-        let fr2 = key_of(&old2) == address_limbs(&self.fee_recipient);
-        let owed2 = if fr2 { self.pending } else { amounts::zero() };
-        let gross2 = amounts::add(amounts::add(balance_of(&old2), owed2), value);
-        let mut new2 = old2;
-        new2[7..9].copy_from_slice(&gross2);
-        let second = self.raw_update(receiver, old2, new2);
-        if fr2 {
-            self.pending = amounts::zero();
-        }
+        let second = self.credit(receiver, value)?;
         self.deposit_chain.absorb(&Deposit {
             index: self.deposit_count,
             recipient,
@@ -428,12 +440,7 @@ impl WitnessBuilder {
         if d.amount > MAX_BALANCE || after[1].to_canonical_u64() >= 1 << 48 {
             return Err(bad("the recipient's balance would exceed 2^96 - 1"));
         }
-        if self.index_of(&d.recipient).is_none() {
-            self.check_room()?;
-            let low = self.low_leaf(&d.recipient);
-            self.push_insert(d.recipient, low, self.leaf_count)?;
-        }
-        let receiver = self.index_of(&d.recipient).expect("inserted above");
+        let receiver = self.index_or_insert(d.recipient)?;
         self.push_deposit_slot(d.recipient, d.amount, receiver)
     }
 
@@ -484,12 +491,7 @@ impl WitnessBuilder {
         if after[1].to_canonical_u64() >= 1 << 48 {
             return Err(bad("the receiver's balance would exceed 2^96 - 1"));
         }
-        if self.index_of(&t.to).is_none() {
-            self.check_room()?;
-            let low = self.low_leaf(&t.to);
-            self.push_insert(t.to, low, self.leaf_count)?;
-        }
-        let receiver = self.index_of(&t.to).expect("inserted above");
+        let receiver = self.index_or_insert(t.to)?;
         self.push_tx(fields, sender, receiver)
     }
 
