@@ -43,20 +43,42 @@ impl Aggregate {
     }
 }
 
-/// The transaction commitment and count a batch leaf exposes.
-struct BatchPublicInputsView;
+/// What a batch leaf exposes for the bind circuit: its transaction commitment and count,
+/// and its deposit counts and chains before and after.
+#[derive(Debug, PartialEq, Eq)]
+struct BatchPublicInputsView {
+    tx_commitment: quire_primitives::Digest,
+    tx_count: u64,
+    deposits: [(u64, quire_primitives::Digest); 2],
+}
 
 impl BatchPublicInputsView {
-    fn of(proof: &crate::AggregateProof) -> (quire_primitives::Digest, u64) {
+    fn of(proof: &crate::AggregateProof) -> Self {
         use plonky2::field::types::PrimeField64;
         let pi = &proof.public_inputs;
         let at = crate::public_inputs::AGGREGATE_INPUTS;
-        (
-            quire_primitives::Digest {
-                elements: [pi[at], pi[at + 1], pi[at + 2], pi[at + 3]],
-            },
-            pi[16].to_canonical_u64(),
-        )
+        let digest = |i: usize| quire_primitives::Digest {
+            elements: [pi[i], pi[i + 1], pi[i + 2], pi[i + 3]],
+        };
+        Self {
+            tx_commitment: digest(at),
+            tx_count: pi[16].to_canonical_u64(),
+            deposits: [
+                (pi[at + 4].to_canonical_u64(), digest(at + 6)),
+                (pi[at + 5].to_canonical_u64(), digest(at + 10)),
+            ],
+        }
+    }
+
+    fn of_signatures(s: &SignaturePublicInputs) -> Self {
+        Self {
+            tx_commitment: s.tx_commitment,
+            tx_count: s.tx_count,
+            deposits: [
+                (s.bridge_before.deposit_count, s.bridge_before.deposit_chain.0),
+                (s.bridge_after.deposit_count, s.bridge_after.deposit_chain.0),
+            ],
+        }
     }
 }
 
@@ -227,11 +249,15 @@ impl Aggregator {
         let batch_leaf = leaf.prove(proof)?;
         let (b, sig) = (
             BatchPublicInputsView::of(&batch_leaf),
-            signatures.public_inputs()?,
+            BatchPublicInputsView::of_signatures(&signatures.public_inputs()?),
         );
         ensure!(
-            b == (sig.tx_commitment, sig.tx_count),
+            (b.tx_commitment, b.tx_count) == (sig.tx_commitment, sig.tx_count),
             "the signature proof covers other transfers than the batch's"
+        );
+        ensure!(
+            b.deposits == sig.deposits,
+            "the signature proof covers other deposits than the batch's"
         );
         let (signature_index, signature_leaf) = self.signature_leaf(signatures.capacity)?;
         let bound = self.bind.prove(
@@ -274,6 +300,16 @@ impl Aggregator {
         if l.new_root != r.prev_root || l.leaf_count_after != r.leaf_count_before {
             bail!(
                 "batch {} does not start from the state batch {} ends in",
+                r.first_batch,
+                l.last_batch
+            );
+        }
+        if l.deposit_count_after != r.deposit_count_before
+            || l.queue_hash_after != r.queue_hash_before
+            || l.withdrawal_hash_after != r.withdrawal_hash_before
+        {
+            bail!(
+                "batch {} does not start from the bridge state batch {} ends in",
                 r.first_batch,
                 l.last_batch
             );

@@ -1,9 +1,12 @@
 //! The bind circuit: where a batch meets its signatures. It verifies a batch leaf (one of
 //! the accepted batch leaf circuits) and a signature leaf (one of the accepted signature
 //! leaf circuits), requires the signature proof to cover the batch's transaction
-//! commitment and transfer count, and restates the batch's aggregate with the chain id
-//! folded into its digest: `Poseidon(batch digest ‖ chain id)`. Folds and the final wrap
-//! accept these bound leaves, and no batch reaches them without its signatures.
+//! commitment and transfer count and the deposits it credited (the same deposit counts
+//! and Poseidon deposit chains before and after), and restates the batch's aggregate with
+//! the chain id folded into its digest, `Poseidon(batch digest ‖ chain id)`, and the
+//! Bridge's queue hashes and the withdrawal hashes the signature proof attests. Folds and
+//! the final wrap accept these bound leaves, and no batch reaches them without its
+//! signatures.
 
 use anyhow::{ensure, Context};
 use plonky2::field::types::Field;
@@ -18,8 +21,9 @@ use plonky2::plonk::proof::ProofWithPublicInputsTarget;
 
 use crate::child::{constrain_member, leaf_table, verifier_targets};
 use crate::common::{num_public_inputs, pad_to_common};
-use crate::leaf::COMMITMENT;
+use crate::leaf::{BIND_EXTRAS, COMMITMENT};
 use crate::public_inputs::AGGREGATE_INPUTS;
+use quire_prover::signature::circuit::SIGNATURE_INPUTS;
 use crate::{AggregateProof, Builder, C, EXT, F};
 
 /// One child: its proof, the verifier data it is checked against, and its entry in the
@@ -67,11 +71,15 @@ impl BindCircuit {
         let bp = batch.proof.public_inputs.clone();
         let sp = signatures.proof.public_inputs.clone();
 
-        // The signatures cover exactly the batch's transfers.
+        // The signatures cover exactly the batch's transfers, and the deposits the
+        // signature proof hashed into the queue hash are the ones the batch credited.
         for i in 0..COMMITMENT {
             b.connect(bp[AGGREGATE_INPUTS + i], sp[i]);
         }
         b.connect(bp[16], sp[4]);
+        for i in COMMITMENT..BIND_EXTRAS {
+            b.connect(bp[AGGREGATE_INPUTS + i], sp[2 + i]);
+        }
         // The batch's digest, bound to the chain the signatures are for.
         let mut digest_input = bp[12..16].to_vec();
         digest_input.push(sp[5]);
@@ -79,6 +87,9 @@ impl BindCircuit {
         let mut out = bp[..12].to_vec();
         out.extend_from_slice(&digest.elements);
         out.push(bp[16]);
+        // Deposit counts, then queue hashes and withdrawal hashes before and after.
+        out.extend_from_slice(&sp[6..8]);
+        out.extend_from_slice(&sp[16..SIGNATURE_INPUTS]);
         debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
         b.register_public_inputs(&out);
         let zero = b.zero();

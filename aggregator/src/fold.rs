@@ -67,14 +67,18 @@ impl FoldCircuit {
         let r = children[1].proof.public_inputs.clone();
 
         // The ranges are adjacent and chain: consecutive batch numbers, the left's new
-        // root is the right's previous root, and so are the account counts.
+        // root is the right's previous root, and so are the account counts, the deposit
+        // counts, the queue hashes and the withdrawal hashes.
         let one = b.one();
         let next = b.add(l[1], one);
         b.connect(next, r[0]);
         for i in 0..4 {
             b.connect(l[6 + i], r[2 + i]);
+            b.connect(l[23 + i], r[19 + i]);
+            b.connect(l[31 + i], r[27 + i]);
         }
         b.connect(l[11], r[10]);
+        b.connect(l[18], r[17]);
 
         let mut digest_input = l[12..16].to_vec();
         digest_input.extend_from_slice(&r[12..16]);
@@ -87,6 +91,12 @@ impl FoldCircuit {
         out.push(r[11]);
         out.extend_from_slice(&digest.elements);
         out.push(tx_count);
+        out.push(l[17]);
+        out.push(r[18]);
+        out.extend_from_slice(&l[19..23]);
+        out.extend_from_slice(&r[23..27]);
+        out.extend_from_slice(&l[27..31]);
+        out.extend_from_slice(&r[31..35]);
         debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
         b.register_public_inputs(&out);
         let own = b.add_verifier_data_public_inputs();

@@ -18,6 +18,11 @@ use crate::{AggregateProof, Builder, C, EXT, F};
 /// Elements of the transaction commitment a batch leaf exposes after its aggregate.
 pub const COMMITMENT: usize = 4;
 
+/// Elements a batch leaf exposes after its aggregate for the bind circuit: the transaction
+/// commitment, then the batch proof's deposit counts (2) and deposit chains (8) before
+/// and after (public inputs 21..31), which the signature proof must attest too.
+pub const BIND_EXTRAS: usize = COMMITMENT + 10;
+
 /// A leaf circuit for one batch shape.
 pub struct LeafCircuit {
     /// The batch shape it accepts.
@@ -55,13 +60,17 @@ impl LeafCircuit {
         out.push(pi[20]);
         out.extend_from_slice(&digest.elements);
         out.push(pi[13]);
-        debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
-        b.register_public_inputs(&out);
-        // The transaction commitment, for the bind circuit, in the slots a fold uses for
-        // its verifier data (a leaf has none to pass on); zeros fill the rest.
-        b.register_public_inputs(&pi[9..13]);
+        // The bridge's queue and withdrawal hashes are the signature proof's to attest:
+        // zero here, set by the bind circuit (folds accept bound leaves only).
         let zero = b.zero();
-        for _ in AGGREGATE_INPUTS + COMMITMENT..num_public_inputs() {
+        out.resize(AGGREGATE_INPUTS, zero);
+        b.register_public_inputs(&out);
+        // For the bind circuit, in the slots a fold uses for its verifier data (a leaf has
+        // none to pass on): the transaction commitment and the deposits; zeros fill the
+        // rest.
+        b.register_public_inputs(&pi[9..13]);
+        b.register_public_inputs(&pi[21..31]);
+        for _ in AGGREGATE_INPUTS + BIND_EXTRAS..num_public_inputs() {
             b.register_public_input(zero);
         }
         pad_to_common(&mut b, common);

@@ -4,29 +4,51 @@ use plonky2::field::types::{Field, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
 use plonky2::hash::poseidon::PoseidonHash;
 use plonky2::plonk::config::Hasher;
-use quire_primitives::field::{address_limbs, amount_limbs};
-use quire_primitives::Digest;
+use quire_primitives::field::{address_limbs, amount_limbs, hash24_from_limbs, hash24_limbs};
+use quire_primitives::{AttestedBridge, Digest, QueueHash, WithdrawalHash};
 use quire_prover::BatchPublicInputs;
 
 use crate::F;
 
 /// Field elements of an aggregate's own public inputs (the circuit's verifier data follows
-/// them in a fold proof).
-pub const AGGREGATE_INPUTS: usize = 17;
+/// them in a fold proof): batch range (2), roots (8), account counts (2), batches digest
+/// (4), transfer count, deposit counts (2), queue hashes (8), withdrawal hashes (8).
+pub const AGGREGATE_INPUTS: usize = 35;
 
-/// Field elements of a final (wrap) proof's public inputs: the aggregate's, with the first
-/// and last batch numbers packed into one element, `first + last·2^32` (the leaves keep
-/// batch numbers below 2^32 and the wrap `last` below 2^31, so the packing is injective).
-/// Sixteen elements take two Poseidon permutations to hash where seventeen take three:
-/// ~58k gas less for the L1 verifier.
-pub const FINAL_INPUTS: usize = AGGREGATE_INPUTS - 1;
+/// Field elements of a final (wrap) proof's public inputs: the aggregate's, with three
+/// pairs of counters each packed into one element, `before + after·2^32` (the first and
+/// last batch, the account counts, the deposit counts: the wrap keeps `before` below 2^32
+/// and `after` below 2^31, so each packing is injective). Thirty-two elements take four
+/// Poseidon permutations to hash where thirty-five take five: ~58k gas less for the L1
+/// verifier.
+pub const FINAL_INPUTS: usize = AGGREGATE_INPUTS - 3;
+
+/// Where each packed pair sits in the aggregate's elements (first index of the pair).
+const PACKED_PAIRS: [usize; 3] = [0, 10, 17];
+
+/// Packs `before + after·2^32`.
+fn pack(before: F, after: F) -> F {
+    before + after * F::from_canonical_u64(1 << 32)
+}
+
+/// Unpacks a [`pack`]ed pair, `None` unless `after` is below 2^31.
+fn unpack(packed: F) -> Option<(F, F)> {
+    let v = packed.to_canonical_u64();
+    let (before, after) = (v & 0xffff_ffff, v >> 32);
+    (after < 1 << 31).then(|| (F::from_canonical_u64(before), F::from_canonical_u64(after)))
+}
 
 /// An aggregate proof covers batches `first_batch..=last_batch`: applied in order, their
 /// transfers, each signed by its sender for the chain the digest names, take the state
 /// from `prev_root` to `new_root`. `batches_digest` commits to each batch's number,
 /// transaction commitment and count, base fee, fee recipient, chain id and the L1 deposits
 /// it credited (the deposit count and chain before and after it) ([`batch_digest`]), folded
-/// along the canonical tree ([`range_digest`]).
+/// along the canonical tree ([`range_digest`]). The batches credited the deposits
+/// `deposit_count_before..deposit_count_after` of the Bridge's queue, whose queue hash
+/// went from `queue_hash_before` to `queue_hash_after` (so L1 can check them against its
+/// queue), and made the withdrawals that took the withdrawal hash from
+/// `withdrawal_hash_before` to `withdrawal_hash_after` (so L1 can check the list it
+/// records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AggregatePublicInputs {
     /// First batch covered.
@@ -45,6 +67,18 @@ pub struct AggregatePublicInputs {
     pub batches_digest: Digest,
     /// Transfers in all covered batches.
     pub tx_count: u64,
+    /// Deposits credited before the first batch.
+    pub deposit_count_before: u64,
+    /// Deposits credited after the last batch.
+    pub deposit_count_after: u64,
+    /// The Bridge's queue hash before the first batch's deposits.
+    pub queue_hash_before: QueueHash,
+    /// The queue hash after the last batch's deposits.
+    pub queue_hash_after: QueueHash,
+    /// The withdrawal hash before the first batch.
+    pub withdrawal_hash_before: WithdrawalHash,
+    /// The withdrawal hash after the last batch.
+    pub withdrawal_hash_after: WithdrawalHash,
 }
 
 /// Public inputs that do not decode.
@@ -64,6 +98,16 @@ impl AggregatePublicInputs {
         v.push(F::from_canonical_u64(self.leaf_count_after));
         v.extend_from_slice(&self.batches_digest.elements);
         v.push(F::from_canonical_u64(self.tx_count));
+        v.push(F::from_canonical_u64(self.deposit_count_before));
+        v.push(F::from_canonical_u64(self.deposit_count_after));
+        for h in [
+            &self.queue_hash_before,
+            &self.queue_hash_after,
+            &self.withdrawal_hash_before,
+            &self.withdrawal_hash_after,
+        ] {
+            v.extend(hash24_limbs(h));
+        }
         v
     }
 
@@ -75,6 +119,7 @@ impl AggregatePublicInputs {
         let digest = |at: usize| HashOut {
             elements: [e[at], e[at + 1], e[at + 2], e[at + 3]],
         };
+        let hash = |at: usize| hash24_from_limbs(&e[at..at + 4]).ok_or(MalformedAggregate);
         Ok(Self {
             first_batch: e[0].to_canonical_u64(),
             last_batch: e[1].to_canonical_u64(),
@@ -84,14 +129,22 @@ impl AggregatePublicInputs {
             leaf_count_after: e[11].to_canonical_u64(),
             batches_digest: digest(12),
             tx_count: e[16].to_canonical_u64(),
+            deposit_count_before: e[17].to_canonical_u64(),
+            deposit_count_after: e[18].to_canonical_u64(),
+            queue_hash_before: hash(19)?,
+            queue_hash_after: hash(23)?,
+            withdrawal_hash_before: hash(27)?,
+            withdrawal_hash_after: hash(31)?,
         })
     }
 
     /// Elements of a final proof's public inputs ([`FINAL_INPUTS`]).
     pub fn to_final_elements(&self) -> Vec<F> {
         let mut v = self.to_elements();
-        let packed = v[0] + v[1] * F::from_canonical_u64(1 << 32);
-        v.splice(0..2, [packed]);
+        for &at in PACKED_PAIRS.iter().rev() {
+            let packed = pack(v[at], v[at + 1]);
+            v.splice(at..at + 2, [packed]);
+        }
         v
     }
 
@@ -100,19 +153,23 @@ impl AggregatePublicInputs {
         if e.len() != FINAL_INPUTS {
             return Err(MalformedAggregate);
         }
-        let packed = e[0].to_canonical_u64();
-        let (first, last) = (packed & 0xffff_ffff, packed >> 32);
-        if last >= 1 << 31 {
-            return Err(MalformedAggregate);
+        let mut v = e.to_vec();
+        for at in PACKED_PAIRS {
+            let (before, after) = unpack(v[at]).ok_or(MalformedAggregate)?;
+            v.splice(at..at + 1, [before, after]);
         }
-        let mut v = vec![F::from_canonical_u64(first), F::from_canonical_u64(last)];
-        v.extend_from_slice(&e[1..]);
         Self::from_elements(&v)
     }
 
     /// The aggregate form of one batch proof's public inputs, bound to its signatures on
-    /// chain `chain_id`.
-    pub fn of_batch(b: &BatchPublicInputs, chain_id: u64) -> Self {
+    /// chain `chain_id`, with the bridge state before and after it that its signature
+    /// proof attests.
+    pub fn of_batch(
+        b: &BatchPublicInputs,
+        chain_id: u64,
+        before: &AttestedBridge,
+        after: &AttestedBridge,
+    ) -> Self {
         Self {
             first_batch: b.batch_number,
             last_batch: b.batch_number,
@@ -122,6 +179,32 @@ impl AggregatePublicInputs {
             leaf_count_after: b.leaf_count_after,
             batches_digest: batch_digest(b, chain_id),
             tx_count: b.tx_count,
+            deposit_count_before: before.deposit_count,
+            deposit_count_after: after.deposit_count,
+            queue_hash_before: before.queue_hash,
+            queue_hash_after: after.queue_hash,
+            withdrawal_hash_before: before.withdrawal_hash,
+            withdrawal_hash_after: after.withdrawal_hash,
+        }
+    }
+
+    /// The aggregate of two adjacent ranges (what a fold proves).
+    pub fn fold(l: &Self, r: &Self) -> Self {
+        Self {
+            first_batch: l.first_batch,
+            last_batch: r.last_batch,
+            prev_root: l.prev_root,
+            new_root: r.new_root,
+            leaf_count_before: l.leaf_count_before,
+            leaf_count_after: r.leaf_count_after,
+            batches_digest: fold_digest(&l.batches_digest, &r.batches_digest),
+            tx_count: l.tx_count + r.tx_count,
+            deposit_count_before: l.deposit_count_before,
+            deposit_count_after: r.deposit_count_after,
+            queue_hash_before: l.queue_hash_before,
+            queue_hash_after: r.queue_hash_after,
+            withdrawal_hash_before: l.withdrawal_hash_before,
+            withdrawal_hash_after: r.withdrawal_hash_after,
         }
     }
 }
@@ -237,7 +320,7 @@ mod tests {
     }
 
     #[test]
-    fn final_public_inputs_pack_the_batch_range_and_decode_back() {
+    fn final_public_inputs_pack_three_pairs_and_decode_back() {
         let digest = |k: u64| Digest {
             elements: [1, 2, 3, 4].map(|e| F::from_canonical_u64(e * k)),
         };
@@ -250,15 +333,34 @@ mod tests {
             leaf_count_after: 9,
             batches_digest: digest(30),
             tx_count: 12,
+            deposit_count_before: (1 << 32) - 1,
+            deposit_count_after: 1 << 30,
+            queue_hash_before: QueueHash::repeat_byte(1),
+            queue_hash_after: QueueHash::repeat_byte(2),
+            withdrawal_hash_before: WithdrawalHash::repeat_byte(3),
+            withdrawal_hash_after: WithdrawalHash::repeat_byte(0xff),
         };
+        assert_eq!(pi.to_elements().len(), AGGREGATE_INPUTS);
+        assert_eq!(
+            AggregatePublicInputs::from_elements(&pi.to_elements()).unwrap(),
+            pi
+        );
         let e = pi.to_final_elements();
         assert_eq!(e.len(), FINAL_INPUTS);
         assert_eq!(e[0].to_canonical_u64(), 7 + (((1 << 31) - 1) << 32));
+        assert_eq!(e[9].to_canonical_u64(), 5 + (9 << 32));
+        assert_eq!(e[15].to_canonical_u64(), ((1 << 32) - 1) + (1 << 62));
         assert_eq!(AggregatePublicInputs::from_final_elements(&e).unwrap(), pi);
-        // A last batch of 2^31 or more is not a packing the wrap can prove.
-        let mut high = e.clone();
-        high[0] = F::from_canonical_u64(7 + (1 << 63));
-        assert!(AggregatePublicInputs::from_final_elements(&high).is_err());
+        // An `after` of 2^31 or more is not a packing the wrap can prove.
+        for at in [0, 9, 15] {
+            let mut high = e.clone();
+            high[at] = F::from_canonical_u64(7 + (1 << 63));
+            assert!(AggregatePublicInputs::from_final_elements(&high).is_err());
+        }
+        // A hash limb of 48 bits or more is not a hash.
+        let mut wide = e.clone();
+        wide[16] = F::from_canonical_u64(1 << 48);
+        assert!(AggregatePublicInputs::from_final_elements(&wide).is_err());
         // Unpacked (aggregate) inputs are not final ones.
         assert!(AggregatePublicInputs::from_final_elements(&pi.to_elements()).is_err());
     }

@@ -118,10 +118,13 @@ pub fn prove_signatures(
     statement: &quire_prover::signature::witness::SignatureStatement,
     worker: &str,
 ) -> anyhow::Result<SignatureProofFile> {
-    let n = statement.transfers.len();
-    let capacity = quire_prover::signature::circuit::capacity_for(n).ok_or_else(|| {
-        anyhow!("{n} transfers are more than the largest signature circuit holds")
-    })?;
+    let (n, ops) = (statement.transfers.len(), statement.bridge_ops());
+    let capacity =
+        quire_prover::signature::circuit::capacity_for(n, ops).ok_or_else(|| {
+            anyhow!(
+                "{n} transfers with {ops} deposits and withdrawals are more than the largest signature circuit holds"
+            )
+        })?;
     let circuit = cache.signature_circuit(capacity);
     let proof = circuit.prove(statement)?;
     let restated = circuits.aggregator.prove_signature_leaf(capacity, &proof)?;

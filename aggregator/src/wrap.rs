@@ -119,14 +119,24 @@ impl WrapCircuit {
             verifier_hash(fold_vd),
             &table,
         );
-        // Public: the aggregate's inputs with the batch range packed (FINAL_INPUTS). The
-        // first batch is below 2^32 (a leaf's batch number); `last` below 2^31 keeps
-        // first + last·2^32 below p.
+        // Public: the aggregate's inputs with three pairs packed (FINAL_INPUTS): the batch
+        // range, the account counts and the deposit counts. `before` below 2^32 and
+        // `after` below 2^31 keep before + after·2^32 below p and the packing injective.
         let pi = &inner.public_inputs;
-        b.range_check(pi[1], 31);
-        let packed = b.mul_const_add(F::from_canonical_u64(1 << 32), pi[1], pi[0]);
-        b.register_public_input(packed);
-        b.register_public_inputs(&pi[2..AGGREGATE_INPUTS]);
+        let packed = |b: &mut Builder, at: usize| {
+            b.range_check(pi[at], 32);
+            b.range_check(pi[at + 1], 31);
+            b.mul_const_add(F::from_canonical_u64(1 << 32), pi[at + 1], pi[at])
+        };
+        let range = packed(&mut b, 0);
+        let accounts = packed(&mut b, 10);
+        let deposits = packed(&mut b, 17);
+        b.register_public_input(range);
+        b.register_public_inputs(&pi[2..10]);
+        b.register_public_input(accounts);
+        b.register_public_inputs(&pi[12..17]);
+        b.register_public_input(deposits);
+        b.register_public_inputs(&pi[19..AGGREGATE_INPUTS]);
         let data = b.build::<KeccakWrapConfig>();
         Ok(Self {
             data,

@@ -16,8 +16,10 @@ use quire_aggregator::aggregator::AggregateKind;
 use quire_aggregator::fold::Child;
 use quire_aggregator::public_inputs::{batch_digest, range_digest};
 use quire_aggregator::{Aggregate, Aggregator, SignatureAggregate};
-use quire_primitives::{StateTree, Transfer};
+use quire_primitives::{AttestedBridge, StateTree, Transfer};
 use quire_prover::signature::circuit::verifier::SignatureVerifier;
+use quire_prover::signature::circuit::SIGNATURE_INPUTS;
+use quire_prover::signature::witness::bridge_elements;
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::{BatchCircuit, BatchProof, BatchPublicInputs, BatchShape, BatchVerifier};
 use quire_sequencer::execution::apply_transfer;
@@ -28,7 +30,7 @@ const ETH: u128 = 1_000_000_000_000_000_000;
 const CHAIN: u64 = 271_828;
 const CAPACITY: usize = 16;
 
-/// A circuit of the signature proof's shape (six public inputs) that attests any values.
+/// A circuit of the signature proof's shape (its public inputs) that attests any values.
 struct StandIn {
     data: plonky2::plonk::circuit_data::CircuitData<quire_aggregator::F, quire_aggregator::C, 2>,
     inputs: Vec<plonky2::iop::target::Target>,
@@ -39,7 +41,7 @@ impl StandIn {
         let mut b = quire_aggregator::Builder::new(
             plonky2::plonk::circuit_data::CircuitConfig::standard_recursion_config(),
         );
-        let inputs = b.add_virtual_public_input_arr::<6>().to_vec();
+        let inputs = b.add_virtual_public_input_arr::<SIGNATURE_INPUTS>().to_vec();
         Self {
             data: b.build(),
             inputs,
@@ -53,19 +55,22 @@ impl StandIn {
         }
     }
 
-    /// A "signature proof" of `commitment`, `count` transfers on `chain`, restated.
+    /// A "signature proof" of `commitment`, `count` transfers on `chain`, with the bridge
+    /// going from `before` to `after`, restated.
     fn attest(
         &self,
         agg: &Aggregator,
         commitment: quire_primitives::Digest,
         count: u64,
         chain: u64,
+        (before, after): (AttestedBridge, AttestedBridge),
     ) -> SignatureAggregate {
         use plonky2::field::types::Field;
         use plonky2::iop::witness::{PartialWitness, WitnessWrite};
         let mut values = commitment.elements.to_vec();
         values.push(quire_aggregator::F::from_canonical_u64(count));
         values.push(quire_aggregator::F::from_canonical_u64(chain));
+        values.extend(bridge_elements(&before, &after));
         let mut pw = PartialWitness::new();
         for (t, v) in self.inputs.iter().zip(values) {
             pw.set_target(*t, v).unwrap();
@@ -75,8 +80,35 @@ impl StandIn {
     }
 
     fn of(&self, agg: &Aggregator, pi: &BatchPublicInputs) -> SignatureAggregate {
-        self.attest(agg, pi.tx_commitment, pi.tx_count, CHAIN)
+        self.attest(agg, pi.tx_commitment, pi.tx_count, CHAIN, bridge_of(pi))
     }
+}
+
+/// The bridge state at the end of batch `n` of the fixture's chains: the deposit count and
+/// chain the batch proof attests, queue and withdrawal hashes that stand for the batch.
+fn bridge_at(n: u64, deposit_count: u64, chain: quire_primitives::Digest) -> AttestedBridge {
+    AttestedBridge {
+        deposit_count,
+        deposit_chain: quire_primitives::DepositChain(chain),
+        queue_hash: quire_primitives::QueueHash::repeat_byte(n as u8),
+        withdrawal_hash: quire_primitives::WithdrawalHash::repeat_byte(0x80 + n as u8),
+    }
+}
+
+/// The bridge states before and after batch `pi` that its signature proof attests.
+fn bridge_of(pi: &BatchPublicInputs) -> (AttestedBridge, AttestedBridge) {
+    (
+        bridge_at(
+            pi.batch_number - 1,
+            pi.deposit_count_before,
+            pi.deposit_chain_before,
+        ),
+        bridge_at(
+            pi.batch_number,
+            pi.deposit_count_after,
+            pi.deposit_chain_after,
+        ),
+    )
 }
 
 struct Fixture {
@@ -227,6 +259,17 @@ fn consecutive_batches_fold_into_one_proof_covering_the_range() {
         assert_eq!(pi.tx_count, batches.iter().map(|b| b.tx_count).sum::<u64>());
         let digests: Vec<_> = batches.iter().map(|b| batch_digest(b, CHAIN)).collect();
         assert_eq!(pi.batches_digest, range_digest(&digests));
+        // The bridge state from before the first batch to after the last.
+        let (before, _) = bridge_of(&batches[0]);
+        let (_, after) = bridge_of(&batches[n - 1]);
+        assert_eq!(
+            (pi.deposit_count_before, pi.queue_hash_before, pi.withdrawal_hash_before),
+            (before.deposit_count, before.queue_hash, before.withdrawal_hash)
+        );
+        assert_eq!(
+            (pi.deposit_count_after, pi.queue_hash_after, pi.withdrawal_hash_after),
+            (after.deposit_count, after.queue_hash, after.withdrawal_hash)
+        );
     }
 }
 
@@ -263,6 +306,36 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
             .prove((&f.leaves[0].proof, leaf(0)), (&f.leaves[4].proof, leaf(4))),
         f
     ));
+    // Numbers and roots chain, the bridge state does not: batch 2 whose signature proof
+    // starts from another queue hash, or another withdrawal hash, than batch 1 ends in.
+    let (p2, pi2) = &f.proofs[1];
+    let (before, after) = bridge_of(pi2);
+    for unchained in [
+        AttestedBridge {
+            queue_hash: quire_primitives::QueueHash::repeat_byte(0x77),
+            ..before
+        },
+        AttestedBridge {
+            withdrawal_hash: quire_primitives::WithdrawalHash::repeat_byte(0x77),
+            ..before
+        },
+    ] {
+        let signatures =
+            f.signatures
+                .attest(agg, pi2.tx_commitment, pi2.tx_count, CHAIN, (unchained, after));
+        let leaf2 = agg
+            .prove_leaf(quire_prover::BatchShape { slots: 5, depth: DEPTH }, p2, &signatures)
+            .unwrap();
+        assert!(agg.fold(&f.leaves[0], &leaf2).is_err());
+        assert!(
+            refused(
+                agg.fold
+                    .prove((&f.leaves[0].proof, leaf(0)), (&leaf2.proof, leaf(1))),
+                f
+            ),
+            "a bridge state that does not chain"
+        );
+    }
     // Roots and account counts chain, only the numbers do not: batch 2's transition
     // proven as batch 3 after batch 1 (a gap), and batch 3's proven as batch 1 after
     // batch 2 (the wrong order).
@@ -389,11 +462,24 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
     let agg = &f.aggregator;
     let (proof, pi) = &f.proofs[0];
     let (_, other) = &f.proofs[1];
-    // The signature proof of another batch (another commitment), or of another count.
+    // The signature proof of another batch (another commitment), of another count, or
+    // of other deposits than the batch credited (a deposit counted twice, or another
+    // deposit chain: another recipient or amount).
+    let (before, after) = bridge_of(pi);
+    let twice = AttestedBridge {
+        deposit_count: after.deposit_count + 1,
+        ..after
+    };
+    let mut elsewhere = after;
+    elsewhere.deposit_chain.0.elements[0] += plonky2::field::types::Field::ONE;
     let cases = [
         f.signatures.of(agg, other),
         f.signatures
-            .attest(agg, pi.tx_commitment, pi.tx_count + 1, CHAIN),
+            .attest(agg, pi.tx_commitment, pi.tx_count + 1, CHAIN, (before, after)),
+        f.signatures
+            .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN, (before, twice)),
+        f.signatures
+            .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN, (before, elsewhere)),
     ];
     for (i, signatures) in cases.iter().enumerate() {
         assert!(
@@ -430,9 +516,13 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
         )
         .map_or(true, |p| agg.bind.data.verify(p).is_err()));
     // The chain the signatures cover is in the batch's digest.
-    let elsewhere = f
-        .signatures
-        .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN + 1);
+    let elsewhere = f.signatures.attest(
+        agg,
+        pi.tx_commitment,
+        pi.tx_count,
+        CHAIN + 1,
+        bridge_of(pi),
+    );
     let leaf = agg.prove_leaf(f.batch.shape, proof, &elsewhere).unwrap();
     let digest = agg.verify(&leaf).unwrap().batches_digest;
     assert_eq!(digest, batch_digest(pi, CHAIN + 1));
@@ -451,9 +541,9 @@ fn claim_signatures(
     use plonky2::field::types::Field;
     use plonky2::iop::witness::{PartialWitness, WitnessWrite};
     let mut b = quire_aggregator::Builder::new(quire_aggregator::common::config());
-    let claims = b.add_virtual_public_input_arr::<6>();
+    let claims = b.add_virtual_public_input_arr::<SIGNATURE_INPUTS>();
     let zero = b.zero();
-    for _ in 6..quire_aggregator::common::num_public_inputs() {
+    for _ in SIGNATURE_INPUTS..quire_aggregator::common::num_public_inputs() {
         b.register_public_input(zero);
     }
     quire_aggregator::common::pad_to_common(&mut b, &agg.common);
@@ -462,6 +552,8 @@ fn claim_signatures(
     let mut values = pi.tx_commitment.elements.to_vec();
     values.push(quire_aggregator::F::from_canonical_u64(pi.tx_count));
     values.push(quire_aggregator::F::from_canonical_u64(CHAIN));
+    let (before, after) = bridge_of(pi);
+    values.extend(bridge_elements(&before, &after));
     let mut pw = PartialWitness::new();
     for (t, v) in claims.iter().zip(values) {
         pw.set_target(*t, v).unwrap();
@@ -499,7 +591,7 @@ fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
         agg.verify(&f.leaves[3]).unwrap()
     );
     // Edited public inputs do not verify.
-    for i in [0, 1, 5, 11, 15] {
+    for i in [0, 1, 5, 9, 11, 14, 15, 16, 23, 24, 31] {
         let mut forged = proof.clone();
         forged.public_inputs[i] += plonky2::field::types::Field::ONE;
         assert!(wrap.verify(&forged).is_err(), "public input {i}");

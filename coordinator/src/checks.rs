@@ -5,7 +5,6 @@
 
 use quire_aggregator::aggregator::{Aggregate, AggregateKind};
 use quire_aggregator::circuits::AggregationCircuits;
-use quire_aggregator::public_inputs::fold_digest;
 use quire_aggregator::{AggregatePublicInputs, SignatureProofFile, Step, StepOutput};
 use quire_primitives::chain::{ChainReadError, ChainReader};
 use quire_primitives::field::digest_to_b256;
@@ -64,7 +63,8 @@ pub fn batch_proof(
 
 /// Checks a signature proof handed in for batch `n` of chain `chain_id`: it decodes,
 /// verifies as a restated signature proof, and covers exactly the batch's transfers (its
-/// stored transaction commitment and count) on this chain.
+/// stored transaction commitment and count) on this chain, and its bridge operations (the
+/// stored bridge state before and after it).
 pub fn signature_proof(
     circuits: &AggregationCircuits,
     chain: &dyn ChainReader,
@@ -98,6 +98,20 @@ pub fn signature_proof(
             "the signature proof covers other transfers than batch {n}'s"
         )));
     }
+    let before = match chain.batch_header(n - 1).map_err(internal)? {
+        Some(h) => h,
+        None => return Err(internal(format_args!("batch {} is missing", n - 1))),
+    };
+    let stored = |h: &quire_primitives::BatchHeader| {
+        h.bridge_state()
+            .map(|s| s.attested())
+            .ok_or_else(|| internal(format_args!("batch {}'s bridge state is corrupt", h.number)))
+    };
+    if pi.bridge_before != stored(&before)? || pi.bridge_after != stored(&header)? {
+        return Err(refused(format_args!(
+            "the signature proof covers other deposits or withdrawals than batch {n}'s"
+        )));
+    }
     Ok(())
 }
 
@@ -116,10 +130,12 @@ fn stored_part(
 }
 
 /// Batch `n`'s accepted proof: the shape of the circuit that made it, and what a leaf of
-/// it must attest. One read and decode serves both checks of a leaf.
+/// it must attest (with the bridge state its accepted signature proof attests). One read
+/// and decode serves both checks of a leaf.
 fn accepted_batch(
     store: &ProofStore,
     cache: &CircuitCache,
+    circuits: &AggregationCircuits,
     chain_id: u64,
     n: u64,
 ) -> Result<(BatchShape, AggregatePublicInputs), SubmitError> {
@@ -132,9 +148,21 @@ fn accepted_batch(
         .decode(&verifier.data.common)
         .map_err(internal)?;
     let pi = BatchPublicInputs::from_elements(&proof.public_inputs).map_err(internal)?;
+    let signatures = store
+        .signature_proof(n)?
+        .ok_or_else(|| SubmitError::NotReady(format!("batch {n} has no accepted signature proof")))?
+        .decode(&circuits.aggregator.common)
+        .map_err(internal)?
+        .public_inputs()
+        .map_err(internal)?;
     Ok((
         accepted.file.shape,
-        AggregatePublicInputs::of_batch(&pi, chain_id),
+        AggregatePublicInputs::of_batch(
+            &pi,
+            chain_id,
+            &signatures.bridge_before,
+            &signatures.bridge_after,
+        ),
     ))
 }
 
@@ -154,16 +182,7 @@ fn expected(
         Step::Fold { lo, mid, hi } => {
             let l = public(stored_part(store, circuits, lo, mid)?)?;
             let r = public(stored_part(store, circuits, mid + 1, hi)?)?;
-            AggregatePublicInputs {
-                first_batch: l.first_batch,
-                last_batch: r.last_batch,
-                prev_root: l.prev_root,
-                new_root: r.new_root,
-                leaf_count_before: l.leaf_count_before,
-                leaf_count_after: r.leaf_count_after,
-                batches_digest: fold_digest(&l.batches_digest, &r.batches_digest),
-                tx_count: l.tx_count + r.tx_count,
-            }
+            AggregatePublicInputs::fold(&l, &r)
         }
         Step::Wrap(w) => public(stored_part(store, circuits, w.start, w.end)?)?,
     })
@@ -183,7 +202,7 @@ pub fn step_output(
     // stored inputs say it must attest.
     let (proven, want) = match (step, output) {
         (Step::Leaf(n), StepOutput::Part(a)) => {
-            let (shape, want) = accepted_batch(store, cache, chain_id, *n)?;
+            let (shape, want) = accepted_batch(store, cache, circuits, chain_id, *n)?;
             if a.kind != AggregateKind::Leaf(shape) {
                 return Err(refused(format_args!(
                     "a leaf of batch {n} must come from the leaf circuit for {shape}"

@@ -20,14 +20,16 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use quire_aggregator::circuits::AggregationCircuits;
 use quire_aggregator::{plan, PartRecord, Step, StepInputs, Window};
-use quire_primitives::chain::ChainReader;
+use quire_primitives::chain::{ChainReader, Operation};
 use quire_primitives::BatchStatus;
 use quire_prover::cache::CircuitCache;
 use quire_prover::witness::replay_batch;
 
 use crate::clock::Clock;
 use crate::errors::CoordinatorError;
-use crate::job::{Job, JobId, JobInput, SignatureInput, WorkKinds, LOCAL_WORKER_PREFIX};
+use crate::job::{
+    BridgeInput, Job, JobId, JobInput, SignatureInput, WorkKinds, LOCAL_WORKER_PREFIX,
+};
 use crate::lease::RetryPolicy;
 use crate::store::ProofStore;
 use crate::windows::{self, WindowRule};
@@ -330,17 +332,38 @@ impl Coordinator {
             JobId::Batch(n) => JobInput::Batch(Box::new(
                 replay_batch(self.chain.as_ref(), n).map_err(|e| fail(e.to_string()))?,
             )),
-            JobId::Signatures(n) => JobInput::Signatures(SignatureInput {
-                batch: n,
-                chain_id: self.config.chain_id,
-                transactions: self
+            JobId::Signatures(n) => {
+                let before = self
                     .chain
-                    .signed_transactions(n)
+                    .batch_header(n.saturating_sub(1))
                     .map_err(|e| fail(e.to_string()))?
-                    .iter()
-                    .map(hex::encode)
-                    .collect(),
-            }),
+                    .and_then(|h| h.bridge_state())
+                    .ok_or_else(|| fail(format!("batch {} has no bridge state", n - 1)))?;
+                let deposits = self
+                    .chain
+                    .sealed_batch(n)
+                    .map_err(|e| fail(e.to_string()))?
+                    .operations
+                    .into_iter()
+                    .filter_map(|op| match op {
+                        Operation::Deposit(d) => Some(d),
+                        Operation::Transfer(_) => None,
+                    })
+                    .collect();
+                JobInput::Signatures(SignatureInput {
+                    batch: n,
+                    chain_id: self.config.chain_id,
+                    transactions: self
+                        .chain
+                        .signed_transactions(n)
+                        .map_err(|e| fail(e.to_string()))?
+                        .iter()
+                        .map(hex::encode)
+                        .collect(),
+                    bridge_before: BridgeInput::from(&before),
+                    deposits,
+                })
+            }
             JobId::Step(step) => {
                 let part = |lo: u64, hi: u64| -> Result<PartRecord, CoordinatorError> {
                     self.store

@@ -4,7 +4,10 @@
 use quire_aggregator::{SignatureProofFile, Step, StepInputs, StepResult};
 use quire_prover::proof_file::BatchProofFile;
 use quire_prover::witness::BatchWitness;
+use quire_primitives::field::{b256_to_digest, digest_to_b256};
+use quire_primitives::{BridgeState, Deposit, DepositChain, QueueHash, WithdrawalHash};
 use serde::{Deserialize, Serialize};
+use alloy_primitives::B256;
 
 /// Worker ids of in-process workers start with this; their leases die with the process.
 pub const LOCAL_WORKER_PREFIX: &str = "local-";
@@ -100,7 +103,7 @@ pub enum JobInput {
     /// The step's inputs: a batch proof, or child aggregates.
     Step(Box<StepInputs>),
     /// A batch's signed transactions (EIP-2718 bytes, hex) and the chain id they must be
-    /// signed for.
+    /// signed for, with the deposits it credited and the bridge state before it.
     Signatures(SignatureInput),
 }
 
@@ -114,6 +117,51 @@ pub struct SignatureInput {
     pub chain_id: u64,
     /// Its signed transactions in execution order, hex.
     pub transactions: Vec<String>,
+    /// The bridge state before the batch.
+    pub bridge_before: BridgeInput,
+    /// The deposits it credited, in queue order.
+    pub deposits: Vec<Deposit>,
+}
+
+/// A bridge state on the wire ([`BridgeState`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BridgeInput {
+    /// Deposits credited.
+    pub deposit_count: u64,
+    /// Their Poseidon chain, as 32 bytes.
+    pub deposit_chain: B256,
+    /// The Bridge's queue hash after the last of them.
+    pub queue_hash: QueueHash,
+    /// Withdrawals made.
+    pub withdrawal_count: u64,
+    /// Their hash.
+    pub withdrawal_hash: WithdrawalHash,
+}
+
+impl From<&BridgeState> for BridgeInput {
+    fn from(s: &BridgeState) -> Self {
+        Self {
+            deposit_count: s.deposit_count,
+            deposit_chain: digest_to_b256(&s.deposit_chain.0),
+            queue_hash: s.queue_hash,
+            withdrawal_count: s.withdrawal_count,
+            withdrawal_hash: s.withdrawal_hash,
+        }
+    }
+}
+
+impl BridgeInput {
+    /// The state; `None` if the deposit chain is not a digest.
+    pub fn state(&self) -> Option<BridgeState> {
+        Some(BridgeState {
+            deposit_count: self.deposit_count,
+            deposit_chain: DepositChain(b256_to_digest(&self.deposit_chain)?),
+            queue_hash: self.queue_hash,
+            withdrawal_count: self.withdrawal_count,
+            withdrawal_hash: self.withdrawal_hash,
+        })
+    }
 }
 
 /// What a worker hands back.

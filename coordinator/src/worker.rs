@@ -143,9 +143,16 @@ impl JobRunner {
                     .map(hex::decode)
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| anyhow::anyhow!("a transaction is not hex: {e}"))?;
+                let before = input.bridge_before.state().ok_or_else(|| {
+                    anyhow::anyhow!("the bridge state before the batch is malformed")
+                })?;
                 let statement = quire_prover::signature::witness::SignatureStatement::from_raw(
                     input.chain_id,
                     raw.iter().map(Vec::as_slice),
+                    quire_prover::signature::witness::BridgeStatement {
+                        before,
+                        deposits: input.deposits.clone(),
+                    },
                 )?;
                 JobOutput::SignatureProof(prove_signatures(
                     circuits,

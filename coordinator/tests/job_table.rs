@@ -41,6 +41,10 @@ impl FakeChain {
             status: BatchStatus::Sealed.code(),
             deposit_count: 0,
             deposit_chain: B256::ZERO,
+            queue_hash: Default::default(),
+            withdrawal_count: 0,
+            withdrawal_hash: Default::default(),
+            bridge_ops: 0,
         });
         number
     }

@@ -1,6 +1,11 @@
 //! Batch headers: the unit of proving and of data availability.
 
 use alloy_primitives::B256;
+
+use crate::deposit::{DepositChain, QueueHash};
+use crate::field::b256_to_digest;
+use crate::withdrawal::WithdrawalHash;
+use crate::BridgeState;
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 use serde::{Deserialize, Serialize};
 
@@ -67,11 +72,41 @@ pub struct BatchHeader {
     pub deposit_count: u64,
     /// [`crate::DepositChain`] of those deposits, as 32 bytes.
     pub deposit_chain: B256,
+    /// The Bridge's queue hash after the last of those deposits.
+    pub queue_hash: QueueHash,
+    /// Withdrawals made from genesis to the end of the batch.
+    pub withdrawal_count: u64,
+    /// [`crate::withdrawal::withdrawal_hash`] chain of those withdrawals.
+    pub withdrawal_hash: WithdrawalHash,
+    /// Deposits credited and withdrawals made in this batch: its signature proof hashes
+    /// each with the Keccak table, which has room for a bounded number.
+    pub bridge_ops: u64,
 }
 
 impl BatchHeader {
     /// Decoded status; storage only ever writes valid codes.
     pub fn status(&self) -> BatchStatus {
         BatchStatus::from_code(self.status).unwrap_or(BatchStatus::Open)
+    }
+
+    /// Where L2 stands with the bridge at the end of the batch; `None` if the stored
+    /// deposit chain is not a digest (a corrupt record).
+    pub fn bridge_state(&self) -> Option<BridgeState> {
+        Some(BridgeState {
+            deposit_count: self.deposit_count,
+            deposit_chain: DepositChain(b256_to_digest(&self.deposit_chain)?),
+            queue_hash: self.queue_hash,
+            withdrawal_count: self.withdrawal_count,
+            withdrawal_hash: self.withdrawal_hash,
+        })
+    }
+
+    /// Records `state` as the bridge state at the end of the batch.
+    pub fn set_bridge_state(&mut self, state: &BridgeState) {
+        self.deposit_count = state.deposit_count;
+        self.deposit_chain = crate::field::digest_to_b256(&state.deposit_chain.0);
+        self.queue_hash = state.queue_hash;
+        self.withdrawal_count = state.withdrawal_count;
+        self.withdrawal_hash = state.withdrawal_hash;
     }
 }

@@ -4,7 +4,7 @@
 //! a hash is split into limbs that are each far below p. Limb widths leave headroom so that
 //! the circuit can add two limbs, or compare them through a range check, without wrapping.
 
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, FixedBytes, B256};
 use plonky2::field::goldilocks_field::GoldilocksField;
 use plonky2::field::types::{Field, Field64, PrimeField64};
 use plonky2::hash::hash_types::HashOut;
@@ -74,6 +74,37 @@ pub fn amount_limbs(amount: u128) -> [F; 2] {
     ]
 }
 
+/// Elements a 24-byte Keccak hash (the deposit queue's, the withdrawals') takes in public
+/// inputs: four 48-bit limbs, most significant first.
+pub const HASH24_LIMBS: usize = 4;
+
+/// Splits a 24-byte hash into [`HASH24_LIMBS`] 48-bit limbs, most significant first (what
+/// the Rollup computes as `uint48(uint192(h) >> (144 - 48 k))`).
+pub fn hash24_limbs(h: &FixedBytes<24>) -> [F; HASH24_LIMBS] {
+    std::array::from_fn(|k| {
+        let v = h[6 * k..6 * k + 6]
+            .iter()
+            .fold(0u64, |acc, byte| (acc << 8) | u64::from(*byte));
+        F::from_canonical_u64(v)
+    })
+}
+
+/// Inverse of [`hash24_limbs`]; `None` unless there are four limbs below 2^48.
+pub fn hash24_from_limbs(limbs: &[F]) -> Option<FixedBytes<24>> {
+    if limbs.len() != HASH24_LIMBS {
+        return None;
+    }
+    let mut out = [0u8; 24];
+    for (k, limb) in limbs.iter().enumerate() {
+        let v = limb.to_canonical_u64();
+        if v >> 48 != 0 {
+            return None;
+        }
+        out[6 * k..6 * k + 6].copy_from_slice(&v.to_be_bytes()[2..]);
+    }
+    Some(FixedBytes(out))
+}
+
 /// A digest as 32 bytes: each element big-endian, in element order.
 pub fn digest_to_b256(digest: &Digest) -> B256 {
     let mut out = [0u8; 32];
@@ -110,6 +141,12 @@ mod tests {
             let la: Vec<u64> = address_limbs(&a).iter().map(|x| x.to_canonical_u64()).collect();
             let lb: Vec<u64> = address_limbs(&b).iter().map(|x| x.to_canonical_u64()).collect();
             prop_assert_eq!(a.cmp(&b), la.cmp(&lb));
+        }
+
+        #[test]
+        fn hash24_limbs_roundtrip(h in any::<[u8; 24]>()) {
+            let h = FixedBytes(h);
+            prop_assert_eq!(hash24_from_limbs(&hash24_limbs(&h)), Some(h));
         }
 
         #[test]

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod batch;
 pub mod block;
+pub mod bridge;
 pub mod chain;
 pub mod deposit;
 pub mod field;
@@ -15,9 +16,12 @@ pub mod withdrawal;
 pub use account::{AccountLeaf, MAX_BALANCE};
 pub use batch::{BatchHeader, BatchStatus};
 pub use block::BlockHeader;
+pub use bridge::{AttestedBridge, BridgeState};
 pub use chain::{ChainReadError, ChainReader, Operation, SealedBatch};
 pub use deposit::{Deposit, DepositChain, QueueHash};
 pub use field::{Digest, F};
 pub use transfer::{Transfer, TxCommitment};
 pub use tree::{AbsenceProof, MerkleProof, StateTree, TREE_DEPTH};
-pub use withdrawal::{Withdrawal, WithdrawalPath, WithdrawalTree};
+pub use withdrawal::{
+    Withdrawal, WithdrawalHash, WithdrawalPath, WithdrawalTree, WITHDRAWAL_ADDRESS,
+};

@@ -1,13 +1,46 @@
-//! Withdrawals to L1: the leaves users claim on the Bridge and the Keccak Merkle tree of a
-//! window's withdrawals, built the way the contracts build it (`WithdrawalTree` in
-//! `contracts/solidity/Bridge.sol`).
+//! Withdrawals to L1: the reserved L2 address a withdrawal is sent to, the running hash
+//! that fixes the order of every withdrawal the chain made, the leaves users claim on the
+//! Bridge and the Keccak Merkle tree of a window's withdrawals, built the way the contracts
+//! build it (`WithdrawalTree` in `contracts/solidity/Bridge.sol`).
 //!
 //! Keccak because a claim verifies the path on L1, where Keccak costs 36 gas a node and
 //! Poseidon over Goldilocks thousands. A leaf is 40 bytes (index, recipient, amount) and an
 //! inner node 64, so no leaf is an inner node's preimage. The tree is padded with zero
 //! hashes to a power of two.
 
-use alloy_primitives::{keccak256, Address, B256};
+use alloy_primitives::{address, keccak256, Address, FixedBytes, B256};
+
+/// The L2 address a transfer withdraws to: its bytes spell "quire", as the Bridge's
+/// `WITHDRAWAL_ADDRESS`. Value sent to it leaves circulation on L2 (no key controls the
+/// address: finding one takes a 160-bit preimage search) and is paid on L1 to the
+/// sender's own address once the window that holds it is finalized. Its balance is the
+/// total ever withdrawn.
+pub const WITHDRAWAL_ADDRESS: Address = address!("0x0000000000000000000000000000007175697265");
+
+/// The running hash of every withdrawal the chain made, in order
+/// ([`genesis_withdrawal_hash`] before the first): what signature proofs compute with the
+/// Keccak table and the Rollup recomputes from the list it records, 24 bytes as the
+/// Bridge's deposit queue hash.
+pub type WithdrawalHash = FixedBytes<24>;
+
+/// The withdrawal hash before any withdrawal, the Rollup's `GENESIS_WITHDRAWAL_HASH`.
+pub fn genesis_withdrawal_hash() -> WithdrawalHash {
+    WithdrawalHash::from_slice(&keccak256(b"quire withdrawals")[..24])
+}
+
+/// Bytes one withdrawal's hash step absorbs: previous hash (24), recipient (20), amount
+/// (12, big-endian).
+pub const WITHDRAWAL_STEP_BYTES: usize = 24 + 20 + 12;
+
+/// The withdrawal hash after one more withdrawal of `amount` (below 2^96) to `recipient`.
+pub fn withdrawal_hash(prev: WithdrawalHash, recipient: &Address, amount: u128) -> WithdrawalHash {
+    debug_assert!(amount < 1 << 96, "withdrawal amount above 2^96");
+    let mut pre = [0u8; WITHDRAWAL_STEP_BYTES];
+    pre[..24].copy_from_slice(prev.as_slice());
+    pre[24..44].copy_from_slice(recipient.as_slice());
+    pre[44..].copy_from_slice(&amount.to_be_bytes()[4..]);
+    WithdrawalHash::from_slice(&keccak256(pre)[..24])
+}
 
 /// One withdrawal, numbered across the whole chain so that each is claimable once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -150,6 +183,29 @@ mod tests {
             assert!(tree.path(n).is_none());
         }
         assert_eq!(WithdrawalTree::new(&[]).root(), B256::ZERO);
+    }
+}
+
+#[cfg(test)]
+mod chain_tests {
+    use super::*;
+
+    #[test]
+    fn the_withdrawal_hash_chains_and_depends_on_every_field() {
+        let g = genesis_withdrawal_hash();
+        let to = Address::repeat_byte(1);
+        let h = withdrawal_hash(g, &to, 5);
+        assert_ne!(h, g);
+        assert_ne!(withdrawal_hash(g, &Address::repeat_byte(2), 5), h, "recipient");
+        assert_ne!(withdrawal_hash(g, &to, 6), h, "amount");
+        assert_ne!(withdrawal_hash(h, &to, 5), h, "the previous hash enters");
+        // The same 56 bytes as `abi.encodePacked(prev, recipient, uint96(amount))`.
+        let mut pre = Vec::new();
+        pre.extend_from_slice(g.as_slice());
+        pre.extend_from_slice(to.as_slice());
+        pre.extend_from_slice(&[0u8; 11]);
+        pre.push(5);
+        assert_eq!(h.as_slice(), &keccak256(&pre)[..24]);
     }
 }
 

@@ -4,7 +4,8 @@
 
 use alloy_primitives::B256;
 use quire_da::{BATCH_HEADER_BYTES, BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
-use quire_primitives::{BatchHeader, BatchStatus};
+use quire_primitives::bridge::MAX_BATCH_BRIDGE_OPS;
+use quire_primitives::{BatchHeader, BatchStatus, BridgeState};
 
 use crate::config::ProductionConfig;
 
@@ -45,13 +46,20 @@ pub struct BatchRoom {
     pub slots: u64,
     /// Bytes of block data (block header excluded).
     pub bytes: usize,
+    /// Deposits and withdrawals ([`MAX_BATCH_BRIDGE_OPS`] per batch).
+    pub bridge_ops: u64,
 }
 
 /// Room for the next block: in `current` if it is open, else in a new batch.
 pub fn room(current: &BatchHeader, limits: &BatchLimits) -> BatchRoom {
-    let (txs, slots, bytes) = match current.status() {
-        BatchStatus::Open => (current.tx_count, current.proof_slots, current.data_bytes),
-        BatchStatus::Sealed => (0, 0, BATCH_HEADER_BYTES as u64),
+    let (txs, slots, bytes, ops) = match current.status() {
+        BatchStatus::Open => (
+            current.tx_count,
+            current.proof_slots,
+            current.data_bytes,
+            current.bridge_ops,
+        ),
+        BatchStatus::Sealed => (0, 0, BATCH_HEADER_BYTES as u64, 0),
     };
     // Every transfer needs at least one proof slot (two if it creates an account).
     let slots = limits.max_slots.saturating_sub(slots);
@@ -61,12 +69,20 @@ pub fn room(current: &BatchHeader, limits: &BatchLimits) -> BatchRoom {
         bytes: limits
             .max_bytes
             .saturating_sub(bytes + BLOCK_HEADER_BYTES as u64) as usize,
+        bridge_ops: MAX_BATCH_BRIDGE_OPS.saturating_sub(ops),
     }
 }
 
-/// A new open batch `number` whose first block is `first_block`, starting from `prev_root`.
-pub fn open(number: u64, first_block: u64, prev_root: B256, now_ms: u64) -> BatchHeader {
-    BatchHeader {
+/// A new open batch `number` whose first block is `first_block`, starting from `prev_root`
+/// and, with the bridge, from `bridge` (the previous batch's end).
+pub fn open(
+    number: u64,
+    first_block: u64,
+    prev_root: B256,
+    bridge: &BridgeState,
+    now_ms: u64,
+) -> BatchHeader {
+    let mut header = BatchHeader {
         number,
         first_block,
         last_block: first_block,
@@ -81,7 +97,13 @@ pub fn open(number: u64, first_block: u64, prev_root: B256, now_ms: u64) -> Batc
         status: BatchStatus::Open.code(),
         deposit_count: 0,
         deposit_chain: B256::ZERO,
-    }
+        queue_hash: Default::default(),
+        withdrawal_count: 0,
+        withdrawal_hash: Default::default(),
+        bridge_ops: 0,
+    };
+    header.set_bridge_state(bridge);
+    header
 }
 
 /// What one block adds to its batch.
@@ -93,8 +115,10 @@ pub struct BlockAddition {
     pub txs: u64,
     /// L1 deposits credited.
     pub deposits: u64,
-    /// The deposit chain after the block.
-    pub deposit_chain: B256,
+    /// Withdrawals included.
+    pub withdrawals: u64,
+    /// The bridge state after the block.
+    pub bridge: BridgeState,
     /// Accounts they created.
     pub created: u64,
     /// Bytes of block data (header and transactions).
@@ -110,8 +134,8 @@ pub fn add_block(batch: &mut BatchHeader, block: &BlockAddition) {
     batch.last_block = block.number;
     batch.tx_count += block.txs;
     batch.proof_slots += block.txs + block.deposits + block.created;
-    batch.deposit_count += block.deposits;
-    batch.deposit_chain = block.deposit_chain;
+    batch.bridge_ops += block.deposits + block.withdrawals;
+    batch.set_bridge_state(&block.bridge);
     batch.data_bytes += block.bytes;
     batch.state_root = block.state_root;
     batch.tx_commitment = block.tx_commitment;
@@ -119,10 +143,11 @@ pub fn add_block(batch: &mut BatchHeader, block: &BlockAddition) {
 
 /// Whether `batch` must seal after its latest block: full by transfers, too close to the
 /// slot limit for another transfer that creates an account, too close to the byte limit
-/// for another largest transaction, or old.
+/// for another largest transaction, full of deposits and withdrawals, or old.
 pub fn is_full_or_old(batch: &BatchHeader, limits: &BatchLimits, now_ms: u64) -> bool {
     let largest_next = limits.max_tx_bytes + (TX_HEADER_BYTES + BLOCK_HEADER_BYTES) as u64;
     batch.tx_count >= limits.max_txs
+        || batch.bridge_ops >= MAX_BATCH_BRIDGE_OPS
         || batch.proof_slots + 2 > limits.max_slots
         || batch.data_bytes + largest_next > limits.max_bytes
         || is_old(batch, limits, now_ms)
@@ -156,7 +181,8 @@ mod tests {
             number: 5,
             txs,
             deposits: 0,
-            deposit_chain: B256::ZERO,
+            withdrawals: 0,
+            bridge: BridgeState::genesis(),
             created,
             bytes,
             state_root: B256::repeat_byte(1),
@@ -165,27 +191,54 @@ mod tests {
     }
 
     #[test]
-    fn deposits_take_slots_and_advance_the_queue_position() {
-        let mut b = open(3, 4, B256::ZERO, 100);
-        b.deposit_count = 7;
+    fn deposits_take_slots_and_advance_the_bridge_state() {
+        let mut before = BridgeState::genesis();
+        before.deposit_count = 7;
+        let mut b = open(3, 4, B256::ZERO, &before, 100);
+        assert_eq!(b.bridge_state(), Some(before));
+        let mut after = before;
+        after.deposit_count = 9;
+        after.withdrawal_count = 1;
         add_block(
             &mut b,
             &BlockAddition {
                 deposits: 2,
-                deposit_chain: B256::repeat_byte(3),
+                withdrawals: 1,
+                bridge: after,
                 ..block(1, 1, 0)
             },
         );
         assert_eq!((b.tx_count, b.proof_slots), (1, 4));
-        assert_eq!(
-            (b.deposit_count, b.deposit_chain),
-            (9, B256::repeat_byte(3))
+        assert_eq!(b.bridge_state(), Some(after));
+        assert_eq!(b.bridge_ops, 3);
+        assert_eq!(room(&b, &LIMITS).bridge_ops, MAX_BATCH_BRIDGE_OPS - 3);
+    }
+
+    #[test]
+    fn a_batch_seals_once_full_of_deposits_and_withdrawals() {
+        let mut b = open(1, 1, B256::ZERO, &BridgeState::genesis(), 0);
+        add_block(
+            &mut b,
+            &BlockAddition {
+                deposits: MAX_BATCH_BRIDGE_OPS - 1,
+                ..block(0, 0, 0)
+            },
         );
+        assert!(!is_full_or_old(&b, &LIMITS, 0));
+        add_block(
+            &mut b,
+            &BlockAddition {
+                withdrawals: 1,
+                ..block(1, 0, 0)
+            },
+        );
+        assert!(is_full_or_old(&b, &LIMITS, 0));
+        assert_eq!(room(&b, &LIMITS).bridge_ops, 0);
     }
 
     #[test]
     fn an_open_batch_accounts_for_each_block() {
-        let mut b = open(3, 4, B256::repeat_byte(9), 100);
+        let mut b = open(3, 4, B256::repeat_byte(9), &BridgeState::genesis(), 100);
         assert_eq!(b.data_bytes, BATCH_HEADER_BYTES as u64);
         add_block(&mut b, &block(2, 1, 300));
         assert_eq!(
@@ -206,7 +259,7 @@ mod tests {
 
     #[test]
     fn after_a_sealed_batch_the_next_block_has_a_whole_batch_of_room() {
-        let mut b = open(3, 4, B256::ZERO, 100);
+        let mut b = open(3, 4, B256::ZERO, &BridgeState::genesis(), 100);
         add_block(&mut b, &block(9, 0, 300));
         seal(&mut b, 150);
         assert_eq!((b.status(), b.sealed_at_ms), (BatchStatus::Sealed, 150));
@@ -216,14 +269,14 @@ mod tests {
 
     #[test]
     fn transfers_are_limited_by_slots_too() {
-        let mut b = open(1, 1, B256::ZERO, 0);
+        let mut b = open(1, 1, B256::ZERO, &BridgeState::genesis(), 0);
         add_block(&mut b, &block(2, 8, 0));
         assert_eq!(room(&b, &LIMITS).txs, 2, "12 - 10 slots left");
     }
 
     #[test]
     fn a_batch_seals_when_full_by_any_limit_or_old() {
-        let fresh = open(1, 1, B256::ZERO, 0);
+        let fresh = open(1, 1, B256::ZERO, &BridgeState::genesis(), 0);
         assert!(!is_full_or_old(&fresh, &LIMITS, 999));
         assert!(is_full_or_old(&fresh, &LIMITS, 1_000), "old");
 

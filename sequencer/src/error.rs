@@ -110,6 +110,9 @@ pub enum TxError {
     /// Sender has too many pending transactions.
     #[error("too many pending transactions from {0}")]
     SenderLimit(Address),
+    /// A transfer to the withdrawal address that moves nothing.
+    #[error("a withdrawal to L1 must carry value")]
+    EmptyWithdrawal,
     /// Credit would push the recipient over the balance limit.
     #[error("recipient balance would exceed the 96-bit limit")]
     RecipientOverflow,
@@ -142,6 +145,7 @@ impl TxError {
             Self::ReplacementUnderpriced => "replacement_underpriced",
             Self::PoolFull => "pool_full",
             Self::SenderLimit(_) => "sender_limit",
+            Self::EmptyWithdrawal => "empty_withdrawal",
             Self::RecipientOverflow => "recipient_overflow",
             Self::Unavailable(_) => "unavailable",
         }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use alloy_primitives::{Address, U256};
-use quire_primitives::{Deposit, DepositChain, StateTree, Transfer, TxCommitment, MAX_BALANCE};
+use quire_primitives::{
+    BridgeState, Deposit, StateTree, Transfer, TxCommitment, MAX_BALANCE, WITHDRAWAL_ADDRESS,
+};
 
 use crate::mempool::PoolTx;
 
@@ -13,8 +15,11 @@ use crate::mempool::PoolTx;
 pub struct Executed {
     /// Deposits credited, in queue order (a prefix of those offered).
     pub deposits: Vec<Deposit>,
-    /// The deposit chain after them, continuing the one given.
-    pub deposit_chain: DepositChain,
+    /// The bridge state after the block's deposits and withdrawals, continuing the one
+    /// given.
+    pub bridge: BridgeState,
+    /// Included transfers that withdraw to L1 (sent to [`WITHDRAWAL_ADDRESS`]).
+    pub withdrawals: u64,
     /// Transactions applied, in order.
     pub included: Vec<Arc<PoolTx>>,
     /// Transactions that could not execute (wrong nonce, funds gone, overflow) and their
@@ -34,14 +39,16 @@ pub struct Executed {
 pub struct Running {
     /// The batch's transaction commitment so far.
     pub commitment: TxCommitment,
-    /// The deposit chain so far (from genesis).
-    pub deposit_chain: DepositChain,
+    /// The bridge state so far (from genesis).
+    pub bridge: BridgeState,
 }
 
 /// Credits `deposits` in order (priority operations: before any transfer of the block,
 /// stopping at the first that cannot be credited), then applies `txs` in order: debit
 /// value + fee and bump the sender's nonce, credit the receiver (creating its account if
-/// needed), credit the fee to `fee_recipient`.
+/// needed), credit the fee to `fee_recipient`. A transfer to [`WITHDRAWAL_ADDRESS`] is a
+/// withdrawal: the value leaves circulation in that address's account (no key controls it)
+/// and the sender is owed it on L1, which the bridge state's withdrawal hash records.
 ///
 /// If `fee_recipient` has no account, it is created just before the first deposit or
 /// transfer that executes, so that in every batch it exists before anything runs (the
@@ -60,13 +67,21 @@ pub fn execute(
     let mut out = Executed::default();
     let mut touched = std::collections::BTreeSet::new();
     let mut commitment = running.commitment;
-    out.deposit_chain = running.deposit_chain;
+    out.bridge = running.bridge;
     for d in deposits {
+        if d.index != out.bridge.deposit_count {
+            tracing::error!(
+                index = d.index,
+                want = out.bridge.deposit_count,
+                "deposit out of queue order"
+            );
+            break;
+        }
         match credit_deposit(tree, d, fee_recipient) {
             Ok(created) => {
                 out.created += u64::from(created);
                 touched.extend([d.recipient, fee_recipient]);
-                out.deposit_chain.absorb(d);
+                out.bridge.credit(d);
                 out.deposits.push(*d);
             }
             Err(reason) => {
@@ -86,6 +101,10 @@ pub fn execute(
                 }
                 touched.extend([t.sender, t.to, fee_recipient]);
                 commitment.absorb(t);
+                if t.to == WITHDRAWAL_ADDRESS {
+                    out.bridge.withdraw(&t.sender, t.value);
+                    out.withdrawals += 1;
+                }
                 out.included.push(tx.clone());
             }
             Err(reason) => out.dropped.push((tx.clone(), reason)),

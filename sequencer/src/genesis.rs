@@ -2,7 +2,7 @@
 
 use alloy_primitives::{keccak256, B256};
 use quire_primitives::field::digest_to_b256;
-use quire_primitives::{BatchHeader, BatchStatus, BlockHeader, StateTree};
+use quire_primitives::{BatchStatus, BlockHeader, BridgeState, StateTree};
 
 use crate::config::Genesis;
 use crate::storage::{Store, StoreError, StoredBlock};
@@ -63,22 +63,10 @@ pub fn write_genesis(
         tx_hashes: Vec::new(),
         deposits: Vec::new(),
     });
-    w.batch(&BatchHeader {
-        number: 0,
-        first_block: 0,
-        last_block: 0,
-        tx_count: 0,
-        proof_slots: 0,
-        data_bytes: 0,
-        prev_state_root: root,
-        state_root: root,
-        tx_commitment: B256::ZERO,
-        opened_at_ms: 0,
-        sealed_at_ms: 0,
-        status: BatchStatus::Sealed.code(),
-        deposit_count: 0,
-        deposit_chain: B256::ZERO,
-    });
+    let mut batch = crate::batch::open(0, 0, root, &BridgeState::genesis(), 0);
+    batch.data_bytes = 0;
+    batch.status = BatchStatus::Sealed.code();
+    w.batch(&batch);
     w.genesis_fingerprint(&fingerprint(genesis));
     w.commit().map_err(|e: StoreError| e.to_string())
 }

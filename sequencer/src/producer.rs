@@ -22,7 +22,7 @@ use quire_da::{BLOCK_HEADER_BYTES, TX_HEADER_BYTES};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_primitives::transfer::TRANSFER_GAS;
 use quire_primitives::{
-    BatchHeader, BatchStatus, BlockHeader, Deposit, DepositChain, StateTree, TxCommitment,
+    BatchHeader, BatchStatus, BlockHeader, Deposit, StateTree, TxCommitment, WITHDRAWAL_ADDRESS,
 };
 use rocksdb::WriteBatch;
 
@@ -274,6 +274,22 @@ fn fitting_slots(picked: &[Arc<PoolTx>], tree: &StateTree, slot_room: u64) -> us
     picked.len()
 }
 
+/// How many of `picked` (in order) keep the batch's withdrawals within `room`: the block
+/// ends before the first withdrawal past it (the batch then seals, and the next one takes
+/// it). Counting picked withdrawals that may still fail only ends the block early.
+fn fitting_withdrawals(picked: &[Arc<PoolTx>], room: u64) -> usize {
+    let mut left = room;
+    for (i, tx) in picked.iter().enumerate() {
+        if tx.tx.transfer.to == WITHDRAWAL_ADDRESS {
+            if left == 0 {
+                return i;
+            }
+            left -= 1;
+        }
+    }
+    picked.len()
+}
+
 /// Selects, executes and prepares the next block.
 fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     let cfg = &seq.config.production;
@@ -283,10 +299,17 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         txs: tx_room,
         slots: slot_room,
         bytes: byte_room,
+        bridge_ops: bridge_room,
     } = batch::room(&st.batch, &limits);
     // Deposits first: they are priority operations, and they use proof slots only.
-    let (deposits, deposit_slots) = next_deposits(seq, st, slot_room, cfg.max_block_txs);
+    let (deposits, deposit_slots) = next_deposits(
+        seq,
+        st,
+        slot_room,
+        cfg.max_block_txs.min(bridge_room as usize),
+    );
     let slot_room = slot_room - deposit_slots;
+    let withdrawal_room = bridge_room - deposits.len() as u64;
     let tx_room = tx_room.min(slot_room as usize);
     let candidates = {
         let mut pool = seq.mempool.lock();
@@ -301,6 +324,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         // Selection keeps each sender's nonces in order, so cutting the tail keeps every
         // remaining transaction executable.
         picked.truncate(fitting_slots(&picked, tree, slot_room));
+        picked.truncate(fitting_withdrawals(&picked, withdrawal_room));
         pool.mark_in_flight(&picked);
         picked
     };
@@ -315,7 +339,10 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
     } else {
         TxCommitment(b256_to_digest(&st.batch.tx_commitment).unwrap_or_default())
     };
-    let deposit_chain = DepositChain(b256_to_digest(&st.batch.deposit_chain).unwrap_or_default());
+    let Some(bridge) = st.batch.bridge_state() else {
+        tracing::error!(batch = st.batch.number, "the batch's stored deposit chain is corrupt");
+        return Built::Nothing(Vec::new());
+    };
     let prev_root = st.head.state_root;
     let executed = execute(
         &mut st.tree,
@@ -325,7 +352,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         base_fee,
         Running {
             commitment: running,
-            deposit_chain,
+            bridge,
         },
     );
     let mut block_commitment = TxCommitment::empty();
@@ -371,10 +398,7 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
             .map(|t| TX_HEADER_BYTES + t.tx.raw.len())
             .sum::<usize>()) as u64;
     let mut batch = if opening {
-        let mut b = batch::open(batch_number, number, prev_root, now);
-        b.deposit_count = st.batch.deposit_count;
-        b.deposit_chain = st.batch.deposit_chain;
-        b
+        batch::open(batch_number, number, prev_root, &bridge, now)
     } else {
         st.batch.clone()
     };
@@ -384,7 +408,8 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
             number,
             txs: header.tx_count,
             deposits: executed.deposits.len() as u64,
-            deposit_chain: digest_to_b256(&executed.deposit_chain.0),
+            withdrawals: executed.withdrawals,
+            bridge: executed.bridge,
             created: executed.created,
             bytes: block_bytes,
             state_root: header.state_root,

@@ -103,6 +103,9 @@ pub fn validate(raw: Bytes, rules: &ValidationRules) -> Result<ValidatedTx, TxEr
         _ => TxError::UnsupportedType,
     })?;
     let value = envelope.value();
+    if transfer.to == quire_primitives::WITHDRAWAL_ADDRESS && value.is_zero() {
+        return Err(TxError::EmptyWithdrawal);
+    }
     // Saturating: U256 arithmetic wraps, and a wrapped cost would pass the balance check.
     let upfront_cost = U256::from(gas_limit)
         .saturating_mul(U256::from(max_fee))

@@ -11,8 +11,11 @@ use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{keccak256, Address, TxKind, U256};
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 use plonky2::field::types::Field;
-use quire_primitives::field::F;
+use quire_primitives::deposit::QueueHash;
+use quire_primitives::field::{hash24_limbs, F};
 use quire_primitives::transfer::{Transfer, TxCommitment};
+use quire_primitives::withdrawal::{WithdrawalHash, WITHDRAWAL_STEP_BYTES};
+use quire_primitives::{AttestedBridge, BridgeState, Deposit, WITHDRAWAL_ADDRESS};
 
 use super::keccak::lookup::exported_values as keccak_row;
 use super::keccak::{keccak_f, KeccakState};
@@ -215,19 +218,46 @@ pub struct CircuitEntry {
     pub key: [u8; 64],
     /// Keccak-256 of the key (its last 20 bytes are the sender).
     pub key_digest: [u8; 32],
+    /// Whether it withdraws (its receiver is [`WITHDRAWAL_ADDRESS`]; the circuit holds the
+    /// flag to that, tests set it otherwise).
+    pub is_withdrawal: bool,
+    /// For a withdrawal: the digest of its step of the withdrawal hash
+    /// ([`CircuitEntry::withdrawal_block`]); zero otherwise.
+    pub withdrawal_digest: [u8; 32],
 }
 
 impl CircuitEntry {
-    /// The entry of a signed transfer.
-    pub fn real(signed: &SignedTransfer) -> Self {
+    /// The entry of a signed transfer, made when the withdrawal hash is `withdrawals`
+    /// (which a withdrawal advances).
+    pub fn real(signed: &SignedTransfer, withdrawals: &mut WithdrawalHash) -> Self {
         let key = signed.key_bytes();
-        Self {
+        let mut e = Self {
             transfer: signed.transfer,
             payload: signed.payload.clone(),
             digest: keccak256(&signed.payload).0,
             key,
             key_digest: keccak256(key).0,
+            is_withdrawal: signed.transfer.to == WITHDRAWAL_ADDRESS,
+            withdrawal_digest: [0; 32],
+        };
+        if e.is_withdrawal {
+            e.withdrawal_digest =
+                keccak256(&e.withdrawal_block(withdrawals)[..WITHDRAWAL_STEP_BYTES]).0;
+            *withdrawals = WithdrawalHash::from_slice(&e.withdrawal_digest[..24]);
         }
+        e
+    }
+
+    /// The Keccak block of this entry's step of the withdrawal hash after `prev`: the hash,
+    /// the recipient (the signer, paid on L1: the key digest's last 20 bytes, as the
+    /// circuit reads it) and the amount, big-endian (what
+    /// [`quire_primitives::withdrawal::withdrawal_hash`] hashes).
+    pub fn withdrawal_block(&self, prev: &WithdrawalHash) -> [u8; BLOCK_BYTES] {
+        let mut pre = [0u8; WITHDRAWAL_STEP_BYTES];
+        pre[..24].copy_from_slice(prev.as_slice());
+        pre[24..44].copy_from_slice(&self.key_digest[12..]);
+        pre[44..].copy_from_slice(&self.transfer.value.to_be_bytes()[4..]);
+        keccak_block(&pre)
     }
 
     /// A padding entry for chain `chain_id`: an all-zero legacy transfer to address zero
@@ -255,6 +285,8 @@ impl CircuitEntry {
             digest: [0; 32],
             key: [0; 64],
             key_digest: [0; 32],
+            is_withdrawal: false,
+            withdrawal_digest: [0; 32],
         }
     }
 
@@ -264,31 +296,133 @@ impl CircuitEntry {
     }
 
     /// What the circuit observes of this entry before any challenge, in order: the
-    /// signing block's 34 limbs, the digest's 8, the key's 16 and the key digest's 8
-    /// (32-bit little-endian limbs).
+    /// signing block's 34 limbs, the digest's 8, the key's 16, the key digest's 8 and the
+    /// withdrawal digest's 8 (32-bit little-endian limbs).
     pub fn observed(&self) -> Vec<F> {
-        let limbs = |bytes: &[u8]| -> Vec<F> {
-            bytes
-                .chunks(4)
-                .map(|c| F::from_canonical_u32(u32::from_le_bytes(c.try_into().expect("4 bytes"))))
-                .collect()
-        };
-        let mut out = limbs(&self.block());
-        out.extend(limbs(&self.digest));
-        out.extend(limbs(&self.key));
-        out.extend(limbs(&self.key_digest));
+        let mut out = le_limbs(&self.block());
+        out.extend(le_limbs(&self.digest));
+        out.extend(le_limbs(&self.key));
+        out.extend(le_limbs(&self.key_digest));
+        out.extend(le_limbs(&self.withdrawal_digest));
         out
     }
 }
 
+/// Bytes as 32-bit little-endian limbs, as the Keccak table holds a state.
+fn le_limbs(bytes: &[u8]) -> Vec<F> {
+    bytes
+        .chunks(4)
+        .map(|c| F::from_canonical_u32(u32::from_le_bytes(c.try_into().expect("4 bytes"))))
+        .collect()
+}
+
+/// Bytes one deposit's step of the Bridge's queue hash absorbs.
+pub const DEPOSIT_STEP_BYTES: usize = 24 + 8 + 20 + 12 + 8;
+
+/// One deposit entry of the signature circuit: a deposit the batch credited, with the
+/// queue hash before it and the digest of its step (whose first 24 bytes are the queue
+/// hash after it), or padding that the circuit neither chains nor looks up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepositEntry {
+    /// The deposit (for padding: index as the circuit numbers it, the rest zero).
+    pub deposit: Deposit,
+    /// The queue hash before it (for padding: the previous entry's digest, truncated).
+    pub prev: QueueHash,
+    /// Keccak-256 of its step ([`DepositEntry::block`]); zero for padding.
+    pub digest: [u8; 32],
+}
+
+impl DepositEntry {
+    /// The entry of a credited deposit, after queue hash `prev`.
+    pub fn real(deposit: &Deposit, prev: QueueHash) -> Self {
+        let mut e = Self {
+            deposit: *deposit,
+            prev,
+            digest: [0; 32],
+        };
+        e.digest = keccak256(&e.preimage()).0;
+        e
+    }
+
+    /// Padding at queue index `index`, after an entry whose digest was `prev_digest`.
+    pub fn padding(index: u64, prev_digest: &[u8; 32]) -> Self {
+        Self {
+            deposit: Deposit {
+                index,
+                recipient: Address::ZERO,
+                amount: 0,
+                l1_block: 0,
+            },
+            prev: QueueHash::from_slice(&prev_digest[..24]),
+            digest: [0; 32],
+        }
+    }
+
+    /// What `Bridge.queueHash` hashes: previous hash, index, recipient, amount and L1
+    /// block, integers big-endian.
+    pub fn preimage(&self) -> [u8; DEPOSIT_STEP_BYTES] {
+        let d = &self.deposit;
+        let mut pre = [0u8; DEPOSIT_STEP_BYTES];
+        pre[..24].copy_from_slice(self.prev.as_slice());
+        pre[24..32].copy_from_slice(&d.index.to_be_bytes());
+        pre[32..52].copy_from_slice(d.recipient.as_slice());
+        pre[52..64].copy_from_slice(&d.amount.to_be_bytes()[4..]);
+        pre[64..].copy_from_slice(&d.l1_block.to_be_bytes());
+        pre
+    }
+
+    /// The step's preimage as a padded block.
+    pub fn block(&self) -> [u8; BLOCK_BYTES] {
+        keccak_block(&self.preimage())
+    }
+
+    /// What the circuit observes of it before any challenge: the block's 34 limbs and the
+    /// digest's 8.
+    pub fn observed(&self) -> Vec<F> {
+        let mut out = le_limbs(&self.block());
+        out.extend(le_limbs(&self.digest));
+        out
+    }
+}
+
+/// What a batch's signature proof attests about the bridge besides the signatures: the
+/// deposits the batch credited, in queue order, and the bridge state before it. Its
+/// withdrawals are its transfers to [`WITHDRAWAL_ADDRESS`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BridgeStatement {
+    /// Where the bridge stood before the batch.
+    pub before: BridgeState,
+    /// The deposits it credited.
+    pub deposits: Vec<Deposit>,
+}
+
+impl Default for BridgeStatement {
+    /// From genesis, without deposits.
+    fn default() -> Self {
+        Self {
+            before: BridgeState::genesis(),
+            deposits: Vec::new(),
+        }
+    }
+}
+
+/// Deposit entries (and most withdrawals) a signature circuit of `capacity` transfers
+/// holds: its Keccak table has room for that many permutations beyond the transfers' two
+/// each without growing.
+pub fn bridge_capacity(capacity: usize) -> usize {
+    capacity / 2
+}
+
 /// What one signature proof covers: a batch's signed transfers in execution order, on
-/// one chain.
+/// one chain, and the bridge operations among them and before them (its deposits).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureStatement {
     /// The chain id every signature must cover.
     pub chain_id: u64,
     /// The transfers.
     pub transfers: Vec<SignedTransfer>,
+    /// The deposits and the bridge state before the batch.
+    pub bridge: BridgeStatement,
 }
 
 /// Why a statement cannot be proven.
@@ -302,6 +436,14 @@ pub enum StatementError {
         /// Why.
         error: SignatureWitnessError,
     },
+    /// A deposit out of queue order.
+    #[error("deposit {index} is not the next of the queue ({expected})")]
+    DepositOrder {
+        /// Its index.
+        index: u64,
+        /// The next index.
+        expected: u64,
+    },
     /// A transaction signed for another chain.
     #[error("transaction {index} is signed for chain {found}, not {expected}")]
     ChainId {
@@ -314,12 +456,63 @@ pub enum StatementError {
     },
 }
 
+/// The Keccak permutations the circuit looks up for real `entries` and `deposits` (an
+/// honest statement's, or a cheater's in tests, whose tables then hold exactly what the
+/// cheater looks up): for each entry its signing block and its key's block, then each
+/// withdrawal's step of the withdrawal hash (from `withdrawals`, advanced by each
+/// withdrawal's digest as the circuit advances it), then each deposit's step.
+pub fn table_permutations(
+    withdrawals: &WithdrawalHash,
+    entries: &[CircuitEntry],
+    deposits: &[DepositEntry],
+) -> Vec<KeccakState> {
+    let mut out: Vec<KeccakState> = entries
+        .iter()
+        .flat_map(|e| [block_state(&e.block()), block_state(&keccak_block(&e.key))])
+        .collect();
+    let mut prev = *withdrawals;
+    for e in entries.iter().filter(|e| e.is_withdrawal) {
+        out.push(block_state(&e.withdrawal_block(&prev)));
+        prev = WithdrawalHash::from_slice(&e.withdrawal_digest[..24]);
+    }
+    out.extend(deposits.iter().map(|d| block_state(&d.block())));
+    out
+}
+
+/// The bridge part of a signature proof's public inputs: deposit count before and after,
+/// deposit chain before and after, queue hash before and after, withdrawal hash before and
+/// after (24-byte hashes as [`hash24_limbs`]).
+pub fn bridge_elements(before: &AttestedBridge, after: &AttestedBridge) -> Vec<F> {
+    let mut out = vec![
+        F::from_canonical_u64(before.deposit_count),
+        F::from_canonical_u64(after.deposit_count),
+    ];
+    out.extend_from_slice(&before.deposit_chain.0.elements);
+    out.extend_from_slice(&after.deposit_chain.0.elements);
+    out.extend(hash24_limbs(&before.queue_hash));
+    out.extend(hash24_limbs(&after.queue_hash));
+    out.extend(hash24_limbs(&before.withdrawal_hash));
+    out.extend(hash24_limbs(&after.withdrawal_hash));
+    out
+}
+
 impl SignatureStatement {
-    /// The statement of a batch's stored transactions on chain `chain_id`.
+    /// The statement of a batch's stored transactions on chain `chain_id`, with the
+    /// bridge state before it and the deposits it credited.
     pub fn from_raw<'a>(
         chain_id: u64,
         raw: impl IntoIterator<Item = &'a [u8]>,
+        bridge: BridgeStatement,
     ) -> Result<Self, StatementError> {
+        for (i, d) in bridge.deposits.iter().enumerate() {
+            let expected = bridge.before.deposit_count + i as u64;
+            if d.index != expected {
+                return Err(StatementError::DepositOrder {
+                    index: d.index,
+                    expected,
+                });
+            }
+        }
         let mut transfers = Vec::new();
         for (index, bytes) in raw.into_iter().enumerate() {
             let signed = SignedTransfer::from_raw(bytes)
@@ -336,7 +529,35 @@ impl SignatureStatement {
         Ok(Self {
             chain_id,
             transfers,
+            bridge,
         })
+    }
+
+    /// Withdrawals among the transfers.
+    pub fn withdrawals(&self) -> usize {
+        self.transfers
+            .iter()
+            .filter(|t| t.transfer.to == WITHDRAWAL_ADDRESS)
+            .count()
+    }
+
+    /// Keccak permutations beyond the transfers' own: one per deposit and per withdrawal.
+    pub fn bridge_ops(&self) -> usize {
+        self.bridge.deposits.len() + self.withdrawals()
+    }
+
+    /// The bridge state after the batch.
+    pub fn bridge_after(&self) -> BridgeState {
+        let mut s = self.bridge.before;
+        for d in &self.bridge.deposits {
+            s.credit(d);
+        }
+        for t in &self.transfers {
+            if t.transfer.to == WITHDRAWAL_ADDRESS {
+                s.withdraw(&t.transfer.sender, t.transfer.value);
+            }
+        }
+        s
     }
 
     /// The transaction commitment of the transfers (what the batch proof exposes too).
@@ -350,7 +571,12 @@ impl SignatureStatement {
 
     /// The circuit's entries: the transfers, then padding up to `capacity`.
     pub fn entries(&self, capacity: usize) -> Vec<CircuitEntry> {
-        let mut out: Vec<CircuitEntry> = self.transfers.iter().map(CircuitEntry::real).collect();
+        let mut withdrawals = self.bridge.before.withdrawal_hash;
+        let mut out: Vec<CircuitEntry> = self
+            .transfers
+            .iter()
+            .map(|t| CircuitEntry::real(t, &mut withdrawals))
+            .collect();
         out.resize(
             capacity.max(out.len()),
             CircuitEntry::padding(self.chain_id),
@@ -358,36 +584,60 @@ impl SignatureStatement {
         out
     }
 
-    /// The proof's public inputs: commitment, transfer count, chain id.
+    /// The circuit's deposit entries for a circuit of `capacity` transfers: the deposits,
+    /// then padding up to [`bridge_capacity`].
+    pub fn deposit_entries(&self, capacity: usize) -> Vec<DepositEntry> {
+        let mut queue = self.bridge.before.queue_hash;
+        let mut out: Vec<DepositEntry> = Vec::new();
+        for d in &self.bridge.deposits {
+            let e = DepositEntry::real(d, queue);
+            queue = QueueHash::from_slice(&e.digest[..24]);
+            out.push(e);
+        }
+        let mut last = [0u8; 32];
+        last[..24].copy_from_slice(queue.as_slice());
+        let first = self.bridge.before.deposit_count;
+        while out.len() < bridge_capacity(capacity) {
+            let e = DepositEntry::padding(first + out.len() as u64, &last);
+            last = e.digest;
+            out.push(e);
+        }
+        out
+    }
+
+    /// The proof's public inputs: commitment, transfer count, chain id, then the bridge
+    /// state before and after the batch ([`bridge_elements`]).
     pub fn public_inputs(&self) -> Vec<F> {
         let mut out = self.commitment().0.elements.to_vec();
         out.push(F::from_canonical_usize(self.transfers.len()));
         out.push(F::from_canonical_u64(self.chain_id));
+        out.extend(bridge_elements(
+            &self.bridge.before.attested(),
+            &self.bridge_after().attested(),
+        ));
         out
     }
 
     /// The transcript's start: the public inputs, then what the circuit observes of each
-    /// of its `capacity` entries.
+    /// of its `capacity` entries and of its deposit entries.
     pub fn prefix(&self, capacity: usize) -> Vec<F> {
         let mut out = self.public_inputs();
         for e in self.entries(capacity) {
             out.extend(e.observed());
         }
+        for e in self.deposit_entries(capacity) {
+            out.extend(e.observed());
+        }
         out
     }
 
-    /// The Keccak permutations the proof needs: for each transfer, its signing block, then
-    /// its key's block.
+    /// The Keccak permutations the proof needs ([`table_permutations`] of its entries).
     pub fn permutations(&self) -> Vec<KeccakState> {
-        self.transfers
-            .iter()
-            .flat_map(|t| {
-                [
-                    block_state(&keccak_block(&t.payload)),
-                    block_state(&keccak_block(&t.key_bytes())),
-                ]
-            })
-            .collect()
+        table_permutations(
+            &self.bridge.before.withdrawal_hash,
+            &self.entries(0),
+            &self.deposit_entries(0),
+        )
     }
 
     /// The ECDSA table's inputs.

@@ -6,6 +6,8 @@ use plonky2::field::types::Field;
 use plonky2::iop::target::{BoolTarget, Target};
 use plonky2::iop::witness::{PartialWitness, WitnessWrite};
 use quire_primitives::transfer::TRANSFER_ELEMENTS;
+use quire_primitives::withdrawal::WITHDRAWAL_STEP_BYTES;
+use quire_primitives::WITHDRAWAL_ADDRESS;
 
 use super::bytes::{be_value, le_limbs, le_value, number_limbs, values, Byte, ByteTables};
 use super::rlp::{Rlc, Segment};
@@ -41,6 +43,13 @@ pub struct EntryTargets {
     pub ecdsa_row: Vec<Target>,
     /// The rows it looks up in the Keccak table: its signing block, then its key.
     pub keccak_rows: [Vec<Target>; 2],
+    /// Whether it withdraws to L1 (its receiver is the withdrawal address).
+    pub is_withdrawal: BoolTarget,
+    /// The inverse of its receiver's distance from the withdrawal address (any value for
+    /// a withdrawal).
+    withdrawal_inverse: Target,
+    /// The digest of its step of the withdrawal hash (looked up only for a withdrawal).
+    pub withdrawal_digest: Vec<Byte>,
 }
 
 /// `bytes` (little-endian, at most 8) as a value below 2^63.
@@ -163,6 +172,26 @@ impl EntryTargets {
         ecdsa_row.extend(number_limbs(b, &key_values[32..]));
         ecdsa_row.extend(number_limbs(b, &digest_values));
 
+        // A withdrawal is a transfer to the withdrawal address: the sum of the squared
+        // byte differences (below 2^21, so it cannot wrap) is zero exactly then.
+        let is_withdrawal = b.add_virtual_bool_target_safe();
+        let withdrawal_inverse = b.add_virtual_target();
+        let mut distance = b.zero();
+        for (byte, want) in values(&to).iter().zip(WITHDRAWAL_ADDRESS.as_slice()) {
+            let d = b.add_const(*byte, -F::from_canonical_u8(*want));
+            distance = b.mul_add(d, d, distance);
+        }
+        let zero_if_withdrawal = b.mul(is_withdrawal.target, distance);
+        b.assert_zero(zero_if_withdrawal);
+        let one = b.one();
+        let inverted = b.mul_sub(distance, withdrawal_inverse, one);
+        let not_withdrawal = b.not(is_withdrawal);
+        let inverted = b.mul(not_withdrawal.target, inverted);
+        b.assert_zero(inverted);
+        let withdrawal_digest = tables.bytes(b, 32);
+        let mut observed: Vec<Target> = observed;
+        observed.extend(le_limbs(b, &values(&withdrawal_digest)));
+
         Self {
             is_2930,
             is_1559,
@@ -181,7 +210,21 @@ impl EntryTargets {
             observed,
             ecdsa_row,
             keccak_rows: [signing_row, key_row],
+            is_withdrawal,
+            withdrawal_inverse,
+            withdrawal_digest,
         }
+    }
+
+    /// The Keccak row of this entry's step of the withdrawal hash, after hash `prev` (24
+    /// bytes): what `withdrawal_hash` absorbs (the hash, the sender, the value
+    /// big-endian), padded.
+    pub fn withdrawal_row(&self, b: &mut Builder, prev: &[Target]) -> Vec<Target> {
+        let mut pre = prev.to_vec();
+        pre.extend(values(&self.key_digest[12..]));
+        pre.extend(values(&self.value).into_iter().rev());
+        debug_assert_eq!(pre.len(), WITHDRAWAL_STEP_BYTES);
+        super::bridge::step_row(b, &pre, &values(&self.withdrawal_digest)).1
     }
 
     /// The RLP rule: the signing block is the payload Ethereum signs for these fields on
@@ -263,6 +306,22 @@ impl EntryTargets {
         set_bytes(&self.digest, &entry.digest)?;
         set_bytes(&self.key, &entry.key)?;
         set_bytes(&self.key_digest, &entry.key_digest)?;
+        set_bytes(&self.withdrawal_digest, &entry.withdrawal_digest)?;
+        let distance: u64 = t
+            .to
+            .iter()
+            .zip(WITHDRAWAL_ADDRESS.as_slice())
+            .map(|(a, w)| (i64::from(*a) - i64::from(*w)).unsigned_abs().pow(2))
+            .sum();
+        pw.set_bool_target(self.is_withdrawal, entry.is_withdrawal)?;
+        pw.set_target(
+            self.withdrawal_inverse,
+            if distance == 0 {
+                F::ZERO
+            } else {
+                F::from_canonical_u64(distance).inverse()
+            },
+        )?;
         for (k, &(above, inverse)) in self.canonical.iter().enumerate() {
             let coordinate = &entry.key[32 * k..32 * (k + 1)];
             let distance: u64 = coordinate[..28].iter().map(|&x| 255 - u64::from(x)).sum();
@@ -371,7 +430,7 @@ mod tests {
             let entry_value = if i == 0 {
                 CircuitEntry::padding(chain_id)
             } else {
-                CircuitEntry::real(&signed)
+                CircuitEntry::real(&signed, &mut Default::default())
             };
             let proof = circuit.prove(&entry_value, chain_id, g).unwrap();
             let pi = &proof.public_inputs;
@@ -405,7 +464,10 @@ mod tests {
         let prove = |e: &CircuitEntry, chain_id: u64| circuit.prove(e, chain_id, g);
         for kind in 0..3u8 {
             let envelope = quire_test_support_sign(kind, 271_828, 7, 1_000, 2_000_000_000, kind);
-            let honest = CircuitEntry::real(&SignedTransfer::from_envelope(&envelope).unwrap());
+            let honest = CircuitEntry::real(
+                &SignedTransfer::from_envelope(&envelope).unwrap(),
+                &mut Default::default(),
+            );
             prove(&honest, 271_828).expect("the honest entry proves");
             // Signed for chain 271828, proven as chain 271829's.
             assert!(
