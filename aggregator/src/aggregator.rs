@@ -75,7 +75,10 @@ impl BatchPublicInputsView {
             tx_commitment: s.tx_commitment,
             tx_count: s.tx_count,
             deposits: [
-                (s.bridge_before.deposit_count, s.bridge_before.deposit_chain.0),
+                (
+                    s.bridge_before.deposit_count,
+                    s.bridge_before.deposit_chain.0,
+                ),
                 (s.bridge_after.deposit_count, s.bridge_after.deposit_chain.0),
             ],
         }

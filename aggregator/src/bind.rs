@@ -23,8 +23,8 @@ use crate::child::{constrain_member, leaf_table, verifier_targets};
 use crate::common::{num_public_inputs, pad_to_common};
 use crate::leaf::{BIND_EXTRAS, COMMITMENT};
 use crate::public_inputs::AGGREGATE_INPUTS;
-use quire_prover::signature::circuit::SIGNATURE_INPUTS;
 use crate::{AggregateProof, Builder, C, EXT, F};
+use quire_prover::signature::circuit::SIGNATURE_INPUTS;
 
 /// One child: its proof, the verifier data it is checked against, and its entry in the
 /// table of accepted circuits.

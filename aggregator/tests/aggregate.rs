@@ -41,7 +41,9 @@ impl StandIn {
         let mut b = quire_aggregator::Builder::new(
             plonky2::plonk::circuit_data::CircuitConfig::standard_recursion_config(),
         );
-        let inputs = b.add_virtual_public_input_arr::<SIGNATURE_INPUTS>().to_vec();
+        let inputs = b
+            .add_virtual_public_input_arr::<SIGNATURE_INPUTS>()
+            .to_vec();
         Self {
             data: b.build(),
             inputs,
@@ -263,11 +265,23 @@ fn consecutive_batches_fold_into_one_proof_covering_the_range() {
         let (before, _) = bridge_of(&batches[0]);
         let (_, after) = bridge_of(&batches[n - 1]);
         assert_eq!(
-            (pi.deposit_count_before, pi.queue_hash_before, pi.withdrawal_hash_before),
-            (before.deposit_count, before.queue_hash, before.withdrawal_hash)
+            (
+                pi.deposit_count_before,
+                pi.queue_hash_before,
+                pi.withdrawal_hash_before
+            ),
+            (
+                before.deposit_count,
+                before.queue_hash,
+                before.withdrawal_hash
+            )
         );
         assert_eq!(
-            (pi.deposit_count_after, pi.queue_hash_after, pi.withdrawal_hash_after),
+            (
+                pi.deposit_count_after,
+                pi.queue_hash_after,
+                pi.withdrawal_hash_after
+            ),
             (after.deposit_count, after.queue_hash, after.withdrawal_hash)
         );
     }
@@ -320,11 +334,22 @@ fn batches_that_are_not_consecutive_or_do_not_chain_do_not_fold() {
             ..before
         },
     ] {
-        let signatures =
-            f.signatures
-                .attest(agg, pi2.tx_commitment, pi2.tx_count, CHAIN, (unchained, after));
+        let signatures = f.signatures.attest(
+            agg,
+            pi2.tx_commitment,
+            pi2.tx_count,
+            CHAIN,
+            (unchained, after),
+        );
         let leaf2 = agg
-            .prove_leaf(quire_prover::BatchShape { slots: 5, depth: DEPTH }, p2, &signatures)
+            .prove_leaf(
+                quire_prover::BatchShape {
+                    slots: 5,
+                    depth: DEPTH,
+                },
+                p2,
+                &signatures,
+            )
             .unwrap();
         assert!(agg.fold(&f.leaves[0], &leaf2).is_err());
         assert!(
@@ -474,12 +499,22 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
     elsewhere.deposit_chain.0.elements[0] += plonky2::field::types::Field::ONE;
     let cases = [
         f.signatures.of(agg, other),
-        f.signatures
-            .attest(agg, pi.tx_commitment, pi.tx_count + 1, CHAIN, (before, after)),
+        f.signatures.attest(
+            agg,
+            pi.tx_commitment,
+            pi.tx_count + 1,
+            CHAIN,
+            (before, after),
+        ),
         f.signatures
             .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN, (before, twice)),
-        f.signatures
-            .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN, (before, elsewhere)),
+        f.signatures.attest(
+            agg,
+            pi.tx_commitment,
+            pi.tx_count,
+            CHAIN,
+            (before, elsewhere),
+        ),
     ];
     for (i, signatures) in cases.iter().enumerate() {
         assert!(
@@ -516,13 +551,9 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
         )
         .map_or(true, |p| agg.bind.data.verify(p).is_err()));
     // The chain the signatures cover is in the batch's digest.
-    let elsewhere = f.signatures.attest(
-        agg,
-        pi.tx_commitment,
-        pi.tx_count,
-        CHAIN + 1,
-        bridge_of(pi),
-    );
+    let elsewhere =
+        f.signatures
+            .attest(agg, pi.tx_commitment, pi.tx_count, CHAIN + 1, bridge_of(pi));
     let leaf = agg.prove_leaf(f.batch.shape, proof, &elsewhere).unwrap();
     let digest = agg.verify(&leaf).unwrap().batches_digest;
     assert_eq!(digest, batch_digest(pi, CHAIN + 1));

@@ -1,8 +1,11 @@
 //! Regenerates the Verifier contract and the forge fixtures from real final proofs
 //! (`cargo run --release -p quire-contracts --example fixtures`): proves 8 batches of
-//! signed transfers in the smallest standard shape and their signature proofs, binds and
-//! aggregates batch 1 alone and batches 1..=8, wraps both for L1, and writes
-//! `solidity/Verifier.sol` and `test/fixtures/final-{1,8}.json`.
+//! signed transfers in the smallest standard shape and their signature proofs (batch 1
+//! also credits the first deposit of a Bridge queue, [`FIXTURE_DEPOSIT`]; batch 8 also
+//! withdraws to L1, [`FIXTURE_WITHDRAWAL`]), binds and aggregates batch 1 alone and batches
+//! 1..=8, wraps both for L1, and writes `solidity/Verifier.sol` and
+//! `test/fixtures/final-{1,8}.json` (the deposit and the withdrawal too, for the forge
+//! tests to queue and record the same).
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -12,12 +15,24 @@ use plonky2::field::types::PrimeField64;
 use quire_aggregator::circuits::AggregationCircuits;
 use quire_contracts::calldata::{encode_proof, public_inputs, ProofShape};
 use quire_contracts::generate::verifier_contract;
-use quire_primitives::StateTree;
+use quire_primitives::{BridgeState, Deposit, StateTree, WITHDRAWAL_ADDRESS};
 use quire_prover::cache::CircuitCache;
-use quire_prover::signature::witness::{SignatureStatement, SignedTransfer};
+use quire_prover::signature::witness::{BridgeStatement, SignatureStatement, SignedTransfer};
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::BatchShape;
-use quire_sequencer::execution::apply_transfer;
+use quire_sequencer::execution::{apply_transfer, credit_deposit};
+
+/// The deposit batch 1 credits: the Bridge's first, to `0x…ab` of 1 ETH, made in L1 block
+/// 100 (the forge tests queue it there).
+const FIXTURE_DEPOSIT: Deposit = Deposit {
+    index: 0,
+    recipient: Address::repeat_byte(0xab),
+    amount: 1_000_000_000_000_000_000,
+    l1_block: 100,
+};
+
+/// Key and amount of the withdrawal batch 8 makes (its sender's next transfer).
+const FIXTURE_WITHDRAWAL: (u8, u128) = (1, 123_456_789);
 
 fn main() -> anyhow::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -62,9 +77,32 @@ fn main() -> anyhow::Result<()> {
     }
     tree.commit();
     let mut leaves = Vec::new();
-    let batches = quire_test_support::signed_batches(8, 5, chain_id, 2 * u128::from(base_fee));
+    let mut batches = quire_test_support::signed_batches(8, 5, chain_id, 2 * u128::from(base_fee));
+    let (k, amount) = FIXTURE_WITHDRAWAL;
+    batches[7].push(quire_test_support::typed_transfer(
+        &quire_test_support::key(k),
+        2,
+        chain_id,
+        8,
+        WITHDRAWAL_ADDRESS,
+        U256::from(amount),
+        2 * u128::from(base_fee),
+    ));
+    let mut bridge = BridgeState::genesis();
     for (n, envelopes) in (1..=8u64).zip(batches) {
-        let mut b = WitnessBuilder::new(tree.leaves(), 16, n, base_fee, fr)?;
+        let before = bridge;
+        let mut b = WitnessBuilder::new(tree.leaves(), 16, n, base_fee, fr)?
+            .with_deposits_before(before.deposit_count, before.deposit_chain);
+        let deposits = if n == 1 {
+            vec![FIXTURE_DEPOSIT]
+        } else {
+            vec![]
+        };
+        for d in &deposits {
+            b.push_deposit(d)?;
+            credit_deposit(&mut tree, d, fr).map_err(anyhow::Error::msg)?;
+            bridge.credit(d);
+        }
         let transfers = envelopes
             .iter()
             .map(SignedTransfer::from_envelope)
@@ -75,6 +113,9 @@ fn main() -> anyhow::Result<()> {
             let upfront =
                 U256::from(t.gas_limit) * U256::from(t.max_fee_per_gas) + U256::from(t.value);
             apply_transfer(&mut tree, t, upfront, fr, base_fee).map_err(anyhow::Error::msg)?;
+            if t.to == WITHDRAWAL_ADDRESS {
+                bridge.withdraw(&t.sender, t.value);
+            }
         }
         tree.commit();
         let w = b.finish()?;
@@ -82,6 +123,7 @@ fn main() -> anyhow::Result<()> {
         let statement = SignatureStatement {
             chain_id,
             transfers,
+            bridge: BridgeStatement { before, deposits },
         };
         let signatures = all
             .aggregator
@@ -181,7 +223,18 @@ fn main() -> anyhow::Result<()> {
                 ));
             }
         }
+        let withdrawal = quire_test_support::key(k).address();
         let json = serde_json::json!({
+            "deposit": {
+                "l2Recipient": FIXTURE_DEPOSIT.recipient.to_string(),
+                "amount": FIXTURE_DEPOSIT.amount.to_string(),
+                "l1Block": FIXTURE_DEPOSIT.l1_block,
+            },
+            "withdrawals": if count == 8 {
+                vec![format!("{withdrawal:#x}{amount:024x}")]
+            } else {
+                vec![]
+            },
             "tamperNames": tamper.iter().map(|t| t.0.clone()).collect::<Vec<_>>(),
             "tamperOffsets": tamper.iter().map(|t| t.1).collect::<Vec<_>>(),
             "batches": count,

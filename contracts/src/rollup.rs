@@ -32,17 +32,26 @@ pub fn window_header(pi: &AggregatePublicInputs) -> WindowHeader {
         leafCountAfter: pi.leaf_count_after,
         batchesDigest: digest_to_b256(&pi.batches_digest),
         txCount: pi.tx_count,
+        depositCountBefore: pi.deposit_count_before,
+        depositCountAfter: pi.deposit_count_after,
+        queueHashBefore: pi.queue_hash_before,
+        queueHashAfter: pi.queue_hash_after,
+        withdrawalHashBefore: pi.withdrawal_hash_before,
+        withdrawalHashAfter: pi.withdrawal_hash_after,
     }
 }
 
 /// Deploys the committed Rollup from the provider's default account, for a chain whose
-/// state before batch 1 is `genesis_root` with `genesis_leaf_count` accounts.
+/// state before batch 1 is `genesis_root` with `genesis_leaf_count` accounts, whose commits
+/// may leave a deposit waiting at most `deposit_deadline` L1 blocks. Its admin (the
+/// deploying account) then names the Bridge ([`crate::bridge::deploy_bridge`]).
 pub async fn deploy_rollup<P: Provider>(
     provider: &P,
     verifier: Address,
     operator: Address,
     genesis_root: B256,
     genesis_leaf_count: u64,
+    deposit_deadline: u64,
 ) -> anyhow::Result<Address> {
     let mut code = Rollup::BYTECODE.to_vec();
     code.extend(
@@ -51,8 +60,32 @@ pub async fn deploy_rollup<P: Provider>(
             operator_: operator,
             genesisRoot: genesis_root,
             genesisLeafCount: genesis_leaf_count,
+            depositDeadline_: deposit_deadline,
         }
         .abi_encode(),
     );
     crate::deploy::deploy_code(provider, Bytes::from(code), "Rollup").await
+}
+
+/// Names `bridge` as the Bridge of the Rollup at `rollup`, from its admin (the provider's
+/// default account): once, before the first commit.
+pub async fn set_bridge<P: Provider>(
+    provider: &P,
+    rollup: Address,
+    bridge: Address,
+) -> anyhow::Result<()> {
+    use alloy::network::TransactionBuilder;
+    use anyhow::Context;
+    let tx = alloy::rpc::types::TransactionRequest::default()
+        .with_to(rollup)
+        .with_call(&Rollup::setBridgeCall { bridge_: bridge });
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .context("sending setBridge")?
+        .get_receipt()
+        .await
+        .context("waiting for setBridge")?;
+    anyhow::ensure!(receipt.status(), "setBridge reverted");
+    Ok(())
 }

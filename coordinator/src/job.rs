@@ -1,13 +1,13 @@
 //! What a job is: its identity (a batch proof or an aggregation step), the inputs a worker
 //! is sent, and the output it hands back. These are also the wire types of the prover API.
 
+use alloy_primitives::B256;
 use quire_aggregator::{SignatureProofFile, Step, StepInputs, StepResult};
-use quire_prover::proof_file::BatchProofFile;
-use quire_prover::witness::BatchWitness;
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
 use quire_primitives::{BridgeState, Deposit, DepositChain, QueueHash, WithdrawalHash};
+use quire_prover::proof_file::BatchProofFile;
+use quire_prover::witness::BatchWitness;
 use serde::{Deserialize, Serialize};
-use alloy_primitives::B256;
 
 /// Worker ids of in-process workers start with this; their leases die with the process.
 pub const LOCAL_WORKER_PREFIX: &str = "local-";

@@ -161,6 +161,9 @@ pub struct L1Config {
     /// Whether the sequencer credits the confirmed deposits (default true). Off is a test
     /// switch: a sequencer that ignores deposits, which forced inclusion exists against.
     pub credit_deposits: bool,
+    /// L1 blocks a deposit may wait uncredited: a Rollup the node deploys refuses commits
+    /// that leave one waiting longer (forced inclusion). Fixed at deployment.
+    pub deposit_deadline: u64,
 }
 
 impl Default for L1Config {
@@ -179,6 +182,7 @@ impl Default for L1Config {
             bridge_from_block: 0,
             deposit_confirmations: 12,
             credit_deposits: true,
+            deposit_deadline: 7_200,
         }
     }
 }
@@ -245,6 +249,15 @@ impl NodeConfig {
         anyhow::ensure!(
             self.l1.deposit_confirmations > 0,
             "l1.deposit_confirmations must be at least 1 (the head itself)"
+        );
+        anyhow::ensure!(
+            self.l1.deposit_deadline > self.l1.deposit_confirmations,
+            "l1.deposit_deadline must exceed l1.deposit_confirmations"
+        );
+        // Fees paid to the withdrawal address would leave circulation without a withdrawal.
+        anyhow::ensure!(
+            p.fee_recipient != quire_primitives::WITHDRAWAL_ADDRESS,
+            "production.fee_recipient must not be the withdrawal address"
         );
         anyhow::ensure!(
             (1..=1 << 20).contains(&self.aggregation.window_batches),

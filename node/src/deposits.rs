@@ -99,8 +99,9 @@ pub async fn start(
     }))
 }
 
-/// Deploys a Bridge for `rollup` from the operator's account; returns it with the L1 block
-/// to follow it from (the head before deployment, so that no deposit can precede it).
+/// Deploys a Bridge for `rollup` from the operator's account (the Rollup's admin, which
+/// then names it in the Rollup); returns it with the L1 block to follow it from (the head
+/// before deployment, so that no deposit can precede it).
 async fn deploy(config: &NodeConfig, url: &str, rollup: Address) -> anyhow::Result<(Address, u64)> {
     let operator = operator_key(config)?.context("deploying a Bridge needs the operator key")?;
     let provider = ProviderBuilder::new()
@@ -113,6 +114,9 @@ async fn deploy(config: &NodeConfig, url: &str, rollup: Address) -> anyhow::Resu
     let bridge = quire_contracts::bridge::deploy_bridge(&provider, rollup)
         .await
         .context("deploying the Bridge")?;
-    tracing::info!(%bridge, %rollup, "deployed the Bridge on L1");
+    quire_contracts::rollup::set_bridge(&provider, rollup, bridge)
+        .await
+        .context("naming the Bridge in the Rollup")?;
+    tracing::info!(%bridge, %rollup, "deployed the Bridge on L1 and named it in the Rollup");
     Ok((bridge, from_block))
 }

@@ -14,6 +14,7 @@ pub mod settle;
 pub mod signals;
 pub mod tools;
 pub mod verify;
+pub mod wallet;
 
 pub use config::NodeConfig;
 pub use node::NodeHandle;

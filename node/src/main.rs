@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use quire_node::config::NodeConfig;
 use quire_node::devnet::{self, DevnetArgs};
-use quire_node::{prove, reconstruct, remote_prover, signals, verify, NodeHandle};
+use quire_node::{prove, reconstruct, remote_prover, signals, verify, wallet, NodeHandle};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -41,6 +41,8 @@ enum Command {
     /// Rebuild the L2 state from L1 alone (the Rollup's events and the blob data) and print
     /// the state root and the last finalized batch.
     Reconstruct(reconstruct::ReconstructArgs),
+    /// Bridge ETH: deposit on L1 to L2, withdraw from L2, claim a finalized withdrawal on L1.
+    Wallet(wallet::WalletArgs),
 }
 
 /// Flags override environment variables, which override the config file.
@@ -165,6 +167,7 @@ fn main() -> anyhow::Result<()> {
             Command::Prover(args) => remote_prover::run(args).await,
             Command::Verify(args) => verify::verify(args).await,
             Command::Reconstruct(args) => reconstruct::run(args).await,
+            Command::Wallet(args) => wallet::run(args).await,
             Command::ProveBatch(_)
             | Command::VerifyBatch(_)
             | Command::VerifierKey(_)

@@ -136,7 +136,11 @@ impl NodeHandle {
                 tracing::warn!("l1.credit_deposits is off: confirmed deposits are not credited");
             }
         }
-        let settlement = prepared.map(settle::PreparedSettlement::spawn);
+        let queue = deposits.as_ref().map(|d| {
+            Arc::new(deposits::ConfirmedQueue(d.store.clone()))
+                as Arc<dyn quire_sequencer::DepositQueue>
+        });
+        let settlement = prepared.map(|p| p.spawn(queue));
         let workers = LocalWorkers::start(&coordinator, workers, Duration::from_millis(200));
         let l1_view = settlement
             .as_ref()

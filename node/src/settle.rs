@@ -4,7 +4,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use alloy::primitives::{Address, B256};
+use alloy::primitives::Address;
 use alloy::providers::ProviderBuilder;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context;
@@ -41,9 +41,13 @@ pub struct PreparedSettlement {
 }
 
 impl PreparedSettlement {
-    /// Starts sending.
-    pub fn spawn(self) -> Settlement {
-        let sender = self.sender;
+    /// Starts sending; `deposits` (the deposit watcher's) serves commits that must hash
+    /// forward past deposits the Bridge has forgotten.
+    pub fn spawn(self, deposits: Option<Arc<dyn quire_sequencer::DepositQueue>>) -> Settlement {
+        let sender = match deposits {
+            Some(d) => self.sender.with_deposits(d),
+            None => self.sender,
+        };
         let task = tokio::spawn(async move {
             sender.run().await;
         });
@@ -67,8 +71,15 @@ impl Settlement {
 pub struct StatusView(pub Arc<RwLock<SettlementStatus>>);
 
 impl quire_rpc::L1View for StatusView {
-    fn batch_l1(&self, n: u64) -> Option<(Option<B256>, Option<B256>)> {
-        self.0.read().ok()?.of_batch(n)
+    fn window_of(&self, n: u64) -> Option<quire_rpc::L1Window> {
+        let w = self.0.read().ok()?.window_of(n)?;
+        Some(quire_rpc::L1Window {
+            start: w.start,
+            end: w.end,
+            id: w.l1_window,
+            committed: w.committed,
+            finalized: w.finalized,
+        })
     }
     fn committed_batch(&self) -> u64 {
         self.0.read().map_or(0, |s| s.committed_batch())
@@ -115,7 +126,7 @@ pub async fn prepare(
         ),
         (Some(a), _) | (None, Some(a)) => a,
         (None, None) if config.l1.deploy => {
-            let a = deploy(&url, &operator, sequencer).await?;
+            let a = deploy(&url, &operator, sequencer, config.l1.deposit_deadline).await?;
             store.set_rollup(a)?;
             a
         }
@@ -148,11 +159,13 @@ pub async fn prepare(
 }
 
 /// Deploys the Verifier and a Rollup for this chain's genesis, from the operator's account
-/// (which stays the Rollup's admin and operator).
+/// (which stays the Rollup's admin and operator; the deposit watcher's start names the
+/// Bridge in it).
 async fn deploy(
     url: &str,
     operator: &PrivateKeySigner,
     sequencer: &Arc<Sequencer>,
+    deposit_deadline: u64,
 ) -> anyhow::Result<Address> {
     let provider = ProviderBuilder::new()
         .wallet(alloy::network::EthereumWallet::from(operator.clone()))
@@ -170,6 +183,7 @@ async fn deploy(
         operator.address(),
         genesis.state_root,
         leaves,
+        deposit_deadline,
     )
     .await
     .context("deploying the Rollup")?;

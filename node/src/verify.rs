@@ -208,6 +208,14 @@ fn print_claims(pi: &AggregatePublicInputs) {
     );
     println!("transfers        {}", pi.tx_count);
     println!("batches digest   {}", digest_to_b256(&pi.batches_digest));
+    println!(
+        "deposits         {} -> {} (queue hash {} -> {})",
+        pi.deposit_count_before, pi.deposit_count_after, pi.queue_hash_before, pi.queue_hash_after
+    );
+    println!(
+        "withdrawal hash  {} -> {}",
+        pi.withdrawal_hash_before, pi.withdrawal_hash_after
+    );
 }
 
 async fn check_against_node(
@@ -238,13 +246,24 @@ async fn check_against_node(
         .first_batch
         .checked_sub(1)
         .ok_or_else(|| anyhow!("the proof starts at batch 0, which holds only genesis"))?;
-    let mut deposits_before = deposits_of(
-        &client
-            .batch_by_number(U64::from(before))
-            .await
-            .with_context(|| format!("calling quire_getBatchByNumber({before})"))?
-            .ok_or_else(|| anyhow!("the node does not know batch {before}"))?,
-    )?;
+    let start = client
+        .batch_by_number(U64::from(before))
+        .await
+        .with_context(|| format!("calling quire_getBatchByNumber({before})"))?
+        .ok_or_else(|| anyhow!("the node does not know batch {before}"))?;
+    ensure!(
+        (
+            start.deposit_count.to::<u64>(),
+            start.queue_hash,
+            start.withdrawal_hash
+        ) == (
+            pi.deposit_count_before,
+            pi.queue_hash_before,
+            pi.withdrawal_hash_before
+        ),
+        "the proof starts from another bridge state than the node's batch {before}"
+    );
+    let mut deposits_before = deposits_of(&start)?;
     for n in pi.first_batch..=pi.last_batch {
         let b = client
             .batch_by_number(U64::from(n))
@@ -279,6 +298,15 @@ async fn check_against_node(
             ensure!(
                 root("stateRoot")? == pi.new_root,
                 "the proof ends in another state root than batch {n}"
+            );
+            ensure!(
+                (b.deposit_count.to::<u64>(), b.queue_hash, b.withdrawal_hash)
+                    == (
+                        pi.deposit_count_after,
+                        pi.queue_hash_after,
+                        pi.withdrawal_hash_after
+                    ),
+                "the proof ends in another bridge state than batch {n}"
             );
         }
         let fields = BatchDigestFields {

@@ -42,7 +42,10 @@ impl BridgeState {
 
     /// After crediting `d`, the next deposit of the queue.
     pub fn credit(&mut self, d: &Deposit) {
-        debug_assert_eq!(d.index, self.deposit_count, "deposits credit in queue order");
+        debug_assert_eq!(
+            d.index, self.deposit_count,
+            "deposits credit in queue order"
+        );
         self.deposit_count += 1;
         self.deposit_chain.absorb(d);
         self.queue_hash = d.queue_hash(self.queue_hash);

@@ -32,13 +32,21 @@ pub fn genesis_withdrawal_hash() -> WithdrawalHash {
 /// (12, big-endian).
 pub const WITHDRAWAL_STEP_BYTES: usize = 24 + 20 + 12;
 
+/// One withdrawal as the Rollup's `proveWindow` takes it: the recipient's 20 bytes, then
+/// the amount's low 12 (big-endian), the 32 bytes its hash step absorbs after the hash.
+pub fn withdrawal_word(recipient: &Address, amount: u128) -> B256 {
+    let mut w = [0u8; 32];
+    w[..20].copy_from_slice(recipient.as_slice());
+    w[20..].copy_from_slice(&amount.to_be_bytes()[4..]);
+    B256::from(w)
+}
+
 /// The withdrawal hash after one more withdrawal of `amount` (below 2^96) to `recipient`.
 pub fn withdrawal_hash(prev: WithdrawalHash, recipient: &Address, amount: u128) -> WithdrawalHash {
     debug_assert!(amount < 1 << 96, "withdrawal amount above 2^96");
     let mut pre = [0u8; WITHDRAWAL_STEP_BYTES];
     pre[..24].copy_from_slice(prev.as_slice());
-    pre[24..44].copy_from_slice(recipient.as_slice());
-    pre[44..].copy_from_slice(&amount.to_be_bytes()[4..]);
+    pre[24..].copy_from_slice(withdrawal_word(recipient, amount).as_slice());
     WithdrawalHash::from_slice(&keccak256(pre)[..24])
 }
 
@@ -196,7 +204,11 @@ mod chain_tests {
         let to = Address::repeat_byte(1);
         let h = withdrawal_hash(g, &to, 5);
         assert_ne!(h, g);
-        assert_ne!(withdrawal_hash(g, &Address::repeat_byte(2), 5), h, "recipient");
+        assert_ne!(
+            withdrawal_hash(g, &Address::repeat_byte(2), 5),
+            h,
+            "recipient"
+        );
         assert_ne!(withdrawal_hash(g, &to, 6), h, "amount");
         assert_ne!(withdrawal_hash(h, &to, 5), h, "the previous hash enters");
         // The same 56 bytes as `abi.encodePacked(prev, recipient, uint96(amount))`.

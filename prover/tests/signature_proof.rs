@@ -90,7 +90,9 @@ fn the_signature_circuit_proves_a_batch_of_every_type_and_refuses_forgeries() {
     forged[2].transfer.sender = other;
     forged[2].key_digest[12..].copy_from_slice(other.as_slice());
     assert!(
-        circuit.prove_entries(&s, (&forged, 5), (&deposits, 0)).is_err(),
+        circuit
+            .prove_entries(&s, (&forged, 5), (&deposits, 0))
+            .is_err(),
         "another sender"
     );
     // Another key: the key (and its real digest) of another signer.
@@ -100,12 +102,16 @@ fn the_signature_circuit_proves_a_batch_of_every_type_and_refuses_forgeries() {
     forged[2].key_digest = stranger.key_digest;
     forged[2].transfer.sender = stranger.transfer.sender;
     assert!(
-        circuit.prove_entries(&s, (&forged, 5), (&deposits, 0)).is_err(),
+        circuit
+            .prove_entries(&s, (&forged, 5), (&deposits, 0))
+            .is_err(),
         "another key"
     );
     // A transfer dropped from what the signatures cover (the count says 4).
     assert!(
-        circuit.prove_entries(&s, (&honest, 4), (&deposits, 0)).is_err(),
+        circuit
+            .prove_entries(&s, (&honest, 4), (&deposits, 0))
+            .is_err(),
         "a dropped transfer"
     );
     // Altered public inputs do not verify.
@@ -194,11 +200,10 @@ fn the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries()
 
     let entries = s.entries(16);
     let deposits = s.deposit_entries(16);
-    let prove = |e: &[quire_prover::signature::witness::CircuitEntry],
-                 d: &[quire_prover::signature::witness::DepositEntry],
-                 real_deposits: usize| {
-        circuit.prove_entries(&s, (e, 4), (d, real_deposits))
-    };
+    let prove =
+        |e: &[quire_prover::signature::witness::CircuitEntry],
+         d: &[quire_prover::signature::witness::DepositEntry],
+         real_deposits: usize| { circuit.prove_entries(&s, (e, 4), (d, real_deposits)) };
     use quire_prover::signature::witness::DepositEntry;
     // A deposit out of queue order: the first credited is index 6 (its step hashed
     // honestly), skipping 5.
@@ -219,7 +224,10 @@ fn the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries()
     // A deposit chained from another queue hash than the one before it.
     let mut unchained = deposits.clone();
     unchained[1] = DepositEntry::real(&s.bridge.deposits[1], before.queue_hash);
-    assert!(prove(&entries, &unchained, 2).is_err(), "a broken queue chain");
+    assert!(
+        prove(&entries, &unchained, 2).is_err(),
+        "a broken queue chain"
+    );
     // A withdrawal left out of the withdrawal hash.
     let mut hidden = entries.clone();
     hidden[2].is_withdrawal = false;
@@ -228,10 +236,9 @@ fn the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries()
     // A transfer to another address counted as a withdrawal.
     let mut invented = entries.clone();
     invented[1].is_withdrawal = true;
-    invented[1].withdrawal_digest = alloy::primitives::keccak256(
-        &invented[1].withdrawal_block(&before.withdrawal_hash)[..56],
-    )
-    .0;
+    invented[1].withdrawal_digest =
+        alloy::primitives::keccak256(&invented[1].withdrawal_block(&before.withdrawal_hash)[..56])
+            .0;
     invented[2].withdrawal_digest = alloy::primitives::keccak256(
         &invented[2].withdrawal_block(&quire_primitives::WithdrawalHash::from_slice(
             &invented[1].withdrawal_digest[..24],

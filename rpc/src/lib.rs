@@ -13,15 +13,19 @@ mod misc;
 pub mod prover;
 pub mod prover_client;
 mod quire;
+mod withdrawals;
 
 pub use deposits::{
     DepositApiClient, DepositApiServer, DepositRpc, DepositState, DepositStatus, DepositView,
 };
 pub use eth::{EthApiServer, EthRpc};
 pub use jsonrpsee::server::ServerHandle;
-pub use l1_view::L1View;
+pub use l1_view::{L1View, L1Window};
 pub use misc::{MiscRpc, NetApiServer, Web3ApiServer};
 pub use quire::{BatchView, QuireApiClient, QuireApiServer, QuireRpc};
+pub use withdrawals::{
+    WithdrawalApiClient, WithdrawalApiServer, WithdrawalProof, WithdrawalRpc, WithdrawalState,
+};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,8 +87,11 @@ pub fn module(
         .merge(Web3ApiServer::into_rpc(MiscRpc::new(seq.clone())))
         .expect("no duplicate web3 methods");
     module
-        .merge(QuireRpc::new(seq.clone(), coordinator.clone(), l1).into_rpc())
+        .merge(QuireRpc::new(seq.clone(), coordinator.clone(), l1.clone()).into_rpc())
         .expect("no duplicate quire methods");
+    module
+        .merge(WithdrawalRpc::new(seq.clone(), l1).into_rpc())
+        .expect("no duplicate withdrawal methods");
     module
         .merge(DepositRpc::new(deposits, seq).into_rpc())
         .expect("no duplicate deposit methods");

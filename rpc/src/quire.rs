@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, B256, U64};
+use alloy_primitives::{Address, FixedBytes, B256, U64};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::proc_macros::rpc;
 use quire_aggregator::FinalProofFile;
@@ -77,6 +77,13 @@ pub struct BatchView {
     pub deposit_count: U64,
     /// Poseidon chain of those deposits' recipients and amounts.
     pub deposit_chain: B256,
+    /// The Bridge's queue hash after the last of those deposits (`depositAt` on L1).
+    pub queue_hash: FixedBytes<24>,
+    /// Withdrawals to L1 made from genesis to the end of the batch.
+    pub withdrawal_count: U64,
+    /// The hash of those withdrawals, in order (what the Rollup checks the withdrawals it
+    /// records against).
+    pub withdrawal_hash: FixedBytes<24>,
     /// Base fee of its blocks (one per batch), wei; absent while it has no block.
     pub base_fee: Option<U64>,
     /// Fee recipient of its blocks (one per batch).
@@ -109,6 +116,9 @@ impl From<BatchHeader> for BatchView {
             tx_commitment: b.tx_commitment,
             deposit_count: U64::from(b.deposit_count),
             deposit_chain: b.deposit_chain,
+            queue_hash: b.queue_hash,
+            withdrawal_count: U64::from(b.withdrawal_count),
+            withdrawal_hash: b.withdrawal_hash,
             base_fee: None,
             fee_recipient: None,
             opened_at: U64::from(b.opened_at_ms),
@@ -183,12 +193,12 @@ impl QuireApiServer for QuireRpc {
             .map_err(store_error)?;
         let mut view = BatchView::from(header);
         view.status = status.into();
-        if let Some((commit, prove)) = self.l1.as_ref().and_then(|l| l.batch_l1(n)) {
-            view.committed = commit;
-            view.finalized = prove;
-            if prove.is_some() {
+        if let Some(w) = self.l1.as_ref().and_then(|l| l.window_of(n)) {
+            view.committed = w.committed;
+            view.finalized = w.finalized;
+            if w.finalized.is_some() {
                 view.status = BatchState::Finalized;
-            } else if commit.is_some() && view.status != BatchState::Aggregated {
+            } else if w.committed.is_some() && view.status != BatchState::Aggregated {
                 view.status = BatchState::Committed;
             }
         }

@@ -70,7 +70,7 @@ struct PendingBlock {
 enum Persist {
     Block(Box<PendingBlock>),
     /// A batch sealed by age with no new block.
-    Seal(BatchHeader),
+    Seal(Box<BatchHeader>),
     /// Journal entries of transactions dropped without a block. They go through the
     /// persister so they reach the disk only after the blocks whose state dropped them.
     Forget(Vec<u64>),
@@ -153,7 +153,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
         let due = st.last_block_at.elapsed() >= block_time;
         let backoff_over = Instant::now() >= next_try;
         if let Some(sealed) = seal_if_due(seq, st) {
-            if out.send(Persist::Seal(sealed)).is_err() {
+            if out.send(Persist::Seal(Box::new(sealed))).is_err() {
                 return;
             }
         }
@@ -174,7 +174,7 @@ fn produce_loop(seq: &Sequencer, st: &mut ProducerState, out: &SyncSender<Persis
             }
         }
         if let Some(sealed) = seal_if_due(seq, st) {
-            if out.send(Persist::Seal(sealed)).is_err() {
+            if out.send(Persist::Seal(Box::new(sealed))).is_err() {
                 return;
             }
         }
@@ -340,7 +340,10 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         TxCommitment(b256_to_digest(&st.batch.tx_commitment).unwrap_or_default())
     };
     let Some(bridge) = st.batch.bridge_state() else {
-        tracing::error!(batch = st.batch.number, "the batch's stored deposit chain is corrupt");
+        tracing::error!(
+            batch = st.batch.number,
+            "the batch's stored deposit chain is corrupt"
+        );
         return Built::Nothing(Vec::new());
     };
     let prev_root = st.head.state_root;
@@ -501,7 +504,7 @@ fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError
                 let mut w = seq.store.block_write();
                 w.batch(&batch);
                 w.commit()?;
-                seq.view.write().batch = batch.clone();
+                seq.view.write().batch = (*batch).clone();
                 metrics::counter!("quire_batches_sealed_total").increment(1);
                 tracing::info!(
                     batch = batch.number,

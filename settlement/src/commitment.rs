@@ -1,16 +1,19 @@
 //! What a window's commit claims and publishes, built from the sealed chain: the header
 //! its final proof must attest (roots, account counts, the batches digest, the transfer
-//! count) and the window's data (format [`quire_da::encode_window`]).
+//! count, the bridge state before and after), the window's data (format
+//! [`quire_da::encode_window`]) and its withdrawals (what its proof records in the Bridge).
 //!
 //! The header is the sequencer's claim, computed before any proof exists so that data is
 //! published early; the sender checks the final proof against it before sending.
 
+use alloy_primitives::B256;
 use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
 use quire_aggregator::Window;
 use quire_contracts::rollup::WindowHeader;
 use quire_da::{encode_window, Accounts, DepositCredit, TransferBlock, WindowBatch, WindowData};
 use quire_primitives::field::{b256_to_digest, digest_to_b256};
-use quire_primitives::{ChainReader, Digest, Operation};
+use quire_primitives::withdrawal::withdrawal_word;
+use quire_primitives::{BridgeState, ChainReader, Digest, Operation, WITHDRAWAL_ADDRESS};
 
 /// A window ready to commit.
 #[derive(Clone, Debug)]
@@ -19,6 +22,8 @@ pub struct WindowCommit {
     pub header: WindowHeader,
     /// What it publishes.
     pub data: Vec<u8>,
+    /// Its withdrawals in order, as `proveWindow` takes them.
+    pub withdrawals: Vec<B256>,
 }
 
 /// A batch's operations as data blocks: each block credits deposits, then runs transfers,
@@ -68,20 +73,30 @@ pub fn build_window(
     let mut tx_count = 0;
     let mut prev_root = None;
     let mut new_root = None;
-    let deposits_of = |h: &quire_primitives::BatchHeader| -> anyhow::Result<(u64, Digest)> {
-        let chain = b256_to_digest(&h.deposit_chain).ok_or_else(|| {
-            anyhow::anyhow!("batch {}'s deposit chain is not canonical", h.number)
-        })?;
-        Ok((h.deposit_count, chain))
+    let bridge_of = |h: &quire_primitives::BatchHeader| -> anyhow::Result<BridgeState> {
+        h.bridge_state()
+            .ok_or_else(|| anyhow::anyhow!("batch {}'s deposit chain is not canonical", h.number))
     };
-    let mut deposits_before = deposits_of(
+    let deposits_of = |s: &BridgeState| -> (u64, Digest) { (s.deposit_count, s.deposit_chain.0) };
+    let bridge_before = bridge_of(
         &chain
             .batch_header(w.start - 1)?
             .ok_or_else(|| anyhow::anyhow!("batch {} is missing", w.start - 1))?,
     )?;
+    let mut bridge_after = bridge_before;
+    let mut withdrawals = Vec::new();
+    let mut deposits_before = deposits_of(&bridge_before);
     for n in w.start..=w.end {
         let b = chain.sealed_batch(n)?;
-        let deposits_after = deposits_of(&b.header)?;
+        bridge_after = bridge_of(&b.header)?;
+        let deposits_after = deposits_of(&bridge_after);
+        for op in &b.operations {
+            if let Operation::Transfer(t) = op {
+                if t.to == WITHDRAWAL_ADDRESS {
+                    withdrawals.push(withdrawal_word(&t.sender, t.value));
+                }
+            }
+        }
         let tx_commitment = b256_to_digest(&b.header.tx_commitment).ok_or_else(|| {
             anyhow::anyhow!("batch {n}'s transaction commitment is not canonical")
         })?;
@@ -124,6 +139,16 @@ pub fn build_window(
         leafCountAfter: quire_da::AccountIndex::next_index(&accounts),
         batchesDigest: digest_to_b256(&range_digest(&digests)),
         txCount: tx_count,
+        depositCountBefore: bridge_before.deposit_count,
+        depositCountAfter: bridge_after.deposit_count,
+        queueHashBefore: bridge_before.queue_hash,
+        queueHashAfter: bridge_after.queue_hash,
+        withdrawalHashBefore: bridge_before.withdrawal_hash,
+        withdrawalHashAfter: bridge_after.withdrawal_hash,
     };
-    Ok(WindowCommit { header, data })
+    Ok(WindowCommit {
+        header,
+        data,
+        withdrawals,
+    })
 }

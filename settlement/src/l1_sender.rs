@@ -28,10 +28,12 @@ use alloy::providers::{Provider, ProviderBuilder, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolValue};
+use quire_contracts::bridge::Bridge;
 use quire_contracts::calldata::{encode_proof, ProofShape};
 use quire_contracts::rollup::{window_header, Rollup, WindowHeader};
 use quire_coordinator::Coordinator;
 use quire_primitives::ChainReader;
+use quire_sequencer::DepositQueue;
 
 use crate::commitment::build_window;
 use crate::store::{Included, SettlementStore, StepTx, WindowRecord};
@@ -52,6 +54,13 @@ pub const REORG_HORIZON: u64 = 64;
 
 /// Most blobs one commit carries (Prague allows 9 per block; 6 is the target).
 pub const MAX_BLOBS_PER_COMMIT: usize = 6;
+
+/// Deposits the Bridge remembers (`Bridge.HISTORY`).
+const BRIDGE_HISTORY: u64 = 512;
+
+/// Deposits that may arrive between building a commit and its mining before a commit
+/// hashes forward past the ones the Bridge could forget meanwhile.
+pub const FORWARD_MARGIN: u64 = 64;
 
 /// What the sender needs.
 #[derive(Clone, Debug)]
@@ -128,12 +137,27 @@ fn l1<E: std::fmt::Display>(e: E) -> SenderError {
     SenderError::L1(e.to_string())
 }
 
+/// One window as the RPC serves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowStatus {
+    /// First batch.
+    pub start: u64,
+    /// Last batch.
+    pub end: u64,
+    /// Its id in the Rollup (and the Bridge's withdrawal roots).
+    pub l1_window: u64,
+    /// The commit transaction, once it counts.
+    pub committed: Option<B256>,
+    /// The prove transaction, once it counts.
+    pub finalized: Option<B256>,
+}
+
 /// What the RPC serves of settlement: per window, its L1 transactions and whether they
 /// count yet; the newest committed and finalized batch.
 #[derive(Clone, Debug, Default)]
 pub struct SettlementStatus {
-    /// `(first batch, last batch, commit tx if confirmed, prove tx if confirmed)`.
-    pub windows: Vec<(u64, u64, Option<B256>, Option<B256>)>,
+    /// Every window planned, in order.
+    pub windows: Vec<WindowStatus>,
     /// Why the sender stopped, if it did.
     pub failure: Option<String>,
 }
@@ -148,40 +172,43 @@ impl SettlementStatus {
         Self {
             windows: records
                 .iter()
-                .map(|r| (r.start, r.end, done(&r.commit), done(&r.prove)))
+                .map(|r| WindowStatus {
+                    start: r.start,
+                    end: r.end,
+                    l1_window: r.l1_window,
+                    committed: done(&r.commit),
+                    finalized: done(&r.prove),
+                })
                 .collect(),
             failure: None,
         }
     }
 
-    fn last_batch_where(
-        &self,
-        counts: impl Fn(&(u64, u64, Option<B256>, Option<B256>)) -> bool,
-    ) -> u64 {
+    fn last_batch_where(&self, counts: impl Fn(&WindowStatus) -> bool) -> u64 {
         self.windows
             .iter()
             .filter(|w| counts(w))
-            .map(|w| w.1)
+            .map(|w| w.end)
             .max()
             .unwrap_or(0)
     }
 
     /// The last batch whose commit counts.
     pub fn committed_batch(&self) -> u64 {
-        self.last_batch_where(|w| w.2.is_some())
+        self.last_batch_where(|w| w.committed.is_some())
     }
 
     /// The last batch L1 finalized.
     pub fn finalized_batch(&self) -> u64 {
-        self.last_batch_where(|w| w.3.is_some())
+        self.last_batch_where(|w| w.finalized.is_some())
     }
 
-    /// The commit and prove transactions of the window holding batch `n`.
-    pub fn of_batch(&self, n: u64) -> Option<(Option<B256>, Option<B256>)> {
+    /// The window holding batch `n`, once planned.
+    pub fn window_of(&self, n: u64) -> Option<WindowStatus> {
         self.windows
             .iter()
-            .find(|w| w.0 <= n && n <= w.1)
-            .map(|w| (w.2, w.3))
+            .find(|w| w.start <= n && n <= w.end)
+            .copied()
     }
 }
 
@@ -194,6 +221,7 @@ pub struct L1Sender {
     chain: Arc<dyn ChainReader>,
     coordinator: Arc<Coordinator>,
     status: Arc<RwLock<SettlementStatus>>,
+    deposits: Option<Arc<dyn DepositQueue>>,
 }
 
 enum Step {
@@ -230,10 +258,18 @@ impl L1Sender {
             chain,
             coordinator,
             status,
+            deposits: None,
         };
         // Nothing counts until the first look at L1's head.
         sender.publish_status(0)?;
         Ok(sender)
+    }
+
+    /// Reads the Bridge's deposits from `deposits` (the node's deposit watcher) when a
+    /// commit must hash forward past deposits the Bridge has forgotten.
+    pub fn with_deposits(mut self, deposits: Arc<dyn DepositQueue>) -> Self {
+        self.deposits = Some(deposits);
+        self
     }
 
     /// Runs until a non-transient error, which it returns (and publishes in the status).
@@ -300,11 +336,60 @@ impl L1Sender {
     }
 
     async fn view<C: SolCall>(&self, call: C) -> Result<C::Return, SenderError> {
+        self.view_at(self.config.rollup, call).await
+    }
+
+    async fn view_at<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return, SenderError> {
         let tx = TransactionRequest::default()
-            .with_to(self.config.rollup)
+            .with_to(to)
             .with_input(call.abi_encode());
         let out = self.provider.call(tx).await.map_err(l1)?;
-        C::abi_decode_returns(&out).map_err(|e| SenderError::L1(format!("Rollup answer: {e}")))
+        C::abi_decode_returns(&out).map_err(|e| SenderError::L1(format!("L1 contract answer: {e}")))
+    }
+
+    /// The deposits a commit of `header` hashes forward through: none while the Bridge
+    /// still remembers the window's last deposit and the oldest it leaves waiting with a
+    /// margin of [`FORWARD_MARGIN`] more deposits before the commit is mined; else those
+    /// from the first left waiting up to one it will still remember.
+    async fn forward_deposits(
+        &self,
+        header: &WindowHeader,
+    ) -> Result<Vec<Rollup::QueuedDeposit>, SenderError> {
+        let bridge: Address = self.view(Rollup::bridgeCall {}).await?;
+        let queue = self.view_at(bridge, Bridge::queueCall {}).await?;
+        let after = header.depositCountAfter;
+        let history = BRIDGE_HISTORY;
+        if queue.count.saturating_sub(after) + FORWARD_MARGIN < history {
+            return Ok(Vec::new());
+        }
+        let last = queue.count + FORWARD_MARGIN - history;
+        let want = (last - after + 1) as usize;
+        let source = self.deposits.as_ref().ok_or_else(|| {
+            SenderError::Build(format!(
+                "the Bridge no longer remembers deposit {after}: committing needs the node's deposit watcher"
+            ))
+        })?;
+        let deposits = source
+            .deposits_from(after, want)
+            .map_err(SenderError::Build)?;
+        if deposits.len() != want
+            || deposits
+                .iter()
+                .enumerate()
+                .any(|(i, d)| d.index != after + i as u64)
+        {
+            return Err(SenderError::Build(format!(
+                "the deposit watcher does not hold deposits {after}..={last} yet"
+            )));
+        }
+        Ok(deposits
+            .iter()
+            .map(|d| Rollup::QueuedDeposit {
+                l2Recipient: d.recipient,
+                amount: alloy::primitives::Uint::from(d.amount),
+                l1Block: d.l1_block,
+            })
+            .collect())
     }
 
     fn confirmed(&self, head: u64, t: &StepTx) -> bool {
@@ -439,6 +524,7 @@ impl L1Sender {
                 data: Bytes::from(commit.data),
                 blob_hashes,
                 calldata_hash,
+                withdrawals: commit.withdrawals,
                 commit: None,
                 prove: None,
                 reverted: Vec::new(),
@@ -472,15 +558,20 @@ impl L1Sender {
             .with_from(self.config.operator.address())
             .with_to(self.config.rollup);
         Ok(match step {
-            Step::Commit if r.blob_hashes.is_empty() => base.with_input(
-                Rollup::commitWindowCall {
-                    h: header,
-                    blobCount: U256::ZERO,
-                    data: r.data.clone(),
-                }
-                .abi_encode(),
-            ),
+            Step::Commit if r.blob_hashes.is_empty() => {
+                let forward = self.forward_deposits(&header).await?;
+                base.with_input(
+                    Rollup::commitWindowCall {
+                        h: header,
+                        blobCount: U256::ZERO,
+                        data: r.data.clone(),
+                        forward,
+                    }
+                    .abi_encode(),
+                )
+            }
             Step::Commit => {
+                let forward = self.forward_deposits(&header).await?;
                 let sidecar = quire_da::blob_sidecar(&r.data)
                     .map_err(|e| SenderError::Build(e.to_string()))?;
                 let mut tx = base.with_input(
@@ -488,6 +579,7 @@ impl L1Sender {
                         h: header,
                         blobCount: U256::from(r.blob_hashes.len()),
                         data: Bytes::new(),
+                        forward,
                     }
                     .abi_encode(),
                 );
@@ -501,6 +593,7 @@ impl L1Sender {
                         h: header,
                         blobHashes: r.blob_hashes.clone(),
                         calldataHash: r.calldata_hash,
+                        withdrawals: r.withdrawals.clone(),
                         proof,
                     }
                     .abi_encode(),
@@ -805,6 +898,7 @@ mod tests {
             data: Default::default(),
             blob_hashes: vec![],
             calldata_hash: B256::ZERO,
+            withdrawals: vec![],
             commit: commit.map(step),
             prove: prove.map(step),
             reverted: vec![],
@@ -824,12 +918,19 @@ mod tests {
             SettlementStatus::of(&records, |t| t.included.is_some_and(|i| i.block + 3 <= 20));
         assert_eq!(status.committed_batch(), 16);
         assert_eq!(status.finalized_batch(), 8);
+        let w = status.window_of(12).unwrap();
         assert_eq!(
-            status.of_batch(12),
-            Some((Some(B256::with_last_byte(14)), None))
+            (w.start, w.end, w.l1_window),
+            (9, 16, 9),
+            "the window holding batch 12"
         );
-        assert_eq!(status.of_batch(21), Some((None, None)));
-        assert_eq!(status.of_batch(22), None);
+        assert_eq!(
+            (w.committed, w.finalized),
+            (Some(B256::with_last_byte(14)), None)
+        );
+        let w = status.window_of(21).unwrap();
+        assert_eq!((w.committed, w.finalized), (None, None));
+        assert_eq!(status.window_of(22), None);
         assert_eq!(SettlementStatus::default().committed_batch(), 0);
     }
 }

@@ -3,7 +3,8 @@
 //! them, calldata from the commit transaction) and checked against what L1 recorded (the
 //! versioned hashes, or the calldata hash), then re-executed from genesis. Every window
 //! must reproduce its committed batches digest (so the data is exactly the proven
-//! transfers) and its committed state root; anything else is refused.
+//! transfers), its committed state root, and the deposit count and withdrawal hash its
+//! commit claims (read from the commit transaction's header); anything else is refused.
 //!
 //! Blobs come from `anvil_getBlobsByTransactionHash` (anvil keeps them). A real network
 //! prunes blobs from execution nodes after ~18 days and serves them from the beacon API's
@@ -20,7 +21,8 @@ use quire_aggregator::public_inputs::{range_digest, BatchDigestFields};
 use quire_contracts::rollup::Rollup;
 use quire_da::{decode_window, Accounts};
 use quire_primitives::field::digest_to_b256;
-use quire_primitives::{Deposit, DepositChain, TxCommitment};
+use quire_primitives::withdrawal::{genesis_withdrawal_hash, withdrawal_hash};
+use quire_primitives::{Deposit, DepositChain, TxCommitment, WITHDRAWAL_ADDRESS};
 use quire_sequencer::execution::{apply_transfer, credit_deposit};
 use quire_sequencer::genesis::genesis_tree;
 use quire_sequencer::Genesis;
@@ -115,9 +117,11 @@ pub async fn reconstruct(
     let mut finalized_seen = finalized_batch == 0 && finalized_root == root;
     let mut deposit_count = 0u64;
     let mut deposit_chain = DepositChain::empty();
+    let mut withdrawals = genesis_withdrawal_hash();
     for w in &windows {
         let e = &w.event;
         let id = w.id;
+        let header = commit_header(&provider, w).await?;
         ensure!(
             e.prevRoot == root,
             "window {id} starts from {}, the rebuilt state is {root}",
@@ -164,6 +168,9 @@ pub async fn reconstruct(
                         })?;
                     commitment.absorb(t);
                     count += 1;
+                    if t.to == WITHDRAWAL_ADDRESS {
+                        withdrawals = withdrawal_hash(withdrawals, &t.sender, t.value);
+                    }
                 }
             }
             digests.push(
@@ -191,6 +198,10 @@ pub async fn reconstruct(
             "window {id} rebuilds state root {root}, its commit claims {}",
             e.newRoot
         );
+        ensure!(
+            (header.depositCountAfter, header.withdrawalHashAfter) == (deposit_count, withdrawals),
+            "window {id}'s data credits other deposits or makes other withdrawals than its commit claims"
+        );
         last_batch = e.lastBatch;
         if e.lastBatch == finalized_batch {
             ensure!(
@@ -211,6 +222,20 @@ pub async fn reconstruct(
         windows: windows.len() as u64,
         accounts: tree.len(),
     })
+}
+
+/// The header window `w`'s commit transaction claimed.
+async fn commit_header<P: Provider>(
+    provider: &P,
+    w: &Committed,
+) -> anyhow::Result<Rollup::WindowHeader> {
+    let tx = provider
+        .get_transaction_by_hash(w.tx)
+        .await?
+        .with_context(|| format!("commit transaction {} not found", w.tx))?;
+    let call = Rollup::commitWindowCall::abi_decode(alloy::consensus::Transaction::input(&tx))
+        .with_context(|| format!("transaction {} is not a commit", w.tx))?;
+    Ok(call.h)
 }
 
 /// A window's published bytes, checked against what its commit recorded.

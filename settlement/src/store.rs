@@ -79,6 +79,10 @@ pub struct WindowRecord {
     pub blob_hashes: Vec<B256>,
     /// Keccak-256 of the data in calldata mode (zero with blobs).
     pub calldata_hash: B256,
+    /// Its withdrawals in order, as `proveWindow` takes them
+    /// ([`quire_primitives::withdrawal::withdrawal_word`]).
+    #[serde(default)]
+    pub withdrawals: Vec<B256>,
     /// The commit transaction, once broadcast.
     pub commit: Option<StepTx>,
     /// The prove transaction, once broadcast.
@@ -169,6 +173,7 @@ mod tests {
             data: Bytes::from(vec![4; 40]),
             blob_hashes: vec![B256::repeat_byte(7)],
             calldata_hash: B256::ZERO,
+            withdrawals: vec![B256::repeat_byte(8)],
             commit: Some(StepTx {
                 nonce: 3,
                 hashes: vec![B256::repeat_byte(1), B256::repeat_byte(2)],

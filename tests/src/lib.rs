@@ -138,6 +138,11 @@ pub fn keys() -> Vec<PrivateKeySigner> {
     dev_signers().expect("dev keys")
 }
 
+/// A key as the 0x-hex string cast takes.
+pub fn key_hex(key: &PrivateKeySigner) -> String {
+    format!("0x{}", alloy::hex::encode(key.to_bytes()))
+}
+
 /// Calls a view function of the contract at `to` on `url` and decodes its answer.
 pub async fn contract_view<C: alloy::sol_types::SolCall>(
     url: &str,

@@ -1,11 +1,14 @@
-//! L1 settlement end to end on a real anvil: an L1 deposit credited and transfers → their
-//! window committed in a
-//! type-3 blob transaction (before any proof exists) → the node process killed (-9)
-//! between commit and prove resumes without a second commit → the final proof finalizes the window on
-//! L1 (the Verifier accepts it) → L1's finalized root is the node's state root and the
-//! `finalized` tag moves → the state rebuilt from L1 alone has the same root. Then a
-//! commit dropped from anvil's pool is sent again, and one priced out by the base fee is
-//! replaced with bumped fees.
+//! L1 settlement end to end on a real anvil: an L1 deposit (sent with cast) credited on L2,
+//! a withdrawal of part of it (sent with cast on L2) and transfers → their window
+//! committed in a type-3 blob transaction (before any proof exists) → the node process
+//! killed (-9) between commit and prove resumes without a second commit → the final proof
+//! finalizes the window on L1 (the Verifier accepts it, the Rollup records the
+//! withdrawal in the Bridge) → L1's finalized root is the node's state root and the
+//! `finalized` tag moves → the withdrawal is claimed on L1 with cast and the recipient's
+//! L1 balance grows by the amount; a second claim is refused → the state rebuilt from L1
+//! alone has the same root. Then a commit dropped from anvil's pool is sent again, and one
+//! priced out by the base fee is replaced with bumped fees. Forced inclusion: a commit
+//! that leaves a deposit waiting past the Rollup's deadline reverts.
 
 use std::path::Path;
 use std::process::Child;
@@ -14,6 +17,7 @@ use std::time::Duration;
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
 use quire_contracts::rollup::Rollup;
+use quire_primitives::WITHDRAWAL_ADDRESS;
 use quire_tests::*;
 use serde_json::{json, Value};
 
@@ -70,7 +74,7 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     let mut cfg = test_config(&dir.path().join("data"));
     let port = free_port();
     cfg.rpc.addr = format!("127.0.0.1:{port}").parse().unwrap();
-    cfg.production.batch_max_txs = 2;
+    cfg.production.batch_max_txs = 3;
     cfg.proving.circuits_dir = Some(shared_circuits_dir());
     cfg.proving.workers = Some(1);
     cfg.aggregation.enabled = true;
@@ -87,17 +91,80 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     let operator = keys()[0].address();
     let rollup = operator.create(1);
     let bridge = operator.create(2);
-    // Window 1 credits an L1 deposit (in its first block), then runs two transfers: its
-    // proof, its data and the rebuilt state cover the deposit too.
+    // Window 1 credits an L1 deposit (in its first block) to an account that exists only
+    // through it, which withdraws part of it; then two transfers: its proof, its data and
+    // the rebuilt state cover the deposit and the withdrawal too.
     let depositor = keys()[5].clone();
-    let credited = Address::repeat_byte(0x6d);
-    deposit(&l1.url, &depositor, bridge, credited, 4_321).await;
+    let user = keys()[6].clone();
+    let deposited: u128 = 10_000_000_000_000_000;
+    let sent = run_cast(&[
+        "send",
+        &bridge.to_string(),
+        "deposit(address)",
+        &user.address().to_string(),
+        "--value",
+        &deposited.to_string(),
+        "--private-key",
+        &key_hex(&depositor),
+        "--rpc-url",
+        &l1.url,
+    ])
+    .expect("cast sends the deposit");
+    assert!(sent.contains("status               1"), "{sent}");
     wait_for(Duration::from_secs(30), || async {
-        (l2_balance(&url, credited).await == 4_321).then_some(())
+        (l2_balance(&url, user.address()).await == deposited).then_some(())
     })
     .await
     .expect("the deposit is credited on L2");
+    // Withdrawing more than the balance is refused; a withdrawal of part of it is taken.
+    let too_much = run_cast(&[
+        "send",
+        &WITHDRAWAL_ADDRESS.to_string(),
+        "--value",
+        &deposited.to_string(),
+        "--private-key",
+        &key_hex(&user),
+        "--rpc-url",
+        &url,
+    ]);
+    assert!(
+        too_much
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("insufficient funds")),
+        "{too_much:?}"
+    );
+    let withdrawn: u128 = 3_000_000_000_000_000;
+    let out = run_cast(&[
+        "send",
+        &WITHDRAWAL_ADDRESS.to_string(),
+        "--value",
+        &withdrawn.to_string(),
+        "--private-key",
+        &key_hex(&user),
+        "--rpc-url",
+        &url,
+        "--json",
+    ])
+    .expect("cast sends the withdrawal");
+    let receipt: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(receipt["status"], json!("0x1"), "{receipt}");
+    let withdrawal = receipt["transactionHash"].as_str().unwrap().to_string();
+    assert_eq!(l2_balance(&url, WITHDRAWAL_ADDRESS).await, withdrawn);
     send_two_transfers(&url, 0, 0x60, 5).await;
+    // Not claimable before its window is finalized.
+    let early = std::process::Command::new(quire_binary())
+        .args(["wallet", "--l1-rpc", &l1.url, "--l2-rpc", &url, "--bridge"])
+        .arg(bridge.to_string())
+        .args(["claim", "--tx", &withdrawal])
+        .env("QUIRE_WALLET_KEY", key_hex(&user))
+        .output()
+        .unwrap();
+    assert!(!early.status.success());
+    assert!(
+        String::from_utf8_lossy(&early.stderr).contains("not finalized"),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
 
     // The window is committed with a blob before its proof exists.
     let commit = wait_field(&url, 1, "committed", Duration::from_secs(60)).await;
@@ -130,8 +197,8 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
         .await
         .unwrap();
     assert_eq!(
-        nonce, 5,
-        "three deployments, one commit, one prove: nothing sent twice"
+        nonce, 6,
+        "three deployments, setBridge, one commit, one prove: nothing sent twice"
     );
     assert_eq!(
         contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
@@ -151,6 +218,63 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     let fin =
         rpc(&url, "eth_getBlockByNumber", json!(["finalized", false])).await["result"].clone();
     assert_eq!(fin["number"], last_block, "the finalized tag follows L1");
+
+    // The withdrawal is claimable: its proof names window 1, index 0, a tree of one leaf.
+    let proof: Value = serde_json::from_str(
+        &run_cast(&[
+            "rpc",
+            "quire_getWithdrawalProof",
+            &withdrawal,
+            "--rpc-url",
+            &url,
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(proof["status"], json!("finalized"), "{proof}");
+    assert_eq!(
+        (&proof["window"], &proof["index"], &proof["position"]),
+        (&json!("0x1"), &json!("0x0"), &json!("0x0")),
+        "{proof}"
+    );
+    assert_eq!(proof["siblings"], json!([]));
+    let recipient: Address = serde_json::from_value(proof["recipient"].clone()).unwrap();
+    assert_eq!(recipient, user.address());
+    // Claimed with cast by a third party: the recipient's L1 balance grows by exactly the
+    // amount.
+    let before = provider(&l1.url).get_balance(user.address()).await.unwrap();
+    let claimed = run_cast(&[
+        "send",
+        &bridge.to_string(),
+        "claimWithdrawal(uint256,uint64,address,uint96,uint256,bytes32[])",
+        "1",
+        "0",
+        &user.address().to_string(),
+        &withdrawn.to_string(),
+        "0",
+        "[]",
+        "--private-key",
+        &key_hex(&keys()[7]),
+        "--rpc-url",
+        &l1.url,
+    ])
+    .expect("cast sends the claim");
+    assert!(claimed.contains("status               1"), "{claimed}");
+    let after = provider(&l1.url).get_balance(user.address()).await.unwrap();
+    assert_eq!(after - before, alloy::primitives::U256::from(withdrawn));
+    // A second claim (here with the wallet) is refused.
+    let again = std::process::Command::new(quire_binary())
+        .args(["wallet", "--l1-rpc", &l1.url, "--l2-rpc", &url, "--bridge"])
+        .arg(bridge.to_string())
+        .args(["claim", "--tx", &withdrawal])
+        .env("QUIRE_WALLET_KEY", key_hex(&user))
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "a second claim is refused");
+    assert_eq!(
+        provider(&l1.url).get_balance(user.address()).await.unwrap(),
+        after
+    );
 
     // Anyone rebuilds the same state from L1 alone.
     let rebuilt = quire_settlement::reconstruct(&l1.url, rollup, &cfg.genesis)
@@ -228,8 +352,8 @@ async fn a_wrong_l1_chain_stops_the_sender_and_sends_nothing() {
         .await
         .unwrap();
     assert_eq!(
-        nonce, 3,
-        "Verifier, Rollup and Bridge deployed, nothing else"
+        nonce, 4,
+        "Verifier, Rollup and Bridge deployed, the Bridge named in the Rollup, nothing else"
     );
     send_two_transfers(&node.http_url(), 0, 0x70, 1).await;
     node.shutdown().await.unwrap();
@@ -330,6 +454,53 @@ async fn a_reorged_commit_is_sent_again_and_a_reverted_one_stops_the_sender() {
     assert!(
         contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await >= 2,
         "window 2 committed after the restart"
+    );
+    node.shutdown().await.unwrap();
+}
+
+/// Forced inclusion: a sequencer that ignores a deposit (the test switch) commits windows
+/// that leave it waiting until its deadline passes; then its next commit reverts on L1 and
+/// the sender stops with the Rollup's reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commit_that_leaves_a_deposit_past_its_deadline_reverts() {
+    let l1 = AnvilL1::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.production.batch_max_txs = 2;
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 1;
+    quire_node::devnet::settle_on(&mut cfg, &l1.url).unwrap();
+    cfg.l1.poll_ms = Some(200);
+    cfg.l1.credit_deposits = false;
+    cfg.l1.deposit_deadline = 20;
+    let node = start_node(cfg).await;
+    let rollup = node.settlement.as_ref().expect("settling").rollup;
+    let bridge = node.deposits.as_ref().expect("following deposits").bridge;
+    let url = node.http_url();
+    let queued = deposit(&l1.url, &keys()[5], bridge, Address::repeat_byte(0x6e), 7).await;
+    let l1_block = queued.block_number.unwrap();
+    // Within the deadline a window that leaves it waiting commits.
+    send_two_transfers(&url, 0, 0x90, 5).await;
+    wait_field(&url, 1, "committed", Duration::from_secs(60)).await;
+    assert_eq!(batch(&url, 1).await["depositCount"], json!("0x0"));
+    // Past it, the next such window's commit reverts.
+    rpc(&l1.url, "anvil_mine", json!(["0x20"])).await;
+    send_two_transfers(&url, 1, 0x92, 5).await;
+    let status = node.settlement.as_ref().unwrap().status.clone();
+    let why = wait_for(Duration::from_secs(60), || async {
+        status.read().unwrap().failure.clone()
+    })
+    .await
+    .expect("the sender stops");
+    let selector =
+        alloy::hex::encode(<Rollup::DepositDeadlinePassed as alloy::sol_types::SolError>::SELECTOR);
+    assert!(
+        why.contains("commit of window 2 reverted") && why.contains(&selector),
+        "{why} (DepositDeadlinePassed is 0x{selector}, the deposit was made in block {l1_block})"
+    );
+    assert_eq!(
+        contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
+        1
     );
     node.shutdown().await.unwrap();
 }

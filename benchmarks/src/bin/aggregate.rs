@@ -197,6 +197,7 @@ fn main() -> anyhow::Result<()> {
         let statement = SignatureStatement {
             chain_id: CHAIN,
             transfers,
+            bridge: Default::default(),
         };
         let signed =
             agg.prove_signature_leaf(SIGNATURE_CAPACITY, &signature_circuit.prove(&statement)?)?;

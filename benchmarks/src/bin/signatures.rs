@@ -48,7 +48,7 @@ fn peak_gb() -> f64 {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let n = args.transfers;
-    let capacity = capacity_for(n).ok_or_else(|| anyhow::anyhow!("at most 256 transfers"))?;
+    let capacity = capacity_for(n, 0).ok_or_else(|| anyhow::anyhow!("at most 256 transfers"))?;
     let transfers = (0..n)
         .map(|i| {
             let key = alloy::signers::local::PrivateKeySigner::from_slice(
@@ -69,6 +69,7 @@ fn main() -> anyhow::Result<()> {
     let statement = SignatureStatement {
         chain_id: CHAIN,
         transfers,
+        bridge: Default::default(),
     };
     let started = Instant::now();
     let circuit = SignatureCircuit::build(capacity);

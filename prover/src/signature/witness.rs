@@ -340,7 +340,7 @@ impl DepositEntry {
             prev,
             digest: [0; 32],
         };
-        e.digest = keccak256(&e.preimage()).0;
+        e.digest = keccak256(e.preimage()).0;
         e
     }
 

@@ -307,12 +307,11 @@ impl EntryTargets {
         set_bytes(&self.key, &entry.key)?;
         set_bytes(&self.key_digest, &entry.key_digest)?;
         set_bytes(&self.withdrawal_digest, &entry.withdrawal_digest)?;
-        let distance: u64 = t
-            .to
-            .iter()
-            .zip(WITHDRAWAL_ADDRESS.as_slice())
-            .map(|(a, w)| (i64::from(*a) - i64::from(*w)).unsigned_abs().pow(2))
-            .sum();
+        let distance: u64 =
+            t.to.iter()
+                .zip(WITHDRAWAL_ADDRESS.as_slice())
+                .map(|(a, w)| (i64::from(*a) - i64::from(*w)).unsigned_abs().pow(2))
+                .sum();
         pw.set_bool_target(self.is_withdrawal, entry.is_withdrawal)?;
         pw.set_target(
             self.withdrawal_inverse,

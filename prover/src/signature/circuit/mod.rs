@@ -331,10 +331,7 @@ impl SignatureCircuit {
         let mut deposit_chain = bridge_before.deposit_chain;
         let mut deposits: Vec<DepositEntryTargets> = Vec::new();
         for i in 0..bridge_capacity(capacity) {
-            let index = b.add_const(
-                bridge_before.deposit_count,
-                F::from_canonical_usize(i),
-            );
+            let index = b.add_const(bridge_before.deposit_count, F::from_canonical_usize(i));
             let d = DepositEntryTargets::new(&mut b, &bytes, &prev, index);
             prev = values(&d.digest[..HASH24_BYTES]);
             queue_hash = advance(&mut b, d.real, &d.digest, &queue_hash);
@@ -401,7 +398,11 @@ impl SignatureCircuit {
             })
             .collect();
         keccak_rows.extend(withdrawal_rows.iter().map(|(m, row)| (*m, row.as_slice())));
-        keccak_rows.extend(deposits.iter().map(|d| (d.real.target, d.keccak_row.as_slice())));
+        keccak_rows.extend(
+            deposits
+                .iter()
+                .map(|d| (d.real.target, d.keccak_row.as_slice())),
+        );
         let mut extra = HashMap::new();
         // Every lookup needs an entry: starky's circuit verifier defaults a missing one to
         // `Target::default()`, the circuit's first virtual target, not to zero.
