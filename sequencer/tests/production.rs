@@ -515,6 +515,14 @@ fn deposits_are_credited_in_queue_order_before_transfers_and_once_across_restart
     });
     let batch = seq.latest_batch().unwrap().unwrap();
     assert_eq!((batch.deposit_count, batch.tx_count), (2, 1));
+    // The batch records the Bridge's queue hash after the two, as L1 computes it.
+    let g = quire_primitives::deposit::genesis_queue_hash();
+    let d = [
+        deposit(0, fresh.address(), 10u128.pow(18)),
+        deposit(1, existing, 5),
+    ];
+    assert_eq!(batch.queue_hash, d[1].queue_hash(d[0].queue_hash(g)));
+    assert_eq!(batch.bridge_ops, 2);
     assert_eq!(
         batch.proof_slots,
         2 + 1 + 1,
@@ -552,5 +560,52 @@ fn deposits_are_credited_in_queue_order_before_transfers_and_once_across_restart
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(seq.deposits_credited(), 3);
     assert_eq!(total_balance(&seq), total + 7);
+    seq.shutdown().unwrap();
+}
+
+/// A transfer to the withdrawal address withdraws: its value stays in that address's
+/// account (out of circulation), the batch counts it and chains it into the withdrawal
+/// hash; a withdrawal of nothing is refused at admission; a batch seals once it holds the
+/// most deposits and withdrawals a signature proof takes.
+#[test]
+fn withdrawals_leave_circulation_and_are_chained_into_the_batch() {
+    use quire_primitives::bridge::MAX_BATCH_BRIDGE_OPS;
+    use quire_primitives::withdrawal::{genesis_withdrawal_hash, withdrawal_hash};
+    use quire_primitives::WITHDRAWAL_ADDRESS;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(2);
+    cfg.production.batch_max_age_ms = 60_000;
+    let seq = Sequencer::open(cfg, dir.path()).unwrap();
+    let total = total_balance(&seq);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let empty = rt.block_on(seq.submit(raw(&signer(0), 0, WITHDRAWAL_ADDRESS, 0)));
+    assert_eq!(empty.err(), Some(quire_sequencer::TxError::EmptyWithdrawal));
+    // 129 withdrawals from one sender, one more than a batch holds.
+    let n = MAX_BATCH_BRIDGE_OPS + 1;
+    let txs = (0..n)
+        .map(|i| raw(&signer(0), i, WITHDRAWAL_ADDRESS, 1_000 + i))
+        .collect();
+    submit_all(&seq, txs);
+    wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
+    let b1 = seq.batch(1).unwrap().unwrap();
+    assert_eq!(b1.status(), BatchStatus::Sealed, "sealed when full of withdrawals");
+    assert_eq!(
+        (b1.tx_count, b1.withdrawal_count, b1.bridge_ops),
+        (MAX_BATCH_BRIDGE_OPS, MAX_BATCH_BRIDGE_OPS, MAX_BATCH_BRIDGE_OPS)
+    );
+    let mut h = genesis_withdrawal_hash();
+    for i in 0..MAX_BATCH_BRIDGE_OPS {
+        h = withdrawal_hash(h, &signer(0).address(), u128::from(1_000 + i));
+    }
+    assert_eq!(b1.withdrawal_hash, h);
+    let b2 = seq.latest_batch().unwrap().unwrap();
+    assert_eq!(b2.number, 2, "the last withdrawal opened the next batch");
+    assert_eq!((b2.withdrawal_count, b2.bridge_ops), (n, 1));
+    let withdrawn: u128 = (0..n).map(|i| u128::from(1_000 + i)).sum();
+    let at = |a: &Address| seq.account(a, StateAt::Latest).unwrap().balance;
+    assert_eq!(at(&WITHDRAWAL_ADDRESS), withdrawn, "the withdrawn total");
+    assert_eq!(total_balance(&seq), total, "value is conserved on L2");
     seq.shutdown().unwrap();
 }
