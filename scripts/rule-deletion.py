@@ -61,6 +61,21 @@ RULES={
        'agg',['a_batch_binds_only_to_a_signature_proof_of_its_transfers']),
  'B3':('aggregator/src/bind.rs',"            constrain_member(b, always, h, c.index, table);\n","",
        'agg',['a_batch_binds_only_to_a_signature_proof_of_its_transfers']),
+
+ # The bridge (issue 13): deposits and withdrawals in the signature proof, their binding
+ # to the batch and their chaining across batches.
+ 'D1':('prover/src/signature/circuit/bridge.rs',"        b.connect(encoded, index);\n","",
+       'sig',['the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries']),
+ 'D2':('prover/src/signature/circuit/entry.rs',"        b.assert_zero(zero_if_withdrawal);\n","",
+       'sig',['the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries']),
+ 'D3':('prover/src/signature/circuit/entry.rs',"        b.assert_zero(inverted);\n","",
+       'sig',['the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries']),
+ 'B4':('aggregator/src/bind.rs',"            b.connect(bp[AGGREGATE_INPUTS + i], sp[2 + i]);\n","",
+       'agg',['a_batch_binds_only_to_a_signature_proof_of_its_transfers']),
+ 'F1':('aggregator/src/fold.rs',"            b.connect(l[23 + i], r[19 + i]);\n","",
+       'agg',['batches_that_are_not_consecutive_or_do_not_chain_do_not_fold']),
+ 'F2':('aggregator/src/fold.rs',"            b.connect(l[31 + i], r[27 + i]);\n","",
+       'agg',['batches_that_are_not_consecutive_or_do_not_chain_do_not_fold']),
 }
 r=sys.argv[1]
 path,old,new,crate,tests=RULES[r]
@@ -76,6 +91,8 @@ try:
             cmd=['cargo','test','--release','-p','quire-prover','--test','soundness','--',t,'--exact']
         elif crate=='lib':
             cmd=['cargo','test','--release','-p','quire-prover','--lib','--',t,'--exact']
+        elif crate=='sig':
+            cmd=['cargo','test','--release','-p','quire-prover','--test','signature_proof','--',t,'--exact']
         else:
             cmd=['cargo','test','--release','-p','quire-aggregator','--test','aggregate','--',t,'--exact']
         res=subprocess.run(cmd,cwd=W,env=env,capture_output=True,text=True)

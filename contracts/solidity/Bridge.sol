@@ -53,10 +53,13 @@ library WithdrawalTree {
 /// Deposits enter a queue whose running Keccak hash a proof can be checked against: the
 /// Rollup (the only contract that may record withdrawals) reads the hash after any recent
 /// deposit to check that a window consumed exactly the next deposits in queue order, and the
-/// L1 block each was made in to force the inclusion of deposits left waiting too long. The
-/// block is part of the hash, so a window that ends at a deposit the ring has forgotten is
-/// still checkable: hash forward through the later deposits (their events' data) up to one
-/// the ring remembers; a flood of deposits makes commits dearer, never impossible.
+/// L1 block each was made in to force the inclusion of deposits left waiting too long. Two
+/// rings remember hashes: the last `HISTORY` deposits, and every `STRIDE`-th deposit of the
+/// last `STRIDE · CHECKPOINTS`. The block is part of the hash, so a window that ends at a
+/// deposit neither remembers is still checkable by hashing forward through the later
+/// deposits (their events' data) to the next checkpoint, at most `STRIDE` of them: a flood
+/// of deposits makes a commit dearer by a bounded amount, never impossible (a window would
+/// have to wait `STRIDE · CHECKPOINTS` deposits for its checkpoint to be overwritten too).
 /// Withdrawals are paid from Merkle roots the Rollup records once a window's proof is
 /// accepted, each leaf exactly once.
 ///
@@ -65,9 +68,13 @@ library WithdrawalTree {
 /// and a claim flips one bit of a word the Rollup set non-zero when it recorded the root. A
 /// fresh storage word per deposit or claim (22.1k gas) would not fit the 45k and 60k goals.
 contract Bridge {
-    /// Entries of the ring of recent queue hashes. 512 so that deployment, which fills them,
-    /// stays below EIP-7825's 2^24 gas cap per transaction.
-    uint256 public constant HISTORY = 512;
+    /// Entries of the ring of recent queue hashes, and of the ring of checkpoints. 256 each
+    /// so that deployment, which fills both, stays below EIP-7825's 2^24 gas cap per
+    /// transaction.
+    uint256 public constant HISTORY = 256;
+    uint256 public constant CHECKPOINTS = 256;
+    /// Every `STRIDE`-th deposit (index ≡ STRIDE − 1) is also a checkpoint.
+    uint256 public constant STRIDE = 256;
     /// The L2 address a transfer withdraws to: its bytes spell "quire". Deposits to it are
     /// refused (they could never be spent).
     address public constant WITHDRAWAL_ADDRESS = address(0x7175697265);
@@ -92,6 +99,9 @@ contract Bridge {
     /// `history[i % HISTORY]`: the queue hash after deposit `i` (high 24 bytes) and the L1
     /// block it was made in (low 8 bytes).
     uint256[HISTORY] internal history;
+    /// `checkpoints[(i / STRIDE) % CHECKPOINTS]` for every deposit `i ≡ STRIDE − 1`, as
+    /// `history` holds them.
+    uint256[CHECKPOINTS] internal checkpoints;
     /// Withdrawal root of each window the Rollup finalized (by window number).
     mapping(uint256 => bytes32) public withdrawalRoot;
     /// Claimed withdrawals by index: bit `i % 255` of word `i / 255`; bit 255 set once the
@@ -125,6 +135,9 @@ contract Bridge {
         for (uint256 i = 0; i < HISTORY; i++) {
             history[i] = 1;
         }
+        for (uint256 i = 0; i < CHECKPOINTS; i++) {
+            checkpoints[i] = 1;
+        }
     }
 
     /// Deposits `msg.value` wei to `l2Recipient` on L2. The sequencer credits it once the
@@ -136,7 +149,9 @@ contract Bridge {
         Queue memory q = queue;
         index = q.count;
         bytes24 h = queueHash(q.head, index, l2Recipient, uint96(msg.value), uint64(block.number));
-        history[index % HISTORY] = (uint256(uint192(h)) << 64) | block.number;
+        uint256 entry = (uint256(uint192(h)) << 64) | block.number;
+        history[index % HISTORY] = entry;
+        if (index % STRIDE == STRIDE - 1) checkpoints[(index / STRIDE) % CHECKPOINTS] = entry;
         queue = Queue(index + 1, h);
         emit DepositQueued(index, l2Recipient, msg.value, h);
     }
@@ -151,12 +166,19 @@ contract Bridge {
     }
 
     /// The queue hash after deposit `index` and the L1 block it was made in, for any of the
-    /// last `HISTORY` deposits.
+    /// last `HISTORY` deposits and every checkpoint (`index ≡ STRIDE − 1`) of the last
+    /// `STRIDE · CHECKPOINTS`.
     function depositAt(uint64 index) external view returns (bytes24 hashAfter, uint64 l1Block) {
         uint64 count = queue.count;
         if (index >= count) revert NoSuchDeposit(index);
-        if (count - index > HISTORY) revert DepositForgotten(index);
-        uint256 e = history[index % HISTORY];
+        uint256 e;
+        if (count - index <= HISTORY) {
+            e = history[index % HISTORY];
+        } else if (index % STRIDE == STRIDE - 1 && count - index <= STRIDE * CHECKPOINTS) {
+            e = checkpoints[(index / STRIDE) % CHECKPOINTS];
+        } else {
+            revert DepositForgotten(index);
+        }
         // Truncation is the packing: the hash is the high 24 bytes, the block the low 8.
         // forge-lint: disable-next-line(unsafe-typecast)
         return (bytes24(uint192(e >> 64)), uint64(e));

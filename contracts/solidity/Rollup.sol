@@ -35,9 +35,13 @@ interface IBridge {
 /// The bridge: a window consumes the next deposits of the Bridge's queue, in order, and its
 /// commit claims the queue hash after them, which must be the Bridge's (so a window that
 /// skips, reorders or invents deposits cannot be committed), and its proof attests the same
-/// hash, computed from the deposits the batches credited. A commit that leaves a deposit
-/// waiting longer than `depositDeadline` L1 blocks reverts: a sequencer that ignores a
-/// deposit stops settling until it credits it (forced inclusion by deadline). The proof also
+/// hash, computed from the deposits the batches credited. A commit that leaves waiting a
+/// deposit made more than `depositDeadline` L1 blocks before the previous commit reverts: a
+/// sequencer that ignores a deposit stops settling until it credits it (forced inclusion by
+/// deadline). The deadline is measured at the previous commit, not at this one, because a
+/// window's contents are fixed when it closes: a deposit made after that cannot be in it,
+/// and a commit delayed past the deposit's deadline (an outage, a fee spike) must still
+/// land, so that the next window, which credits it, can follow. The proof also
 /// attests the hash of every withdrawal the window made; `proveWindow` takes the list,
 /// checks it against that hash, numbers the withdrawals and records their Merkle root in the
 /// Bridge, where each is claimed once.
@@ -68,8 +72,17 @@ contract Rollup {
         uint64 l1Block;
     }
 
-    /// Where the bridge stands at a tip (committed or finalized).
-    struct BridgeTip {
+    /// Where the bridge stands at the committed tip, and the L1 block of that commit (what
+    /// the next commit's deadline is measured at).
+    struct CommittedBridge {
+        uint64 depositCount;
+        bytes24 queueHash;
+        uint64 commitBlock;
+        bytes24 withdrawalHash;
+    }
+
+    /// Where the bridge stands at the finalized tip.
+    struct FinalizedBridge {
         uint64 depositCount;
         bytes24 queueHash;
         uint64 withdrawalCount;
@@ -88,9 +101,6 @@ contract Rollup {
     IFinalProofVerifier public immutable verifier;
     /// L1 blocks a deposit may wait before commits that leave it waiting revert.
     uint64 public immutable depositDeadline;
-    /// The Bridge whose queue windows consume and where withdrawals are recorded (set once,
-    /// before the first commit).
-    IBridge public bridge;
     /// May change the operator.
     address public admin;
     /// May commit and revert unproven windows.
@@ -110,9 +120,12 @@ contract Rollup {
     bytes32 public finalizedStateRoot;
     /// keccak256(abi.encode(header, blobHashes, calldataHash)) of each committed window.
     mapping(uint256 => bytes32) public windowCommitment;
-    /// The bridge at the committed tip (its withdrawal count unused) and at the finalized tip.
-    BridgeTip public committedBridge;
-    BridgeTip public finalizedBridge;
+    /// The bridge at the committed tip and at the finalized tip.
+    CommittedBridge public committedBridge;
+    FinalizedBridge public finalizedBridge;
+    /// The Bridge whose queue windows consume and where withdrawals are recorded (set once,
+    /// before the first commit).
+    IBridge public bridge;
 
     event WindowCommitted(
         uint256 indexed window,
@@ -190,8 +203,8 @@ contract Rollup {
         if (address(bridge) != address(0) || committedWindows != 0) revert BridgeAlreadySet();
         bridge = bridge_;
         bytes24 genesis = bridge_.GENESIS_QUEUE_HASH();
-        committedBridge = BridgeTip(0, genesis, 0, GENESIS_WITHDRAWAL_HASH);
-        finalizedBridge = BridgeTip(0, genesis, 0, GENESIS_WITHDRAWAL_HASH);
+        committedBridge = CommittedBridge(0, genesis, 0, GENESIS_WITHDRAWAL_HASH);
+        finalizedBridge = FinalizedBridge(0, genesis, 0, GENESIS_WITHDRAWAL_HASH);
         emit BridgeSet(address(bridge_));
     }
 
@@ -212,11 +225,11 @@ contract Rollup {
         if (h.leafCountBefore != committedLeafCount || h.leafCountAfter < h.leafCountBefore || h.leafCountAfter > MAX_AFTER) {
             revert LeafCountMismatch();
         }
-        BridgeTip memory tip = committedBridge;
+        CommittedBridge memory tip = committedBridge;
         if (address(bridge) == address(0)) revert NoBridge();
         if (h.depositCountBefore != tip.depositCount || h.queueHashBefore != tip.queueHash) revert DepositsMismatch();
         if (h.withdrawalHashBefore != tip.withdrawalHash) revert WithdrawalsMismatch();
-        _checkDeposits(h, forward);
+        _checkDeposits(h, forward, tip.commitBlock);
         _canonical(h.newRoot);
         _canonical(h.batchesDigest);
         bytes32[] memory blobHashes = new bytes32[](blobCount);
@@ -240,7 +253,8 @@ contract Rollup {
         lastCommittedBatch = h.lastBatch;
         committedLeafCount = h.leafCountAfter;
         committedStateRoot = h.newRoot;
-        committedBridge = BridgeTip(h.depositCountAfter, h.queueHashAfter, 0, h.withdrawalHashAfter);
+        committedBridge =
+            CommittedBridge(h.depositCountAfter, h.queueHashAfter, uint64(block.number), h.withdrawalHashAfter);
         emit WindowCommitted(
             id, h.firstBatch, h.lastBatch, h.prevRoot, h.newRoot, h.batchesDigest, blobHashes, calldataHash
         );
@@ -263,7 +277,7 @@ contract Rollup {
         if (h.firstBatch != lastFinalizedBatch + 1) revert NotNextBatch(lastFinalizedBatch + 1, h.firstBatch);
         if (h.prevRoot != finalizedStateRoot) revert PrevRootMismatch();
         if (h.leafCountBefore != finalizedLeafCount) revert LeafCountMismatch();
-        BridgeTip memory tip = finalizedBridge;
+        FinalizedBridge memory tip = finalizedBridge;
         if (h.depositCountBefore != tip.depositCount || h.queueHashBefore != tip.queueHash) revert DepositsMismatch();
         if (h.withdrawalHashBefore != tip.withdrawalHash) revert WithdrawalsMismatch();
         if (!verifier.verify(publicInputs(h), proof)) revert ProofRejected();
@@ -273,13 +287,18 @@ contract Rollup {
         lastFinalizedBatch = h.lastBatch;
         finalizedLeafCount = h.leafCountAfter;
         finalizedStateRoot = h.newRoot;
-        finalizedBridge = BridgeTip(h.depositCountAfter, h.queueHashAfter, tip.withdrawalCount + n, h.withdrawalHashAfter);
+        finalizedBridge =
+            FinalizedBridge(h.depositCountAfter, h.queueHashAfter, tip.withdrawalCount + n, h.withdrawalHashAfter);
         emit WindowFinalized(id, h.lastBatch, h.newRoot);
     }
 
     /// The window's last deposit must be the Bridge's (the queue hash after it is), and no
-    /// deposit it leaves waiting may be older than the deadline.
-    function _checkDeposits(WindowHeader calldata h, QueuedDeposit[] calldata forward) private view {
+    /// deposit it leaves waiting may have been past its deadline at the previous commit
+    /// (in L1 block `previousCommit`; 0 before the first).
+    function _checkDeposits(WindowHeader calldata h, QueuedDeposit[] calldata forward, uint64 previousCommit)
+        private
+        view
+    {
         (uint64 count,) = bridge.queue();
         uint64 last = h.depositCountAfter;
         if (last < h.depositCountBefore || last > count || last > MAX_AFTER) revert BadDepositRange();
@@ -308,7 +327,7 @@ contract Rollup {
             if (hash != remembered) revert QueueHashMismatch();
             oldestWaiting = forward[0].l1Block;
         }
-        if (block.number > uint256(oldestWaiting) + depositDeadline) {
+        if (previousCommit > uint256(oldestWaiting) + depositDeadline) {
             revert DepositDeadlinePassed(last, oldestWaiting);
         }
     }
@@ -323,7 +342,12 @@ contract Rollup {
         uint64 index = first;
         for (uint256 i = 0; i < withdrawals.length; i++) {
             bytes32 w = withdrawals[i];
-            hash = bytes24(keccak256(abi.encodePacked(hash, w)));
+            // keccak256(hash ‖ w), 56 bytes, in the scratch space (no allocation per item).
+            assembly {
+                mstore(0x00, hash)
+                mstore(0x18, w)
+                hash := and(keccak256(0x00, 0x38), not(0xffffffffffffffff))
+            }
             // The high 20 bytes are the recipient, the low 12 the amount.
             // forge-lint: disable-next-line(unsafe-typecast)
             leaves[i] = WithdrawalTree.leaf(index, address(bytes20(w)), uint96(uint256(w)));
@@ -346,11 +370,13 @@ contract Rollup {
     ) external onlyOperator {
         uint64 committed = committedWindows;
         if (keep < finalizedWindows || keep >= committed) revert BadRevert();
+        // The next commit's deadline is measured now: a revert never relaxes it.
         if (keep == finalizedWindows) {
             lastCommittedBatch = lastFinalizedBatch;
             committedLeafCount = finalizedLeafCount;
             committedStateRoot = finalizedStateRoot;
-            committedBridge = finalizedBridge;
+            FinalizedBridge memory f = finalizedBridge;
+            committedBridge = CommittedBridge(f.depositCount, f.queueHash, uint64(block.number), f.withdrawalHash);
         } else {
             if (keccak256(abi.encode(tip, tipBlobHashes, tipCalldataHash)) != windowCommitment[keep]) {
                 revert HeaderMismatch();
@@ -358,7 +384,8 @@ contract Rollup {
             lastCommittedBatch = tip.lastBatch;
             committedLeafCount = tip.leafCountAfter;
             committedStateRoot = tip.newRoot;
-            committedBridge = BridgeTip(tip.depositCountAfter, tip.queueHashAfter, 0, tip.withdrawalHashAfter);
+            committedBridge =
+                CommittedBridge(tip.depositCountAfter, tip.queueHashAfter, uint64(block.number), tip.withdrawalHashAfter);
         }
         for (uint64 id = keep + 1; id <= committed; id++) {
             delete windowCommitment[id];

@@ -110,6 +110,36 @@ contract BridgeTest {
         bridge.depositAt(uint64(n));
     }
 
+    /// Beyond the recent ring, every STRIDE-th deposit is still remembered (a checkpoint);
+    /// the others are forgotten. A checkpoint costs its depositor one more (pre-set) word.
+    function test_checkpoints_remember_every_stride_th_deposit() public {
+        uint256 stride = bridge.STRIDE();
+        uint256 n = stride + bridge.HISTORY() + 2;
+        bytes24 h = bridge.GENESIS_QUEUE_HASH();
+        bytes24 atCheckpoint;
+        uint256 plain;
+        uint256 checkpoint;
+        for (uint256 i = 0; i < n; i++) {
+            vm.roll(2000 + i);
+            uint256 g = gasleft();
+            bridge.deposit{value: 1}(BOB);
+            g -= gasleft();
+            if (i == stride - 2) plain = g;
+            if (i == stride - 1) checkpoint = g;
+            h = bridge.queueHash(h, uint64(i), BOB, 1, uint64(2000 + i));
+            if (i == stride - 1) atCheckpoint = h;
+        }
+        _log("deposit execution gas, plain", plain);
+        _log("deposit execution gas, a checkpoint", checkpoint);
+        require(checkpoint > plain && checkpoint - plain < 6000, "a checkpoint costs one pre-set word");
+        (bytes24 got, uint64 blockOf) = bridge.depositAt(uint64(stride - 1));
+        require(got == atCheckpoint && blockOf == 2000 + stride - 1, "the checkpoint is remembered");
+        vm.expectRevert(abi.encodeWithSelector(Bridge.DepositForgotten.selector, uint64(stride - 2)));
+        bridge.depositAt(uint64(stride - 2));
+        vm.expectRevert(abi.encodeWithSelector(Bridge.DepositForgotten.selector, uint64(stride)));
+        bridge.depositAt(uint64(stride));
+    }
+
     function _leaves(address[] memory to, uint96[] memory amounts, uint64 first)
         internal
         pure

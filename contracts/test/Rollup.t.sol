@@ -262,24 +262,62 @@ contract RollupTest {
         require(count == 1 && hash == h8.queueHashAfter, "committed tip");
     }
 
-    /// A window that leaves a deposit waiting commits within the deadline and reverts once
-    /// the deposit is older; one that consumes it still commits.
-    function test_forced_inclusion_deadline() public {
-        Rollup.WindowHeader memory skipping = h8;
+    /// `h` left waiting the fixture's deposit, with a synthetic successor that leaves it
+    /// waiting too (`consume`: or credits it): headers that chain, can never be proven,
+    /// only committed.
+    function _skipping() internal view returns (Rollup.WindowHeader memory skipping) {
+        skipping = h8;
         skipping.depositCountAfter = 0;
         skipping.queueHashAfter = h8.queueHashBefore;
-        vm.blobhashes(blobs);
+    }
+
+    function _after(Rollup.WindowHeader memory prev, bool consume)
+        internal
+        view
+        returns (Rollup.WindowHeader memory next)
+    {
+        // A copy: memory structs are references.
+        next = abi.decode(abi.encode(prev), (Rollup.WindowHeader));
+        next.firstBatch = prev.lastBatch + 1;
+        next.lastBatch = prev.lastBatch + 1;
+        next.prevRoot = prev.newRoot;
+        next.leafCountBefore = prev.leafCountAfter;
+        next.depositCountBefore = prev.depositCountAfter;
+        next.queueHashBefore = prev.queueHashAfter;
+        next.withdrawalHashBefore = prev.withdrawalHashAfter;
+        if (consume) {
+            next.depositCountAfter = 1;
+            next.queueHashAfter = h8.queueHashAfter;
+        }
+    }
+
+    /// Forced inclusion: once a commit has landed after a waiting deposit's deadline, every
+    /// further commit that leaves it waiting reverts; one that credits it commits. Before
+    /// that, windows that leave it waiting commit — including one committed late (its
+    /// contents were fixed earlier; the next window may still credit the deposit).
+    function test_forced_inclusion_deadline() public {
+        Rollup.WindowHeader memory skipping = _skipping();
+        Rollup.WindowHeader memory next = _after(skipping, false);
+        bytes memory data = hex"00";
+        // Late: the first window leaving it waiting is committed past the deadline (no
+        // commit before it to measure at), the next one reverts, one crediting it commits.
         vm.roll(depositBlock + DEADLINE + 1);
+        rollup.commitWindow(skipping, 0, data, _none());
         vm.expectRevert(abi.encodeWithSelector(Rollup.DepositDeadlinePassed.selector, uint64(0), depositBlock));
-        rollup.commitWindow(skipping, 2, "", _none());
-        rollup.commitWindow(h8, 2, "", _none());
-        require(rollup.committedWindows() == 1, "the including window commits");
-        // Within the deadline the same skipping window commits (on a fresh Rollup).
+        rollup.commitWindow(next, 0, data, _none());
+        rollup.commitWindow(_after(skipping, true), 0, data, _none());
+        require(rollup.committedWindows() == 2, "the crediting window commits");
+        // In time: the previous commit was within the deadline, so a window leaving it
+        // waiting commits even after the deadline (on a fresh Rollup).
         (Rollup r,) = _deploy();
-        vm.roll(depositBlock + DEADLINE);
-        vm.blobhashes(blobs);
-        r.commitWindow(skipping, 2, "", _none());
-        require(r.committedWindows() == 1, "within the deadline");
+        r.commitWindow(skipping, 0, data, _none());
+        vm.roll(depositBlock + DEADLINE + 10);
+        r.commitWindow(next, 0, data, _none());
+        require(r.committedWindows() == 2, "measured at the previous commit");
+        // A revert does not relax it: the tip is measured anew at the revert.
+        r.revertWindows(1, skipping, new bytes32[](0), keccak256(data));
+        vm.expectRevert(abi.encodeWithSelector(Rollup.DepositDeadlinePassed.selector, uint64(0), depositBlock));
+        r.commitWindow(next, 0, data, _none());
     }
 
     /// A window whose last deposit the Bridge has forgotten (more than HISTORY deposits

@@ -78,6 +78,9 @@ pub fn signature_proof(
             file.batch
         )));
     }
+    if n == 0 {
+        return Err(refused("batch 0 holds only genesis: nothing to prove"));
+    }
     let proof = file.decode(&circuits.aggregator.common).map_err(refused)?;
     let pi = circuits
         .aggregator

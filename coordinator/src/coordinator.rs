@@ -253,10 +253,22 @@ impl Coordinator {
         loop {
             let start = self.next_window.load(Ordering::SeqCst);
             let mut sealed = Vec::new();
+            let mut withdrawals = match start.checked_sub(1) {
+                Some(prev) => self
+                    .chain
+                    .batch_header(prev)?
+                    .map_or(0, |h| h.withdrawal_count),
+                None => 0,
+            };
             for n in start..start + rule.batches.max(1) {
                 match self.chain.batch_header(n)? {
                     Some(h) if h.status() == BatchStatus::Sealed => {
-                        sealed.push((n, h.sealed_at_ms))
+                        sealed.push(windows::SealedInfo {
+                            number: n,
+                            sealed_at_ms: h.sealed_at_ms,
+                            withdrawals: h.withdrawal_count.saturating_sub(withdrawals),
+                        });
+                        withdrawals = h.withdrawal_count;
                     }
                     _ => break,
                 }

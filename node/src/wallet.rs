@@ -223,10 +223,14 @@ async fn claim(
     else {
         bail!("the node served a finalized withdrawal without its path");
     };
+    let amount = u128::try_from(proof.amount)
+        .ok()
+        .filter(|a| *a < 1 << 96)
+        .context("the node served a withdrawal amount above 2^96 wei")?;
     let withdrawal = Withdrawal {
         index: index.to(),
         recipient: proof.recipient,
-        amount: proof.amount.to(),
+        amount,
     };
     let path = WithdrawalPath {
         position: position.to(),

@@ -590,10 +590,18 @@ fn withdrawals_leave_circulation_and_are_chained_into_the_batch() {
     submit_all(&seq, txs);
     wait_until(&seq, "inclusion", |s| s.pending_count() == 0);
     let b1 = seq.batch(1).unwrap().unwrap();
-    assert_eq!(b1.status(), BatchStatus::Sealed, "sealed when full of withdrawals");
+    assert_eq!(
+        b1.status(),
+        BatchStatus::Sealed,
+        "sealed when full of withdrawals"
+    );
     assert_eq!(
         (b1.tx_count, b1.withdrawal_count, b1.bridge_ops),
-        (MAX_BATCH_BRIDGE_OPS, MAX_BATCH_BRIDGE_OPS, MAX_BATCH_BRIDGE_OPS)
+        (
+            MAX_BATCH_BRIDGE_OPS,
+            MAX_BATCH_BRIDGE_OPS,
+            MAX_BATCH_BRIDGE_OPS
+        )
     );
     let mut h = genesis_withdrawal_hash();
     for i in 0..MAX_BATCH_BRIDGE_OPS {

@@ -55,12 +55,20 @@ pub const REORG_HORIZON: u64 = 64;
 /// Most blobs one commit carries (Prague allows 9 per block; 6 is the target).
 pub const MAX_BLOBS_PER_COMMIT: usize = 6;
 
-/// Deposits the Bridge remembers (`Bridge.HISTORY`).
-const BRIDGE_HISTORY: u64 = 512;
+/// Recent deposits the Bridge remembers (`Bridge.HISTORY`).
+const BRIDGE_HISTORY: u64 = 256;
+/// Every `STRIDE`-th deposit is a checkpoint the Bridge remembers for `STRIDE ·
+/// CHECKPOINTS` deposits (`Bridge.STRIDE`, `Bridge.CHECKPOINTS`).
+const BRIDGE_STRIDE: u64 = 256;
+const BRIDGE_CHECKPOINTS: u64 = 256;
 
-/// Deposits that may arrive between building a commit and its mining before a commit
-/// hashes forward past the ones the Bridge could forget meanwhile.
-pub const FORWARD_MARGIN: u64 = 64;
+/// Deposits that may arrive between building a commit and its mining: a commit hashes
+/// forward once fewer than this many more would make the Bridge forget what it reads.
+pub const FORWARD_MARGIN: u64 = 128;
+
+/// Gas a commit's limit holds beyond its estimate, for a replacement whose list of
+/// deposits to hash forward through grew (at most a stride of them, ≈ 3k gas each).
+const FORWARD_GAS_HEADROOM: u64 = BRIDGE_STRIDE * 4_000;
 
 /// What the sender needs.
 #[derive(Clone, Debug)]
@@ -124,13 +132,28 @@ pub enum SenderError {
     /// Building a window, a blob or a proof's calldata failed.
     #[error("{0}")]
     Build(String),
+    /// What a step needs is not there yet (retried).
+    #[error("waiting: {0}")]
+    Waiting(String),
 }
 
 impl SenderError {
     /// Errors that a later attempt can get past.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::L1(_))
+        matches!(self, Self::L1(_) | Self::Waiting(_))
     }
+}
+
+/// The last deposit a commit ending at queue index `after` (its next deposit) hashes
+/// forward to when the Bridge holds `count`: `None` while the recent ring remembers what
+/// the commit reads with [`FORWARD_MARGIN`] to spare; else the next checkpoint at or after
+/// `after`, or the newest deposit before that checkpoint exists.
+fn forward_target(after: u64, count: u64) -> Option<u64> {
+    if count.saturating_sub(after) + FORWARD_MARGIN <= BRIDGE_HISTORY {
+        return None;
+    }
+    let checkpoint = after | (BRIDGE_STRIDE - 1);
+    Some(checkpoint.min(count - 1))
 }
 
 fn l1<E: std::fmt::Display>(e: E) -> SenderError {
@@ -347,22 +370,30 @@ impl L1Sender {
         C::abi_decode_returns(&out).map_err(|e| SenderError::L1(format!("L1 contract answer: {e}")))
     }
 
-    /// The deposits a commit of `header` hashes forward through: none while the Bridge
-    /// still remembers the window's last deposit and the oldest it leaves waiting with a
-    /// margin of [`FORWARD_MARGIN`] more deposits before the commit is mined; else those
-    /// from the first left waiting up to one it will still remember.
+    /// The deposits a commit of `header` hashes forward through: none while the Bridge's
+    /// recent ring still remembers the window's last deposit and the oldest it leaves
+    /// waiting with a margin of [`FORWARD_MARGIN`] more deposits before the commit is
+    /// mined; else those from the first left waiting up to the next checkpoint (at most a
+    /// stride of them, remembered for `STRIDE · CHECKPOINTS` deposits), or, before that
+    /// checkpoint exists, up to the newest deposit.
     async fn forward_deposits(
         &self,
         header: &WindowHeader,
     ) -> Result<Vec<Rollup::QueuedDeposit>, SenderError> {
         let bridge: Address = self.view(Rollup::bridgeCall {}).await?;
-        let queue = self.view_at(bridge, Bridge::queueCall {}).await?;
+        let count = self.view_at(bridge, Bridge::queueCall {}).await?.count;
         let after = header.depositCountAfter;
-        let history = BRIDGE_HISTORY;
-        if queue.count.saturating_sub(after) + FORWARD_MARGIN < history {
+        let Some(last) = forward_target(after, count) else {
             return Ok(Vec::new());
+        };
+        if count - last + FORWARD_MARGIN > BRIDGE_STRIDE * BRIDGE_CHECKPOINTS {
+            return Err(SenderError::Build(format!(
+                "window {}..={} ends {} deposits behind the Bridge's queue, past every checkpoint it keeps",
+                header.firstBatch,
+                header.lastBatch,
+                count - after
+            )));
         }
-        let last = queue.count + FORWARD_MARGIN - history;
         let want = (last - after + 1) as usize;
         let source = self.deposits.as_ref().ok_or_else(|| {
             SenderError::Build(format!(
@@ -371,14 +402,14 @@ impl L1Sender {
         })?;
         let deposits = source
             .deposits_from(after, want)
-            .map_err(SenderError::Build)?;
+            .map_err(SenderError::Waiting)?;
         if deposits.len() != want
             || deposits
                 .iter()
                 .enumerate()
                 .any(|(i, d)| d.index != after + i as u64)
         {
-            return Err(SenderError::Build(format!(
+            return Err(SenderError::Waiting(format!(
                 "the deposit watcher does not hold deposits {after}..={last} yet"
             )));
         }
@@ -696,7 +727,11 @@ impl L1Sender {
                         window: r.l1_window,
                         detail: format!("estimation failed: {e}"),
                     })?;
-                gas.saturating_mul(6) / 5
+                let headroom = match step {
+                    Step::Commit => FORWARD_GAS_HEADROOM,
+                    Step::Prove => 0,
+                };
+                gas.saturating_mul(6) / 5 + headroom
             }
         };
         let fees = self.provider.estimate_eip1559_fees().await.map_err(l1)?;
@@ -902,6 +937,24 @@ mod tests {
             commit: commit.map(step),
             prove: prove.map(step),
             reverted: vec![],
+        }
+    }
+
+    #[test]
+    fn commits_hash_forward_to_a_checkpoint_or_the_newest_deposit() {
+        // The recent ring remembers enough: nothing to hash forward through.
+        assert_eq!(forward_target(10, 10), None);
+        assert_eq!(forward_target(10, 10 + 128), None);
+        // Behind by more: to the next checkpoint (index ≡ 255), once it exists...
+        assert_eq!(forward_target(10, 10 + 129), Some(138));
+        assert_eq!(forward_target(10, 300), Some(255));
+        assert_eq!(forward_target(255, 600), Some(255));
+        assert_eq!(forward_target(256, 1_000), Some(511));
+        // ...a stride at most.
+        for after in [0u64, 1, 254, 255, 256, 70_000] {
+            let last = forward_target(after, after + 10_000).unwrap();
+            assert!(last >= after && last - after < BRIDGE_STRIDE);
+            assert_eq!(last % BRIDGE_STRIDE, BRIDGE_STRIDE - 1);
         }
     }
 

@@ -2,7 +2,8 @@
 //! confirmation depth, survive a restart without repeats, a deposit reorged out before its
 //! confirmations is never recorded, and one a deeper reorg removes is forgotten and, once
 //! mined again, recorded exactly once. A node credits confirmed deposits on L2, once each,
-//! across restarts, and a fresh account spends what its deposit brought.
+//! across restarts, and a fresh account spends what its deposit brought. `quire wallet`
+//! deposits and withdraws, and refuses to claim before the withdrawal's window is final.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -403,4 +404,95 @@ async fn a_node_follows_its_bridge_and_serves_deposit_status_by_l1_transaction()
         "{r}"
     );
     plain.shutdown().await.unwrap();
+}
+
+/// `quire wallet deposit` waits until L2 credits the deposit; `quire wallet withdraw` sends
+/// a withdrawal the node serves with `quire_getWithdrawalProof` (not finalized: no
+/// provers here); `quire wallet claim` refuses it; a transaction that is not a withdrawal
+/// is refused by the method, an unknown one is `null`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wallet_deposits_withdraws_and_refuses_an_early_claim() {
+    let l1 = AnvilL1::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(&dir.path().join("data"));
+    cfg.aggregation.enabled = true;
+    cfg.aggregation.window_batches = 1;
+    cfg.production.batch_max_age_ms = 500;
+    quire_node::devnet::settle_on(&mut cfg, &l1.url).unwrap();
+    cfg.l1.poll_ms = Some(100);
+    let node = start_node(cfg).await;
+    let bridge = node.deposits.as_ref().expect("following deposits").bridge;
+    let url = node.http_url();
+    let fresh = PrivateKeySigner::random();
+    let wallet = |key: &PrivateKeySigner, args: &[&str]| {
+        let out = std::process::Command::new(quire_binary())
+            .args(["wallet", "--l1-rpc", &l1.url, "--l2-rpc", &url, "--bridge"])
+            .arg(bridge.to_string())
+            .args(args)
+            .env("QUIRE_WALLET_KEY", key_hex(key))
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let to = fresh.address().to_string();
+    let (ok, out, err) = wallet(
+        &keys()[4],
+        &["deposit", "--amount", "0.01", "--to", &to, "--wait", "60"],
+    );
+    assert!(ok && out.contains("credited on L2"), "{out}{err}");
+    assert_eq!(l2_balance(&url, fresh.address()).await, ETH / 100);
+    let (ok, out, err) = wallet(&fresh, &["withdraw", "--amount", "0.004"]);
+    assert!(ok, "{out}{err}");
+    let hash = out
+        .split_whitespace()
+        .find(|w| w.starts_with("0x") && w.len() == 66)
+        .expect("the withdrawal's hash")
+        .to_string();
+    assert_eq!(
+        l2_balance(&url, quire_primitives::WITHDRAWAL_ADDRESS).await,
+        4 * ETH / 1000
+    );
+    let proof = wait_for(Duration::from_secs(30), || async {
+        let p = rpc(&url, "quire_getWithdrawalProof", json!([hash])).await["result"].clone();
+        (!p["index"].is_null()).then_some(p)
+    })
+    .await
+    .expect("the withdrawal's batch seals");
+    assert_eq!(proof["recipient"], json!(fresh.address()), "{proof}");
+    assert_eq!(proof["amount"], json!(format!("{:#x}", 4 * ETH / 1000)));
+    assert_eq!(proof["index"], json!("0x0"));
+    assert_ne!(proof["status"], json!("finalized"));
+    let (ok, _, err) = wallet(&fresh, &["claim", "--tx", &hash]);
+    assert!(!ok && err.contains("not finalized"), "{err}");
+    // Not a withdrawal, or no such transaction.
+    let sent = rpc(
+        &url,
+        "eth_sendRawTransaction",
+        json!([sign(
+            &keys()[1],
+            transfer(0, Address::repeat_byte(0x31), U256::from(5))
+        )]),
+    )
+    .await;
+    let plain = sent["result"].as_str().expect("accepted").to_string();
+    wait_receipt(&url, &plain).await;
+    let r = rpc(&url, "quire_getWithdrawalProof", json!([plain])).await;
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not a withdrawal")),
+        "{r}"
+    );
+    let r = rpc(
+        &url,
+        "quire_getWithdrawalProof",
+        json!([B256::repeat_byte(3)]),
+    )
+    .await;
+    assert_eq!(r["result"], json!(null), "{r}");
+    node.shutdown().await.unwrap();
 }

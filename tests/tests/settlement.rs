@@ -95,7 +95,12 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     // through it, which withdraws part of it; then two transfers: its proof, its data and
     // the rebuilt state cover the deposit and the withdrawal too.
     let depositor = keys()[5].clone();
-    let user = keys()[6].clone();
+    // An account that exists only through the deposit: not one of the prefunded keys, and
+    // without ETH on L1, so that its L1 balance is exactly what its claim pays.
+    let user = alloy::signers::local::PrivateKeySigner::from_slice(
+        alloy::primitives::keccak256("settlement test user").as_slice(),
+    )
+    .unwrap();
     let deposited: u128 = 10_000_000_000_000_000;
     let sent = run_cast(&[
         "send",
@@ -262,15 +267,19 @@ async fn windows_settle_on_l1_and_the_state_rebuilds_from_l1_alone() {
     assert!(claimed.contains("status               1"), "{claimed}");
     let after = provider(&l1.url).get_balance(user.address()).await.unwrap();
     assert_eq!(after - before, alloy::primitives::U256::from(withdrawn));
-    // A second claim (here with the wallet) is refused.
+    // A second claim (here with the wallet, by another account) is refused.
     let again = std::process::Command::new(quire_binary())
         .args(["wallet", "--l1-rpc", &l1.url, "--l2-rpc", &url, "--bridge"])
         .arg(bridge.to_string())
         .args(["claim", "--tx", &withdrawal])
-        .env("QUIRE_WALLET_KEY", key_hex(&user))
+        .env("QUIRE_WALLET_KEY", key_hex(&keys()[8]))
         .output()
         .unwrap();
-    assert!(!again.status.success(), "a second claim is refused");
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !again.status.success() && said.contains("revert"),
+        "a second claim is refused: {said}"
+    );
     assert_eq!(
         provider(&l1.url).get_balance(user.address()).await.unwrap(),
         after
@@ -459,8 +468,8 @@ async fn a_reorged_commit_is_sent_again_and_a_reverted_one_stops_the_sender() {
 }
 
 /// Forced inclusion: a sequencer that ignores a deposit (the test switch) commits windows
-/// that leave it waiting until its deadline passes; then its next commit reverts on L1 and
-/// the sender stops with the Rollup's reason.
+/// that leave it waiting; once a commit has landed past the deposit's deadline, its next
+/// commit reverts on L1 and the sender stops with the Rollup's reason.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_commit_that_leaves_a_deposit_past_its_deadline_reverts() {
     let l1 = AnvilL1::start().await;
@@ -483,9 +492,12 @@ async fn a_commit_that_leaves_a_deposit_past_its_deadline_reverts() {
     send_two_transfers(&url, 0, 0x90, 5).await;
     wait_field(&url, 1, "committed", Duration::from_secs(60)).await;
     assert_eq!(batch(&url, 1).await["depositCount"], json!("0x0"));
-    // Past it, the next such window's commit reverts.
+    // Past it, one more such window still commits (the deadline is measured at the
+    // previous commit, which was in time), and the next one reverts.
     rpc(&l1.url, "anvil_mine", json!(["0x20"])).await;
     send_two_transfers(&url, 1, 0x92, 5).await;
+    wait_field(&url, 2, "committed", Duration::from_secs(60)).await;
+    send_two_transfers(&url, 2, 0x94, 5).await;
     let status = node.settlement.as_ref().unwrap().status.clone();
     let why = wait_for(Duration::from_secs(60), || async {
         status.read().unwrap().failure.clone()
@@ -495,12 +507,12 @@ async fn a_commit_that_leaves_a_deposit_past_its_deadline_reverts() {
     let selector =
         alloy::hex::encode(<Rollup::DepositDeadlinePassed as alloy::sol_types::SolError>::SELECTOR);
     assert!(
-        why.contains("commit of window 2 reverted") && why.contains(&selector),
+        why.contains("commit of window 3 reverted") && why.contains(&selector),
         "{why} (DepositDeadlinePassed is 0x{selector}, the deposit was made in block {l1_block})"
     );
     assert_eq!(
         contract_view(&l1.url, rollup, Rollup::committedWindowsCall {}).await,
-        1
+        2
     );
     node.shutdown().await.unwrap();
 }

@@ -133,8 +133,9 @@ pub struct ProvingTimes {
 
 /// The source code that defines the signature circuit and its tables: with the batch
 /// circuit's, it names cache files and the aggregation circuits.
-const SIGNATURE_SOURCES: [&str; 17] = [
+const SIGNATURE_SOURCES: [&str; 18] = [
     include_str!("mod.rs"),
+    include_str!("bridge.rs"),
     include_str!("bytes.rs"),
     include_str!("entry.rs"),
     include_str!("rlp.rs"),
@@ -548,5 +549,44 @@ impl SignatureCircuit {
     pub fn verify(&self, proof: &SignatureProof) -> anyhow::Result<SignaturePublicInputs> {
         self.data.verify(proof.clone())?;
         SignaturePublicInputs::from_elements(&proof.public_inputs)
+    }
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    /// Files of the signature module that do not define the circuit or its tables: module
+    /// roots, a standalone table proof, the field-product table (benchmarks), test helpers
+    /// and the verifier wrapper. Any other file must enter the fingerprint.
+    const NOT_THE_CIRCUIT: [&str; 6] = [
+        "circuit/verifier.rs",
+        "keccak/mod.rs",
+        "keccak/proof.rs",
+        "secp256k1/mod.rs",
+        "secp256k1/field_mul.rs",
+        "secp256k1/testing.rs",
+    ];
+
+    /// Every source file of the circuit and its tables names the cache files: a file left
+    /// out would let a node keep a circuit built from older code.
+    #[test]
+    fn every_source_file_enters_the_fingerprint() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/signature");
+        let mut files = vec!["tables.rs".to_string(), "witness.rs".to_string()];
+        for dir in ["circuit", "keccak", "secp256k1"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().to_string();
+                let path = format!("{dir}/{name}");
+                if !NOT_THE_CIRCUIT.contains(&path.as_str()) {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
+            let text = std::fs::read_to_string(root.join(&path)).unwrap();
+            assert!(
+                super::SIGNATURE_SOURCES.contains(&text.as_str()),
+                "src/signature/{path} is not in SIGNATURE_SOURCES"
+            );
+        }
     }
 }
