@@ -168,6 +168,16 @@ fn bridge_statement() -> SignatureStatement {
     }
 }
 
+/// Padding deposit entries from `from` on, chained from the entries before them as the
+/// circuit chains them (each after the previous entry's digest), so that a cheater's
+/// entries differ from the honest ones only where the cheat is.
+fn rechain(entries: &mut [quire_prover::signature::witness::DepositEntry], from: usize) {
+    for i in from..entries.len() {
+        let (index, prev) = (entries[i].deposit.index, entries[i - 1].digest);
+        entries[i] = quire_prover::signature::witness::DepositEntry::padding(index, &prev);
+    }
+}
+
 /// The deposits a batch credited are hashed into the Bridge's queue hash exactly as L1
 /// hashes them (from the count before, in order) and into the deposit chain the batch
 /// proof attests; its withdrawals into the withdrawal hash the Rollup recomputes. Each
@@ -205,16 +215,19 @@ fn the_signature_circuit_proves_deposits_and_withdrawals_and_refuses_forgeries()
          d: &[quire_prover::signature::witness::DepositEntry],
          real_deposits: usize| { circuit.prove_entries(&s, (e, 4), (d, real_deposits)) };
     use quire_prover::signature::witness::DepositEntry;
-    // A deposit out of queue order: the first credited is index 6 (its step hashed
-    // honestly), skipping 5.
+    // Deposits out of queue order: 6 and 7 credited, skipping 5 (each step hashed honestly
+    // and chained from the one before).
     let mut skipped = deposits.clone();
-    skipped[0] = DepositEntry::real(
-        &quire_primitives::Deposit {
-            index: 6,
-            ..s.bridge.deposits[0]
-        },
-        before.queue_hash,
+    let shifted = |k: usize| quire_primitives::Deposit {
+        index: s.bridge.deposits[k].index + 1,
+        ..s.bridge.deposits[k]
+    };
+    skipped[0] = DepositEntry::real(&shifted(0), before.queue_hash);
+    skipped[1] = DepositEntry::real(
+        &shifted(1),
+        quire_primitives::QueueHash::from_slice(&skipped[0].digest[..24]),
     );
+    rechain(&mut skipped, 2);
     assert!(prove(&entries, &skipped, 2).is_err(), "a skipped deposit");
     // A deposit credited to another recipient than the queue's: its step hashes the
     // queue's recipient, the entry claims another.
