@@ -15,7 +15,8 @@ mod transfers;
 mod window;
 
 pub use blob::{
-    blob_sidecar, blobs_for, data_from_blobs, BlobError, BLOB_BYTES, USABLE_BYTES_PER_BLOB,
+    blob_sidecar, blobs_for, data_from_blobs, load_kzg_settings, BlobError, BLOB_BYTES,
+    USABLE_BYTES_PER_BLOB,
 };
 pub use encoding::{
     decode, encode, encoded_len, BatchData, BlockData, DecodeError, BATCH_HEADER_BYTES,

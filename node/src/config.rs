@@ -49,7 +49,8 @@ impl Default for AggregationSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            window_batches: 8,
+            // About what one blob holds: ≈ 35 full batches (≈ 3.6 KB each) fill one.
+            window_batches: 32,
             window_secs: 300,
         }
     }

@@ -49,6 +49,9 @@ impl PreparedSettlement {
             None => self.sender,
         };
         let task = tokio::spawn(async move {
+            // The KZG setup takes seconds of CPU to load: load it now, on a blocking
+            // thread, rather than on the first window's commit under load.
+            let _ = tokio::task::spawn_blocking(quire_settlement::load_kzg_settings).await;
             sender.run().await;
         });
         tracing::info!(rollup = %self.rollup, "settling on L1");

@@ -37,7 +37,7 @@ pub fn write_genesis(
     fee_recipient: alloy_primitives::Address,
 ) -> Result<(), String> {
     let mut tree = genesis_tree(genesis)?;
-    let updates = tree.commit();
+    tree.commit();
     let root = digest_to_b256(&tree.root());
     let header = BlockHeader {
         number: 0,
@@ -57,7 +57,6 @@ pub fn write_genesis(
         w.leaf(i as u64, leaf, 0);
         w.account(&leaf.key, 0, leaf.nonce, leaf.balance);
     }
-    w.nodes(&updates, 0);
     w.block(&StoredBlock {
         header,
         tx_hashes: Vec::new(),

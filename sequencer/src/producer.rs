@@ -4,10 +4,14 @@
 //!   timer fires with transactions or confirmed L1 deposits waiting: it credits the
 //!   deposits (priority operations, in queue order), selects from the mempool, executes on
 //!   its private state tree, rehashes, and hands the block's atomic write to the persister
-//!   (at most one block ahead). The write records the deposits with the batch's new
-//!   deposit count, so a crash never credits one twice or loses one;
-//! - the **persister** thread writes it (fsynced), and only then publishes it to readers,
-//!   the mempool and `newHeads` subscribers.
+//!   (at most [`BLOCKS_AHEAD`] blocks ahead). The write records the deposits with the
+//!   batch's new deposit count, so a crash never credits one twice or loses one;
+//! - the **persister** thread writes every block that waits, each as its own atomic write,
+//!   with one fsync for the group (the last write's, which makes the WAL before it durable
+//!   too), and only then publishes them, in order, to readers, the mempool and `newHeads`
+//!   subscribers. Under load a group holds several blocks, so the disk's sync latency is
+//!   paid once per group rather than once per block; a crash keeps a whole number of
+//!   blocks, none of them published before it was durable.
 //!
 //! Batches are sealed by the rule in [`crate::batch`]: transaction count, proof slots,
 //! data size and age.
@@ -33,6 +37,11 @@ use crate::mempool::PoolTx;
 use crate::sequencer::Sequencer;
 use crate::storage::{CreditedDeposit, JournalOp, StoreError, StoredBlock, TxRecord};
 
+/// Most blocks the producer builds ahead of the disk (queued for the persister, beside the
+/// group it is writing). More lets the persister group more writes under one fsync; each
+/// block ahead is memory and transactions held in flight.
+pub const BLOCKS_AHEAD: usize = 4;
+
 /// What only the producer thread touches.
 pub(crate) struct ProducerState {
     tree: StateTree,
@@ -40,15 +49,26 @@ pub(crate) struct ProducerState {
     /// The newest batch; open batches receive the next block.
     batch: BatchHeader,
     last_block_at: Instant,
+    /// The sequencer's own threads for rehashing a block's dirty paths, one per core, so
+    /// that the hashing never queues behind proving work on rayon's global pool.
+    hashers: Option<rayon::ThreadPool>,
 }
 
 impl ProducerState {
     pub(crate) fn new(tree: StateTree, head: BlockHeader, batch: BatchHeader) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hashers = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("tree-hash-{i}"))
+            .build()
+            .map_err(|e| tracing::warn!(error = %e, "no tree-hashing threads; hashing on rayon's global pool"))
+            .ok();
         Self {
             tree,
             head,
             batch,
             last_block_at: Instant::now(),
+            hashers,
         }
     }
 }
@@ -110,7 +130,7 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
 /// failure or a panic in either stops the sequencer and is reported by
 /// [`Sequencer::failure`].
 pub(crate) fn run(seq: Arc<Sequencer>, mut st: ProducerState) {
-    let (tx, rx) = sync_channel::<Persist>(1);
+    let (tx, rx) = sync_channel::<Persist>(BLOCKS_AHEAD);
     let persister = {
         let seq = seq.clone();
         std::thread::Builder::new()
@@ -373,7 +393,10 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
         .iter()
         .map(|t| (t.tx.transfer.sender, t.tx.transfer.nonce))
         .collect();
-    let updates = st.tree.commit();
+    let updates = match &st.hashers {
+        Some(pool) => pool.install(|| st.tree.commit()),
+        None => st.tree.commit(),
+    };
     let now = now_ms();
     let number = st.head.number + 1;
     let batch_number = if opening {
@@ -431,7 +454,6 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
             batch_number,
         );
     }
-    w.nodes(&updates, batch_number);
     let mut accounts = Vec::with_capacity(executed.touched.len());
     for a in &executed.touched {
         let leaf = st.tree.get(a).expect("touched account exists");
@@ -490,9 +512,49 @@ fn build_block(seq: &Sequencer, st: &mut ProducerState) -> Built {
 }
 
 fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError> {
-    for job in rx {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < BLOCKS_AHEAD {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        persist_group(seq, group)?;
+    }
+    Ok(())
+}
+
+/// Writes a group of jobs in order, each block and seal atomically, syncing once with the
+/// last write; then makes them visible in order.
+fn persist_group(seq: &Sequencer, mut group: Vec<Persist>) -> Result<(), StoreError> {
+    let last_write = group
+        .iter()
+        .rposition(|job| !matches!(job, Persist::Forget(_)));
+    let mut blocks = 0;
+    for (i, job) in group.iter_mut().enumerate() {
+        let sync = Some(i) == last_write;
         match job {
-            Persist::Block(block) => publish(seq, *block)?,
+            Persist::Block(block) => {
+                blocks += 1;
+                seq.store
+                    .write(std::mem::take(&mut block.write), sync, "block")?;
+            }
+            Persist::Seal(batch) => {
+                let mut w = seq.store.block_write();
+                w.batch(batch);
+                seq.store.write(w.into_batch(), sync, "seal")?;
+            }
+            Persist::Forget(_) => {}
+        }
+    }
+    if blocks > 0 {
+        metrics::histogram!("quire_block_write_group").record(blocks as f64);
+    }
+    for job in group {
+        match job {
+            Persist::Block(block) => publish(seq, *block),
+            // Only after the blocks before them are durable.
             Persist::Forget(seqs) => {
                 seq.journal.submit(JournalOp {
                     put: None,
@@ -501,9 +563,6 @@ fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError
                 });
             }
             Persist::Seal(batch) => {
-                let mut w = seq.store.block_write();
-                w.batch(&batch);
-                w.commit()?;
                 seq.view.write().batch = (*batch).clone();
                 metrics::counter!("quire_batches_sealed_total").increment(1);
                 tracing::info!(
@@ -517,9 +576,8 @@ fn persist_loop(seq: &Sequencer, rx: Receiver<Persist>) -> Result<(), StoreError
     Ok(())
 }
 
-/// Makes a block durable, then visible: readers and the mempool move to it together.
-fn publish(seq: &Sequencer, block: PendingBlock) -> Result<(), StoreError> {
-    seq.store.write(block.write, true, "block")?;
+/// Makes a durable block visible: readers and the mempool move to it together.
+fn publish(seq: &Sequencer, block: PendingBlock) {
     let stale = {
         let mut pool = seq.mempool.lock();
         pool.clear_in_flight(&block.in_flight);
@@ -566,7 +624,6 @@ fn publish(seq: &Sequencer, block: PendingBlock) -> Result<(), StoreError> {
         "block published"
     );
     let _ = seq.heads.send(header);
-    Ok(())
 }
 
 fn remove_dropped(seq: &Sequencer, executed: &Executed) -> Vec<u64> {

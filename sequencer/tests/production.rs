@@ -1,6 +1,6 @@
 //! Block production and batch sealing through the public sequencer API, checked against
 //! storage: batch byte accounting equals the real DA encoding, batches seal by count, size
-//! and age, value is conserved, and historical tree proofs hold at every sealed batch.
+//! and age, value is conserved, and the tree rebuilt from the leaf history has every sealed batch's root.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ fn batches_seal_by_bytes_with_exact_da_accounting() {
 }
 
 #[test]
-fn batches_seal_by_count_and_age_and_history_proves_every_batch() {
+fn batches_seal_by_count_and_age_and_history_rebuilds_every_batch() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(3);
     cfg.production.batch_max_txs = 4;
@@ -164,19 +164,15 @@ fn batches_seal_by_count_and_age_and_history_proves_every_batch() {
             assert!(batch.tx_count <= 4);
         }
         let root = b256_to_digest(&batch.state_root).unwrap();
-        assert_eq!(store.root_at(n).unwrap(), root, "root of batch {n}");
-        // Rebuild the tree from the leaves as of this batch and check every path.
+        // The tree rebuilt from the leaves as of this batch (what the prover replays from)
+        // has the batch's root, and the history scan agrees with per-leaf reads.
         let mut leaves = Vec::new();
         while let Some(leaf) = store.leaf_at(leaves.len() as u64, n).unwrap() {
             leaves.push(leaf);
         }
+        assert_eq!(store.leaves_at(n).unwrap(), leaves, "leaves of batch {n}");
         let tree = StateTree::from_leaves(leaves.clone()).unwrap();
-        assert_eq!(tree.root(), root);
-        for (i, leaf) in leaves.iter().enumerate() {
-            let proof = store.proof_at(i as u64, n).unwrap();
-            proof.verify(leaf, &root).unwrap();
-            assert_eq!(proof, tree.proof(i as u64));
-        }
+        assert_eq!(tree.root(), root, "root of batch {n}");
     }
     // Historical account reads follow blocks.
     let s0 = signer(0).address();

@@ -57,17 +57,35 @@ fn data_blocks(operations: Vec<Operation>, timestamp: u64) -> Vec<TransferBlock>
     blocks
 }
 
-/// Builds window `w`'s commit for chain `chain_id`. Reads every account as of the batch
-/// before the window (the data names accounts by index).
+/// The accounts (addresses by index, next nonces) as they stood before batch `next_start`,
+/// carried from one window's build to the next: encoding a window advances them exactly
+/// as executing it did, so the next window starts from them instead of reading every
+/// account's history again (a scan that grows with the chain, once per window).
+#[derive(Clone, Debug)]
+pub struct CarriedAccounts {
+    next_start: u64,
+    accounts: Accounts,
+}
+
+/// Builds window `w`'s commit for chain `chain_id`. The data names accounts by index, so
+/// it starts from the accounts as of the batch before the window: those `carried` from
+/// the previous window's build when it ended there, else every account read from the
+/// chain. On success `carried` holds the accounts after the window; on failure, nothing.
 pub fn build_window(
     chain: &dyn ChainReader,
     w: Window,
     chain_id: u64,
+    carried: &mut Option<CarriedAccounts>,
 ) -> anyhow::Result<WindowCommit> {
     anyhow::ensure!(w.start >= 1 && w.end >= w.start, "bad window {w:?}");
-    let leaves = chain.leaves_at(w.start - 1)?;
-    let leaf_count_before = leaves.len() as u64;
-    let mut accounts = Accounts::new(leaves.iter().map(|l| (l.key, l.nonce)));
+    let mut accounts = match carried.take() {
+        Some(c) if c.next_start == w.start => c.accounts,
+        _ => {
+            let leaves = chain.leaves_at(w.start - 1)?;
+            Accounts::new(leaves.iter().map(|l| (l.key, l.nonce)))
+        }
+    };
+    let leaf_count_before = quire_da::AccountIndex::next_index(&accounts);
     let mut digests = Vec::new();
     let mut batches = Vec::new();
     let mut tx_count = 0;
@@ -146,6 +164,10 @@ pub fn build_window(
         withdrawalHashBefore: bridge_before.withdrawal_hash,
         withdrawalHashAfter: bridge_after.withdrawal_hash,
     };
+    *carried = Some(CarriedAccounts {
+        next_start: w.end + 1,
+        accounts,
+    });
     Ok(WindowCommit {
         header,
         data,

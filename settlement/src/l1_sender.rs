@@ -13,11 +13,13 @@
 //! the committed header, or an L1 whose chain or Rollup is not the configured one stops
 //! the sender with a clear error; nothing acknowledged is lost, and the records stay.
 
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use alloy::consensus::TxEnvelope;
 use alloy::eips::eip2718::Encodable2718;
+use alloy::eips::eip4844::BlobTransactionSidecar;
 use alloy::eips::eip7594::BlobTransactionSidecarVariant;
 use alloy::eips::BlockNumberOrTag;
 use alloy::network::{
@@ -35,7 +37,7 @@ use quire_coordinator::Coordinator;
 use quire_primitives::ChainReader;
 use quire_sequencer::DepositQueue;
 
-use crate::commitment::build_window;
+use crate::commitment::{build_window, CarriedAccounts};
 use crate::store::{Included, SettlementStore, StepTx, WindowRecord};
 
 /// How windows reach L1.
@@ -245,6 +247,48 @@ pub struct L1Sender {
     coordinator: Arc<Coordinator>,
     status: Arc<RwLock<SettlementStatus>>,
     deposits: Option<Arc<dyn DepositQueue>>,
+    /// The accounts after the last window planned, which the next one starts from.
+    carried: Mutex<Option<CarriedAccounts>>,
+    /// Sidecars of windows planned lately, so that sending (and re-sending) a commit does
+    /// not compute its KZG commitments and proofs again.
+    sidecars: SidecarCache,
+}
+
+/// The sidecars of the last few windows planned, by window id. KZG commitments and proofs
+/// cost tens of milliseconds of CPU per blob, on the cores that also build blocks.
+#[derive(Default)]
+struct SidecarCache(Mutex<BTreeMap<u64, BlobTransactionSidecar>>);
+
+impl SidecarCache {
+    /// Windows whose sidecars are kept (the sender plans at most four ahead).
+    const KEEP: usize = 16;
+
+    /// Builds the sidecar of window `id`'s `data`, keeps it, and returns its versioned
+    /// hashes.
+    fn build(&self, id: u64, data: &[u8]) -> Result<Vec<B256>, SenderError> {
+        let sidecar =
+            quire_da::blob_sidecar(data).map_err(|e| SenderError::Build(e.to_string()))?;
+        let hashes = sidecar.versioned_hashes().collect();
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(id, sidecar);
+        while cache.len() > Self::KEEP {
+            cache.pop_first();
+        }
+        Ok(hashes)
+    }
+
+    /// The sidecar of `r`'s data: the kept one when it carries exactly the blobs `r`
+    /// recorded, else built anew (after a restart).
+    fn get(&self, r: &WindowRecord) -> Result<BlobTransactionSidecar, SenderError> {
+        let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = cache.get(&r.l1_window) {
+            if s.versioned_hashes().eq(r.blob_hashes.iter().copied()) {
+                return Ok(s.clone());
+            }
+        }
+        drop(cache);
+        quire_da::blob_sidecar(&r.data).map_err(|e| SenderError::Build(e.to_string()))
+    }
 }
 
 enum Step {
@@ -282,6 +326,8 @@ impl L1Sender {
             coordinator,
             status,
             deposits: None,
+            carried: Mutex::new(None),
+            sidecars: SidecarCache::default(),
         };
         // Nothing counts until the first look at L1's head.
         sender.publish_status(0)?;
@@ -521,7 +567,8 @@ impl L1Sender {
                     "window {w:?} does not follow batch {last_end}"
                 )));
             }
-            let commit = build_window(self.chain.as_ref(), w, self.config.chain_id)
+            let mut carried = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+            let commit = build_window(self.chain.as_ref(), w, self.config.chain_id, &mut carried)
                 .map_err(|e| SenderError::Build(format!("window {w:?}: {e:#}")))?;
             let blobs = quire_da::blobs_for(commit.data.len());
             let mode = match self.config.data_mode {
@@ -537,13 +584,7 @@ impl L1Sender {
                 DataMode::Calldata => DataMode::Calldata,
             };
             let (blob_hashes, calldata_hash) = match mode {
-                DataMode::Blobs => (
-                    quire_da::blob_sidecar(&commit.data)
-                        .map_err(|e| SenderError::Build(e.to_string()))?
-                        .versioned_hashes()
-                        .collect(),
-                    B256::ZERO,
-                ),
+                DataMode::Blobs => (self.sidecars.build(id + 1, &commit.data)?, B256::ZERO),
                 DataMode::Calldata => (Vec::new(), keccak256(&commit.data)),
             };
             id += 1;
@@ -603,8 +644,7 @@ impl L1Sender {
             }
             Step::Commit => {
                 let forward = self.forward_deposits(&header).await?;
-                let sidecar = quire_da::blob_sidecar(&r.data)
-                    .map_err(|e| SenderError::Build(e.to_string()))?;
+                let sidecar = self.sidecars.get(r)?;
                 let mut tx = base.with_input(
                     Rollup::commitWindowCall {
                         h: header,

@@ -10,7 +10,10 @@ pub mod l1_sender;
 pub mod reconstruct;
 pub mod store;
 
-pub use commitment::{build_window, WindowCommit};
+pub use commitment::{build_window, CarriedAccounts, WindowCommit};
 pub use l1_sender::{L1Sender, SenderConfig, SenderError};
 pub use reconstruct::{reconstruct, Reconstructed};
 pub use store::{SettlementStore, StepTx, WindowRecord};
+
+/// Loads the KZG trusted setup ahead of the first sidecar (see [`quire_da::load_kzg_settings`]).
+pub use quire_da::load_kzg_settings;

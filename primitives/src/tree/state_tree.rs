@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::Address;
+use rayon::prelude::*;
 use thiserror::Error;
 
 use super::{empty_subtree, hash_children, AbsenceProof, MerkleProof, MAX_LEAVES, TREE_DEPTH};
@@ -34,6 +35,11 @@ pub struct NodeUpdate {
     /// New digest.
     pub digest: Digest,
 }
+
+/// A level with at least this many changed nodes is hashed on rayon's pool (the caller's,
+/// see [`StateTree::commit`]): nodes of a level are independent, and below it the
+/// fork-join costs more than the ~2 µs Poseidon hashes it would share out.
+const PARALLEL_MIN_NODES: usize = 64;
 
 /// Accounts and their Poseidon tree.
 ///
@@ -177,8 +183,16 @@ impl StateTree {
     }
 
     /// Rehashes every path touched since the last commit; returns the changed nodes (leaf
-    /// level included), bottom-up, and leaves the new root in [`Self::root`].
+    /// level included), bottom-up, and leaves the new root in [`Self::root`]. Each level's
+    /// changed nodes are hashed in parallel on the current rayon pool (run it inside
+    /// `ThreadPool::install` to choose which); the result does not depend on the pool.
     pub fn commit(&mut self) -> Vec<NodeUpdate> {
+        self.rehash(PARALLEL_MIN_NODES)
+    }
+
+    /// [`Self::commit`], hashing levels with at least `parallel_min` changed nodes in
+    /// parallel.
+    fn rehash(&mut self, parallel_min: usize) -> Vec<NodeUpdate> {
         let mut indices = std::mem::take(&mut self.dirty);
         indices.sort_unstable();
         indices.dedup();
@@ -187,19 +201,32 @@ impl StateTree {
         for level in 0..=TREE_DEPTH {
             let width = n.div_ceil(1 << level).max(1) as usize;
             self.levels[level].resize(width, empty_subtree(level));
-            for &i in &indices {
-                let digest = if level == 0 {
-                    self.leaves[i as usize].hash()
-                } else {
-                    let below = &self.levels[level - 1];
-                    let child = |j: u64| {
-                        below
-                            .get(j as usize)
-                            .copied()
-                            .unwrap_or(empty_subtree(level - 1))
-                    };
-                    hash_children(&child(2 * i), &child(2 * i + 1))
+            let digests: Vec<Digest> = {
+                let leaves = &self.leaves;
+                let below = level.checked_sub(1).map(|l| &self.levels[l]);
+                let digest_of = |i: u64| match below {
+                    None => leaves[i as usize].hash(),
+                    Some(below) => {
+                        let child = |j: u64| {
+                            below
+                                .get(j as usize)
+                                .copied()
+                                .unwrap_or(empty_subtree(level - 1))
+                        };
+                        hash_children(&child(2 * i), &child(2 * i + 1))
+                    }
                 };
+                if indices.len() >= parallel_min {
+                    indices
+                        .par_iter()
+                        .with_min_len((parallel_min / 2).max(1))
+                        .map(|&i| digest_of(i))
+                        .collect()
+                } else {
+                    indices.iter().map(|&i| digest_of(i)).collect()
+                }
+            };
+            for (&i, digest) in indices.iter().zip(digests) {
                 self.levels[level][i as usize] = digest;
                 updates.push(NodeUpdate {
                     level: level as u8,
@@ -350,6 +377,42 @@ mod tests {
         leaves[1].next_key = Address::ZERO;
         assert!(StateTree::from_leaves(leaves).is_err());
         assert!(StateTree::from_leaves(vec![AccountLeaf::new(addr(1), Address::ZERO)]).is_err());
+    }
+
+    /// Hashing levels in parallel (on a pool of several threads, every level however
+    /// small) gives exactly the updates and root of hashing them one by one.
+    #[test]
+    fn parallel_rehash_matches_sequential() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let mut sequential = StateTree::new();
+        let mut parallel = StateTree::new();
+        for block in 0..6u64 {
+            for k in 0..(40 + 90 * block) {
+                let mut raw = [0u8; 20];
+                raw[..8].copy_from_slice(&(k * 7919 % 1000).to_be_bytes());
+                raw[19] = block as u8;
+                for tree in [&mut sequential, &mut parallel] {
+                    let (i, _) = tree.get_or_insert(Address::from(raw)).unwrap();
+                    tree.set_account(i, block, u128::from(k + block)).unwrap();
+                }
+            }
+            let want = sequential.rehash(usize::MAX);
+            let got = pool.install(|| parallel.rehash(1));
+            assert_eq!(got, want, "block {block}");
+            assert_eq!(parallel.root(), sequential.root());
+        }
+        // The default threshold agrees too (some levels parallel, some not).
+        let (i, _) = parallel.get_or_insert(addr(0xee)).unwrap();
+        parallel.set_account(i, 1, 1).unwrap();
+        let (i, _) = sequential.get_or_insert(addr(0xee)).unwrap();
+        sequential.set_account(i, 1, 1).unwrap();
+        assert_eq!(
+            pool.install(|| parallel.commit()),
+            sequential.rehash(usize::MAX)
+        );
     }
 
     proptest! {

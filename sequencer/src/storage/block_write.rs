@@ -1,14 +1,12 @@
 //! One block's writes, collected and committed as one atomic, synced RocksDB batch.
 
 use alloy_primitives::{Address, Bytes, B256};
-use quire_primitives::field::digest_to_b256;
-use quire_primitives::tree::NodeUpdate;
 use quire_primitives::{AccountLeaf, BatchHeader};
 use rocksdb::WriteBatch;
 
 use super::keys::*;
 use super::records::{StoredBlock, TxRecord};
-use super::{Store, StoreResult, UNSTORED_LEVELS};
+use super::{Store, StoreResult};
 
 /// Collects everything one block changes; [`BlockWrite::commit`] writes it atomically.
 pub struct BlockWrite<'a> {
@@ -51,22 +49,6 @@ impl BlockWrite<'_> {
             account_history_key(address, block),
             encode_account(nonce, balance),
         );
-    }
-
-    /// Records changed tree nodes above [`UNSTORED_LEVELS`] as of `batch` (the ones below
-    /// follow from the leaf history).
-    pub fn nodes(&mut self, updates: &[NodeUpdate], batch: u64) {
-        let cf = self.store.cf(CF_NODE_HISTORY);
-        for u in updates
-            .iter()
-            .filter(|u| usize::from(u.level) > UNSTORED_LEVELS)
-        {
-            self.batch.put_cf(
-                cf,
-                node_history_key(u.level, u.index, batch),
-                digest_to_b256(&u.digest),
-            );
-        }
     }
 
     /// Records that L1 deposit `index` was credited in `block`.

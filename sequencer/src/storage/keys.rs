@@ -8,7 +8,6 @@ use super::{StoreError, StoreResult};
 pub const CF_META: &str = "meta";
 pub const CF_LEAVES: &str = "leaves";
 pub const CF_LEAF_HISTORY: &str = "leaf_history";
-pub const CF_NODE_HISTORY: &str = "node_history";
 pub const CF_ACCOUNT_HISTORY: &str = "account_history";
 pub const CF_BLOCKS: &str = "blocks";
 pub const CF_BLOCK_HASHES: &str = "block_hashes";
@@ -17,11 +16,10 @@ pub const CF_BATCHES: &str = "batches";
 pub const CF_JOURNAL: &str = "journal";
 pub const CF_CREDITED_DEPOSITS: &str = "credited_deposits";
 
-pub const ALL_CFS: [&str; 11] = [
+pub const ALL_CFS: [&str; 10] = [
     CF_META,
     CF_LEAVES,
     CF_LEAF_HISTORY,
-    CF_NODE_HISTORY,
     CF_ACCOUNT_HISTORY,
     CF_BLOCKS,
     CF_BLOCK_HASHES,
@@ -31,20 +29,13 @@ pub const ALL_CFS: [&str; 11] = [
     CF_CREDITED_DEPOSITS,
 ];
 
-/// Column families of proving state that older versions kept in the chain's database.
-pub const LEGACY_CFS: [&str; 3] = ["batch_proofs", "proving", "aggregation"];
+/// Column families that older versions kept and nothing reads any more: proving state
+/// (now the proof coordinator's), and tree nodes by batch (the prover rebuilds the tree from
+/// the leaf history; writing them was most of each block's keys).
+pub const LEGACY_CFS: [&str; 4] = ["batch_proofs", "proving", "aggregation", "node_history"];
 
 pub const META_HEAD: &[u8] = b"head";
 pub const META_GENESIS: &[u8] = b"genesis";
-
-/// `level ‖ index ‖ batch`: a node's digest as of the end of `batch`.
-pub fn node_history_key(level: u8, index: u64, batch: u64) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[0] = level;
-    k[1..9].copy_from_slice(&index.to_be_bytes());
-    k[9..17].copy_from_slice(&batch.to_be_bytes());
-    k
-}
 
 /// `index ‖ batch`: a leaf as of the end of `batch`.
 pub fn leaf_history_key(index: u64, batch: u64) -> [u8; 16] {

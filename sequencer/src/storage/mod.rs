@@ -1,6 +1,6 @@
-//! RocksDB storage: state leaves and their history, tree nodes by batch, blocks,
-//! transactions, batches, and the journal of acknowledged transactions. Proving state is
-//! not kept here: the proof coordinator has its own database.
+//! RocksDB storage: state leaves and their history by batch, account states by block,
+//! blocks, transactions, batches, and the journal of acknowledged transactions. Proving
+//! state is not kept here: the proof coordinator has its own database.
 //!
 //! Every block is one atomic, synced write batch ([`BlockWrite`]), so after any crash the
 //! database holds a whole number of blocks, and the state tree rebuilt from its leaves
@@ -39,9 +39,6 @@ pub enum StoreError {
     #[error("corrupt database: {0}")]
     Corrupt(String),
 }
-
-/// Internal tree levels whose history is derived from the leaf history rather than stored.
-pub const UNSTORED_LEVELS: usize = 3;
 
 /// Where a node keeps its database inside its data directory.
 pub fn db_path(data_dir: &Path) -> std::path::PathBuf {
@@ -83,8 +80,8 @@ impl Store {
             o.set_write_buffer_size(128 << 20);
             o
         };
-        // Databases written before the proof coordinator had its own kept proving state
-        // here: open those column families (RocksDB must open every one), then drop them.
+        // Older databases kept column families nothing reads any more (proving state, tree
+        // nodes by batch): open them (RocksDB must open every one), then drop them.
         let legacy: Vec<String> = DB::list_cf(&opts, path)
             .unwrap_or_default()
             .into_iter()
@@ -101,7 +98,7 @@ impl Store {
         let mut db = DB::open_cf_descriptors(&opts, path, cfs)?;
         for name in &legacy {
             db.drop_cf(name)?;
-            tracing::info!(column_family = %name, "dropped proving state kept by an older version (the proof coordinator re-proves)");
+            tracing::info!(column_family = %name, "dropped a column family an older version kept and nothing reads");
         }
         Ok(Self { db })
     }
@@ -250,5 +247,34 @@ impl Store {
             self.db.flush_cf(self.cf(cf))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database written by an older version, with its tree-node history, opens: the
+    /// column family is dropped, and a read-only open beside it still works.
+    #[test]
+    fn older_column_families_are_dropped_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let mut opts = Options::default();
+            opts.create_if_missing(true);
+            opts.create_missing_column_families(true);
+            let names = ALL_CFS.iter().copied().chain(["node_history"]);
+            let db = DB::open_cf(&opts, &path, names).unwrap();
+            db.put_cf(db.cf_handle("node_history").unwrap(), b"k", b"v")
+                .unwrap();
+        }
+        let listed = |path: &Path| DB::list_cf(&Options::default(), path).unwrap();
+        assert!(listed(&path).contains(&"node_history".to_string()));
+        Store::open_read_only(&path).unwrap();
+        let store = Store::open(&path).unwrap();
+        drop(store);
+        assert!(!listed(&path).contains(&"node_history".to_string()));
+        Store::open(&path).unwrap();
     }
 }
