@@ -254,25 +254,26 @@ pub struct L1Sender {
     sidecars: SidecarCache,
 }
 
-/// The sidecars of the last few windows planned, by window id. KZG commitments and proofs
+/// The sidecars of the next windows to commit, by window id. KZG commitments and proofs
 /// cost tens of milliseconds of CPU per blob, on the cores that also build blocks.
 #[derive(Default)]
 struct SidecarCache(Mutex<BTreeMap<u64, BlobTransactionSidecar>>);
 
 impl SidecarCache {
-    /// Windows whose sidecars are kept (the sender plans at most four ahead).
+    /// Sidecars kept. Under a backlog the sender plans windows far ahead of its commits;
+    /// it commits in order, so the oldest kept are the next needed, and a window planned
+    /// beyond this many builds its sidecar again when its commit is sent.
     const KEEP: usize = 16;
 
-    /// Builds the sidecar of window `id`'s `data`, keeps it, and returns its versioned
-    /// hashes.
+    /// Builds the sidecar of window `id`'s `data`, keeps it if there is room, and returns
+    /// its versioned hashes.
     fn build(&self, id: u64, data: &[u8]) -> Result<Vec<B256>, SenderError> {
         let sidecar =
             quire_da::blob_sidecar(data).map_err(|e| SenderError::Build(e.to_string()))?;
         let hashes = sidecar.versioned_hashes().collect();
         let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        cache.insert(id, sidecar);
-        while cache.len() > Self::KEEP {
-            cache.pop_first();
+        if cache.len() < Self::KEEP {
+            cache.insert(id, sidecar);
         }
         Ok(hashes)
     }
@@ -280,7 +281,9 @@ impl SidecarCache {
     /// The sidecar of `r`'s data: the kept one when it carries exactly the blobs `r`
     /// recorded, else built anew (after a restart).
     fn get(&self, r: &WindowRecord) -> Result<BlobTransactionSidecar, SenderError> {
-        let cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Commits go out in window order: earlier windows' sidecars are not needed again.
+        cache.retain(|id, _| *id >= r.l1_window);
         if let Some(s) = cache.get(&r.l1_window) {
             if s.versioned_hashes().eq(r.blob_hashes.iter().copied()) {
                 return Ok(s.clone());
