@@ -92,6 +92,9 @@ pub struct ProductionConfig {
     /// A batch is sealed before its data-availability encoding outgrows this many bytes
     /// (default: what one EIP-4844 blob carries).
     pub batch_max_bytes: u64,
+    /// Threads that rehash a block's dirty tree paths; none sizes it to the machine (one
+    /// per core). 1 hashes on one thread. The state roots do not depend on it.
+    pub hash_threads: Option<usize>,
 }
 
 impl Default for ProductionConfig {
@@ -104,6 +107,7 @@ impl Default for ProductionConfig {
             batch_max_slots: 220,
             batch_max_age_ms: 10_000,
             batch_max_bytes: quire_da::USABLE_BYTES_PER_BLOB as u64,
+            hash_threads: None,
         }
     }
 }

@@ -49,14 +49,22 @@ pub(crate) struct ProducerState {
     /// The newest batch; open batches receive the next block.
     batch: BatchHeader,
     last_block_at: Instant,
-    /// The sequencer's own threads for rehashing a block's dirty paths, one per core, so
-    /// that the hashing never queues behind proving work on rayon's global pool.
+    /// The sequencer's own threads for rehashing a block's dirty paths (by default one
+    /// per core), so that the hashing never queues behind proving work on rayon's global
+    /// pool.
     hashers: Option<rayon::ThreadPool>,
 }
 
 impl ProducerState {
-    pub(crate) fn new(tree: StateTree, head: BlockHeader, batch: BatchHeader) -> Self {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    pub(crate) fn new(
+        tree: StateTree,
+        head: BlockHeader,
+        batch: BatchHeader,
+        hash_threads: Option<usize>,
+    ) -> Self {
+        let threads = hash_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
         let hashers = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|i| format!("tree-hash-{i}"))

@@ -174,7 +174,8 @@ impl Sequencer {
             producer: Mutex::new(None),
         });
         seq.replay_journal(journal)?;
-        let state = ProducerState::new(tree, head, latest_batch);
+        let state =
+            ProducerState::new(tree, head, latest_batch, seq.config.production.hash_threads);
         let me = seq.clone();
         let handle = std::thread::Builder::new()
             .name("block-producer".into())

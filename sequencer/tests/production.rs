@@ -613,3 +613,88 @@ fn withdrawals_leave_circulation_and_are_chained_into_the_batch() {
     assert_eq!(total_balance(&seq), total, "value is conserved on L2");
     seq.shutdown().unwrap();
 }
+
+/// The blocks one sequencer builds from `rounds` of transfers, each round submitted once
+/// the previous one is in a block: (header without its timestamp and parent, tx hashes,
+/// per-transaction records) per block.
+fn build_rounds(
+    hash_threads: usize,
+    rounds: &[Vec<Bytes>],
+) -> Vec<(
+    quire_primitives::BlockHeader,
+    Vec<alloy::primitives::B256>,
+    Vec<quire_sequencer::storage::TxRecord>,
+)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(100);
+    // Each round is one block: built the moment all of it waits, never by the timer.
+    cfg.production.block_time_ms = 600_000;
+    cfg.production.max_block_txs = 100;
+    cfg.production.batch_max_txs = 100;
+    cfg.production.hash_threads = Some(hash_threads);
+    let seq = Sequencer::open(cfg, dir.path()).unwrap();
+    for (i, round) in rounds.iter().enumerate() {
+        submit_all(&seq, round.clone());
+        wait_until(&seq, "the round's block", |s| {
+            s.head().number == i as u64 + 1 && s.pending_count() == 0
+        });
+    }
+    let leaves = seq.store().load_leaves().unwrap();
+    let head = seq.head();
+    assert_eq!(
+        StateTree::from_leaves(leaves).unwrap().root(),
+        b256_to_digest(&head.state_root).unwrap(),
+        "the stored leaves hash to the head's root"
+    );
+    let blocks = (1..=head.number)
+        .map(|n| {
+            let block = seq.block(n).unwrap().unwrap();
+            let records = block
+                .tx_hashes
+                .iter()
+                .map(|h| seq.store().tx(h).unwrap().unwrap())
+                .collect();
+            let mut header = block.header;
+            header.timestamp = 0;
+            header.parent_hash = Default::default();
+            (header, block.tx_hashes, records)
+        })
+        .collect();
+    seq.shutdown().unwrap();
+    blocks
+}
+
+#[test]
+fn blocks_hashed_on_many_threads_equal_blocks_hashed_on_one() {
+    // 100 senders; rounds of 100 transfers that create 100 accounts, then move value among
+    // existing ones, then create more: ~300 dirty leaves a block, so the lower levels have
+    // more changed nodes than the parallel threshold and are hashed on several threads.
+    let new = |round: u8, i: u8| {
+        let mut a = [0x77u8; 20];
+        a[0] = round;
+        a[1] = i;
+        Address::from(a)
+    };
+    let rounds: Vec<Vec<Bytes>> = (0..3u8)
+        .map(|round| {
+            (0..100u8)
+                .map(|i| {
+                    let to = match round {
+                        1 => signer((i + 37) % 100).address(),
+                        _ => new(round, i),
+                    };
+                    raw(&signer(i), u64::from(round), to, 1_000 + u64::from(i))
+                })
+                .collect()
+        })
+        .collect();
+    let one = build_rounds(1, &rounds);
+    let many = build_rounds(4, &rounds);
+    assert_eq!(one.len(), 3);
+    let roots: std::collections::HashSet<_> = one.iter().map(|(h, _, _)| h.state_root).collect();
+    assert_eq!(roots.len(), 3, "every block changes the root");
+    for (n, (a, b)) in one.iter().zip(&many).enumerate() {
+        assert_eq!(a.0.tx_count, 100, "block {} holds its whole round", n + 1);
+        assert_eq!(a, b, "block {}", n + 1);
+    }
+}
