@@ -51,7 +51,7 @@ pub struct DevnetArgs {
     #[arg(long, default_value = "127.0.0.1:9547")]
     pub metrics_addr: SocketAddr,
     /// Milliseconds between blocks.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 50)]
     pub block_time_ms: u64,
     /// In-process prover threads (default: half the cores, at least one; 0: none).
     #[arg(long, env = "QUIRE_PROVER_WORKERS")]

@@ -75,7 +75,9 @@ impl Default for MempoolConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProductionConfig {
-    /// A block is built this long after the previous one if transactions are waiting.
+    /// A block is built this long after the previous one if transactions are waiting
+    /// (at once if the previous one is older). It bounds the wait of the last transactions
+    /// of a burst; each block costs a synced write and a few bytes of batch data.
     pub block_time_ms: u64,
     /// A block is built at once when this many transactions are executable.
     pub max_block_txs: usize,
@@ -100,7 +102,7 @@ pub struct ProductionConfig {
 impl Default for ProductionConfig {
     fn default() -> Self {
         Self {
-            block_time_ms: 200,
+            block_time_ms: 50,
             max_block_txs: 256,
             fee_recipient: Address::ZERO,
             batch_max_txs: 220,
