@@ -88,13 +88,13 @@ env.setdefault('CARGO_TARGET_DIR',os.path.expanduser('~/.cache/quire/target'))
 try:
     for t in tests:
         if crate=='prover':
-            cmd=['cargo','test','--release','-p','quire-prover','--test','soundness','--',t,'--exact']
+            cmd=['cargo','test','--release','-p','quire-prover','--test','proofs','--','soundness::'+t,'--exact']
         elif crate=='lib':
             cmd=['cargo','test','--release','-p','quire-prover','--lib','--',t,'--exact']
         elif crate=='sig':
-            cmd=['cargo','test','--release','-p','quire-prover','--test','signature_proof','--',t,'--exact']
+            cmd=['cargo','test','--release','-p','quire-prover','--test','proofs','--','signature_proof::'+t,'--exact']
         else:
-            cmd=['cargo','test','--release','-p','quire-aggregator','--test','aggregate','--',t,'--exact']
+            cmd=['cargo','test','--release','-p','quire-aggregator','--test','aggregation','--','aggregate::'+t,'--exact']
         res=subprocess.run(cmd,cwd=W,env=env,capture_output=True,text=True)
         out=res.stdout+res.stderr
         ok='test result: ok' in out

@@ -194,12 +194,20 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     cfg.proving.token = Some(TOKEN.into());
     cfg.proving.lease_secs = 2;
     cfg.proving.circuits_dir = Some(shared_circuits_dir());
-    // All six batches under one final proof.
+    // Both batches under one final proof.
     cfg.aggregation.enabled = true;
-    cfg.aggregation.window_batches = 6;
+    cfg.aggregation.window_batches = 2;
     cfg.aggregation.window_secs = 3_600;
     let node = start_node(cfg).await;
     let url = node.http_url();
+    // Started first, so that it polls by the time the batches are sealed.
+    let mut remote = spawn_prover(
+        &url,
+        TOKEN,
+        "remote-1",
+        &dir.path().join("remote-circuits"),
+        &["--poll-ms", "20"],
+    );
 
     // A wrong token is refused, by the API and by the prover command.
     let kinds = json!({"batches": true, "aggregation": false});
@@ -225,35 +233,35 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused the prover token"));
 
-    let mut remote = spawn_prover(
-        &url,
-        TOKEN,
-        "remote-1",
-        &dir.path().join("remote-circuits"),
-        &["--poll-ms", "20"],
-    );
-
-    for nonce in 0..6u64 {
-        fill_batch(&url, nonce).await;
-    }
-    for n in 1..=6 {
+    // Batch 2 is sealed while whoever leased batch 1 is still proving it (a proof takes
+    // seconds, sealing tens of milliseconds), so the other worker takes it.
+    fill_batch(&url, 0).await;
+    wait_for(Duration::from_secs(60), || async {
+        let state = node.coordinator.job_state(&JobId::Batch(1)).unwrap();
+        let proven = node.coordinator.batch_proof(1).unwrap().is_some();
+        (state.holder.is_some() || proven).then_some(())
+    })
+    .await
+    .expect("batch 1 leased");
+    fill_batch(&url, 1).await;
+    for n in 1..=2 {
         wait_batch_status_in(&url, n, &["proven", "aggregated"], Duration::from_secs(120)).await;
     }
     let _ = remote.kill();
     let _ = remote.wait();
-    let workers: Vec<String> = (1..=6)
+    let workers: Vec<String> = (1..=2)
         .map(|n| node.coordinator.batch_proof(n).unwrap().unwrap().worker)
         .collect();
     assert!(workers.iter().any(|w| w == "remote-1"), "{workers:?}");
     assert!(workers.iter().any(|w| w == "local-0"), "{workers:?}");
 
-    // The in-process worker folds the six batch proofs into one and wraps it for L1.
-    for n in 1..=6 {
+    // The in-process worker folds the two batch proofs into one and wraps it for L1.
+    for n in 1..=2 {
         wait_batch_status(&url, n, "aggregated", Duration::from_secs(600)).await;
     }
-    let fin = rpc(&url, "quire_getAggregateProof", json!(["0x3"])).await["result"].clone();
+    let fin = rpc(&url, "quire_getAggregateProof", json!(["0x2"])).await["result"].clone();
     assert_eq!(fin["firstBatch"], json!(1), "{fin}");
-    assert_eq!(fin["lastBatch"], json!(6), "{fin}");
+    assert_eq!(fin["lastBatch"], json!(2), "{fin}");
     assert_eq!(
         rpc(&url, "quire_getAggregateProof", json!([])).await["result"],
         fin
@@ -276,15 +284,15 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("batches          1..=6"), "{stdout}");
+    assert!(stdout.contains("batches          1..=2"), "{stdout}");
     assert!(
-        stdout.contains("matches the node's batches 1..=6"),
+        stdout.contains("matches the node's batches 1..=2"),
         "{stdout}"
     );
-    let b6 = rpc(&url, "quire_getBatchByNumber", json!(["0x6"])).await["result"].clone();
-    let root6 = b6["stateRoot"].as_str().unwrap().to_string();
+    let b2 = rpc(&url, "quire_getBatchByNumber", json!(["0x2"])).await["result"].clone();
+    let root2 = b2["stateRoot"].as_str().unwrap().to_string();
     assert!(
-        stdout.contains(&format!("new state root   {root6}")),
+        stdout.contains(&format!("new state root   {root2}")),
         "{stdout}"
     );
 
@@ -301,11 +309,11 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     std::fs::write(&file, serde_json::to_vec(&edited).unwrap()).unwrap();
     assert!(!verify(&[&file_arg]).status.success());
     let mut relabelled = fin.clone();
-    relabelled["lastBatch"] = json!(7);
+    relabelled["lastBatch"] = json!(3);
     std::fs::write(&file, serde_json::to_vec(&relabelled).unwrap()).unwrap();
     assert!(!verify(&[&file_arg]).status.success());
 
-    // A valid proof of this chain does not match another chain's batches 1..6 (same
+    // A valid proof of this chain does not match another chain's batches 1..2 (same
     // transfers, another fee recipient).
     let other_dir = tempfile::tempdir().unwrap();
     let mut other_cfg = test_config(other_dir.path());
@@ -313,10 +321,10 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     other_cfg.production.fee_recipient = Address::repeat_byte(0x77);
     let other = start_node(other_cfg).await;
     let other_url = other.http_url();
-    for nonce in 0..6u64 {
+    for nonce in 0..2u64 {
         fill_batch(&other_url, nonce).await;
     }
-    wait_batch_status(&other_url, 6, "sealed", Duration::from_secs(60)).await;
+    wait_batch_status(&other_url, 2, "sealed", Duration::from_secs(60)).await;
     std::fs::write(&file, serde_json::to_vec(&fin).unwrap()).unwrap();
     let out = verify(&[&file_arg, "--rpc", &other_url]);
     assert!(!out.status.success());

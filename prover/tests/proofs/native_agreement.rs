@@ -2,12 +2,11 @@
 //! batches of transfers and L1 deposits: same new root, commitment, transfer count,
 //! account count and deposit chain.
 
-mod common;
 
 use std::sync::OnceLock;
 
 use alloy_primitives::{Address, U256};
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use quire_primitives::{Deposit, DepositChain, Operation, StateTree, Transfer, TxCommitment};
 use quire_prover::witness::{BatchWitness, WitnessBuilder};

@@ -1,8 +1,7 @@
 //! Honest batches prove, verify, and match the native state tree.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use quire_primitives::StateTree;
 
 #[test]

@@ -1,11 +1,10 @@
 //! The largest standard circuit proves a full batch. Slow (a 2^15-row circuit: ~5 s to
 //! build, ~6 s to prove, ~1 GiB): run with
-//! `cargo test --release -p quire-prover --test largest_circuit -- --ignored`.
+//! `cargo test --release -p quire-prover --test proofs -- largest_circuit:: --ignored`.
 
-mod common;
 
 use alloy_primitives::Address;
-use common::{transfer, tree_with, BASE_FEE, ETH};
+use crate::common::{transfer, tree_with, BASE_FEE, ETH};
 use quire_prover::shapes::{self, MAX_SLOTS};
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::BatchCircuit;

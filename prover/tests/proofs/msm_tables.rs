@@ -5,7 +5,7 @@
 //! signature tables in `tests/signature_proof.rs`.
 //!
 //! The rule-by-rule negative tests are unit tests in `msm.rs` and `ecdsa.rs`; the ignored
-//! proof: `cargo test --release -p quire-prover --test msm_tables -- --ignored`.
+//! proof: `cargo test --release -p quire-prover --test proofs -- msm_tables:: --ignored`.
 
 use alloy_primitives::U256;
 use plonky2::field::goldilocks_field::GoldilocksField;

@@ -102,7 +102,7 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     ));
     assert_eq!(c.job_state(&step(Step::Leaf(2))).unwrap().holder, None);
     // An edited proof: refused.
-    let JobOutput::Step(result) = run(Step::Leaf(1)) else {
+    let JobOutput::Step(result) = leaf1.clone() else {
         panic!("a leaf step makes a step output")
     };
     let StepOutput::Part(mut edited) = result.decode(&circuits).unwrap() else {
@@ -128,25 +128,22 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
         Err(SubmitError::Duplicate(_))
     ));
     assert_eq!(c.submit("w", &step(Step::Leaf(2)), &leaf2), Ok(()));
-    // A valid final proof of part of the window (batch 1 alone) is not the window's.
+    // A valid final proof of another window (the forge fixture's batch 1, proven with the
+    // same circuits) is refused: for a window that is not a job, and for this window.
+    let key = circuits.final_verifier();
+    let other_window = {
+        let path = workspace_root().join("contracts/test/fixtures/final-1.json");
+        let fixture: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let bytes = alloy::hex::decode(fixture["plonky2Proof"].as_str().unwrap()).unwrap();
+        let proof =
+            quire_aggregator::wrap::WrapProof::from_bytes(bytes, &key.data.common).unwrap();
+        key.verify(&proof).expect("the fixture is a valid final proof");
+        JobOutput::Step(StepOutput::Final(proof).encode("w").unwrap())
+    };
     let part = Step::Wrap(Window { start: 1, end: 1 });
-    let partial = JobOutput::Step(
-        quire_aggregator::prove_step(
-            &circuits,
-            c.cache(),
-            &quire_aggregator::StepInputs {
-                step: part,
-                batch_proof: None,
-                signatures: None,
-                parts: vec![c.store().aggregate(1, 1).unwrap().unwrap()],
-            },
-        )
-        .unwrap()
-        .encode("w")
-        .unwrap(),
-    );
     assert!(matches!(
-        c.submit("w", &step(part), &partial),
+        c.submit("w", &step(part), &other_window),
         Err(SubmitError::Refused(_))
     ));
     assert_eq!(batch_status(&url, 1).await, "proven");
@@ -163,6 +160,11 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
         Err(SubmitError::Refused(_))
     ));
     assert_eq!(c.submit("w", &step(fold), &folded), Ok(()));
+    // Another window's final proof for this one: refused.
+    assert!(matches!(
+        c.submit("w", &step(Step::Wrap(window)), &other_window),
+        Err(SubmitError::Refused(_))
+    ));
     assert_eq!(
         c.lease_next("w", STEPS).unwrap(),
         Some(step(Step::Wrap(window)))
@@ -184,7 +186,6 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
     // The node's final proof verifies on L1: the committed Verifier on a real anvil.
     let file: quire_aggregator::files::FinalProofFile =
         serde_json::from_value(fin).expect("a final proof file");
-    let key = circuits.final_verifier();
     let proof = file.decode(&key).expect("a final proof");
     let l1 = AnvilL1::start().await;
     let provider = wallet_provider(&l1.url, keys()[0].clone());

@@ -203,10 +203,12 @@ async fn contract_and_native_verifier_agree_on_valid_and_altered_proofs() {
 /// The committed contract, its fixtures' key and the node's final circuit are one: a
 /// change to the circuit that is not followed by `cargo run --release -p quire-contracts
 /// --example fixtures` (and `contracts/build.sh`) fails here.
-#[test]
-fn committed_verifier_contract_matches_the_final_circuit() {
+#[tokio::test(flavor = "multi_thread")]
+async fn committed_verifier_contract_matches_the_final_circuit() {
     use quire_aggregator::circuits::AggregationCircuits;
     use quire_prover::cache::CircuitCache;
+    // Building the final circuit takes gigabytes: not beside another aggregating test.
+    let _memory = quire_tests::one_aggregating_test_at_a_time().await;
     let circuits = AggregationCircuits::build_standard(&CircuitCache::new(Some(
         quire_tests::shared_circuits_dir(),
     )))
