@@ -287,7 +287,7 @@ impl Aggregator {
         })
     }
 
-    /// Folds two aggregates of adjacent, chaining ranges (checked first, for a clear error;
+    /// Folds two aggregates of adjacent, chaining ranges of one chain (checked first, for a clear error;
     /// the circuit enforces the same).
     pub fn fold(&self, left: &Aggregate, right: &Aggregate) -> anyhow::Result<Aggregate> {
         let (l, r) = (left.public_inputs()?, right.public_inputs()?);
@@ -315,6 +315,17 @@ impl Aggregator {
                 "batch {} does not start from the bridge state batch {} ends in",
                 r.first_batch,
                 l.last_batch
+            );
+        }
+        if l.chain_id != r.chain_id {
+            bail!(
+                "batches {}..={} were signed for chain {} and batches {}..={} for chain {}",
+                l.first_batch,
+                l.last_batch,
+                l.chain_id,
+                r.first_batch,
+                r.last_batch,
+                r.chain_id
             );
         }
         let proof = self.fold.prove(

@@ -4,7 +4,8 @@
 //! commitment and transfer count and the deposits it credited (the same deposit counts
 //! and Poseidon deposit chains before and after), and restates the batch's aggregate with
 //! the chain id folded into its digest, `Poseidon(batch digest ‖ chain id)`, and the
-//! Bridge's queue hashes and the withdrawal hashes the signature proof attests. Folds and
+//! Bridge's queue hashes and the withdrawal hashes the signature proof attests, and the
+//! chain id itself as the aggregate's last public input (L1 checks it). Folds and
 //! the final wrap accept these bound leaves, and no batch reaches them without its
 //! signatures.
 
@@ -90,6 +91,9 @@ impl BindCircuit {
         // Deposit counts, then queue hashes and withdrawal hashes before and after.
         out.extend_from_slice(&sp[6..8]);
         out.extend_from_slice(&sp[16..SIGNATURE_INPUTS]);
+        // The chain the signatures are for, in the open: folds require one chain, and L1
+        // requires its own.
+        out.push(sp[5]);
         debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
         b.register_public_inputs(&out);
         let zero = b.zero();

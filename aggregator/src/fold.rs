@@ -1,4 +1,5 @@
-//! The 2→1 fold: verifies two aggregation proofs of adjacent ranges and proves their union.
+//! The 2→1 fold: verifies two aggregation proofs of adjacent ranges of one chain and proves
+//! their union.
 //!
 //! Each child is either a leaf (a wrapped batch proof) whose verifier data must be one of
 //! the leaf circuits this aggregator was built for, or an earlier fold, whose verifier data
@@ -21,7 +22,7 @@ pub use crate::child::{leaf_table, verifier_elements, verifier_hash, Child, MAX_
 use crate::child::{verifier_targets, ChildKindTargets};
 
 use crate::common::pad_to_common;
-use crate::public_inputs::AGGREGATE_INPUTS;
+use crate::public_inputs::{AGGREGATE_INPUTS, CHAIN_ID_AT};
 use crate::{AggregateProof, Builder, C, EXT, F};
 
 /// A child's witness inputs.
@@ -79,6 +80,8 @@ impl FoldCircuit {
         }
         b.connect(l[11], r[10]);
         b.connect(l[18], r[17]);
+        // One chain: every transfer of the union was signed for the same chain id.
+        b.connect(l[CHAIN_ID_AT], r[CHAIN_ID_AT]);
 
         let mut digest_input = l[12..16].to_vec();
         digest_input.extend_from_slice(&r[12..16]);
@@ -97,6 +100,7 @@ impl FoldCircuit {
         out.extend_from_slice(&r[23..27]);
         out.extend_from_slice(&l[27..31]);
         out.extend_from_slice(&r[31..35]);
+        out.push(l[CHAIN_ID_AT]);
         debug_assert_eq!(out.len(), AGGREGATE_INPUTS);
         b.register_public_inputs(&out);
         let own = b.add_verifier_data_public_inputs();

@@ -12,19 +12,58 @@ use crate::F;
 
 /// Field elements of an aggregate's own public inputs (the circuit's verifier data follows
 /// them in a fold proof): batch range (2), roots (8), account counts (2), batches digest
-/// (4), transfer count, deposit counts (2), queue hashes (8), withdrawal hashes (8).
-pub const AGGREGATE_INPUTS: usize = 35;
+/// (4), transfer count, deposit counts (2), queue hashes (8), withdrawal hashes (8), chain
+/// id.
+pub const AGGREGATE_INPUTS: usize = 36;
 
-/// Field elements of a final (wrap) proof's public inputs: the aggregate's, with three
-/// pairs of counters each packed into one element, `before + after·2^32` (the first and
-/// last batch, the account counts, the deposit counts: the wrap keeps `before` below 2^32
-/// and `after` below 2^31, so each packing is injective). Thirty-two elements take four
-/// Poseidon permutations to hash where thirty-five take five: ~58k gas less for the L1
-/// verifier.
-pub const FINAL_INPUTS: usize = AGGREGATE_INPUTS - 3;
+/// Where the chain id sits in an aggregate's elements: last, so that every other index is
+/// the same as before it was added.
+pub const CHAIN_ID_AT: usize = 35;
 
-/// Where each packed pair sits in the aggregate's elements (first index of the pair).
-const PACKED_PAIRS: [usize; 3] = [0, 10, 17];
+/// Where the transfer count sits in an aggregate's elements.
+const TX_COUNT_AT: usize = 16;
+
+/// Field elements of a final (wrap) proof's public inputs: the aggregate's, with four
+/// pairs each packed into one element, `low + high·2^32`: the first and last batch, the
+/// account counts and the deposit counts (`before + after·2^32`), and the chain id with the
+/// transfer count (`chain_id + tx_count·2^32`, where the transfer count was). The wrap
+/// keeps `low` below 2^32 and `high` below 2^31, so each packing is injective. Thirty-two
+/// elements take four Poseidon permutations to hash where thirty-six take five: ~58k gas
+/// less for the L1 verifier. The L1 Rollup writes its own chain id into element 14, so a
+/// window signed for another chain does not verify there.
+pub const FINAL_INPUTS: usize = AGGREGATE_INPUTS - 4;
+
+/// One element of a final proof's public inputs, by the aggregate elements it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalElement {
+    /// An aggregate element as it is.
+    Plain(usize),
+    /// `low + high·2^32` of two aggregate elements (`low` < 2^32, `high` < 2^31).
+    Packed {
+        /// Index of the low half.
+        low: usize,
+        /// Index of the high half.
+        high: usize,
+    },
+}
+
+/// The final proof's public inputs in order, as the wrap circuit registers them and
+/// [`AggregatePublicInputs::to_final_elements`] computes them (one description for both).
+pub fn final_layout() -> Vec<FinalElement> {
+    use FinalElement::{Packed, Plain};
+    let mut v = vec![Packed { low: 0, high: 1 }];
+    v.extend((2..10).map(Plain));
+    v.push(Packed { low: 10, high: 11 });
+    v.extend((12..16).map(Plain));
+    v.push(Packed {
+        low: CHAIN_ID_AT,
+        high: TX_COUNT_AT,
+    });
+    v.push(Packed { low: 17, high: 18 });
+    v.extend((19..CHAIN_ID_AT).map(Plain));
+    debug_assert_eq!(v.len(), FINAL_INPUTS);
+    v
+}
 
 /// Packs `before + after·2^32`.
 fn pack(before: F, after: F) -> F {
@@ -39,7 +78,7 @@ fn unpack(packed: F) -> Option<(F, F)> {
 }
 
 /// An aggregate proof covers batches `first_batch..=last_batch`: applied in order, their
-/// transfers, each signed by its sender for the chain the digest names, take the state
+/// transfers, each signed by its sender for chain `chain_id`, take the state
 /// from `prev_root` to `new_root`. `batches_digest` commits to each batch's number,
 /// transaction commitment and count, base fee, fee recipient, chain id and the L1 deposits
 /// it credited (the deposit count and chain before and after it) ([`batch_digest`]), folded
@@ -79,6 +118,10 @@ pub struct AggregatePublicInputs {
     pub withdrawal_hash_before: WithdrawalHash,
     /// The withdrawal hash after the last batch.
     pub withdrawal_hash_after: WithdrawalHash,
+    /// The chain every covered transfer was signed for (EIP-155), as the signature proofs
+    /// attest: L1 checks it against the Rollup's own, so transfers signed for another
+    /// chain cannot finalize here.
+    pub chain_id: u64,
 }
 
 /// Public inputs that do not decode.
@@ -108,6 +151,7 @@ impl AggregatePublicInputs {
         ] {
             v.extend(hash24_limbs(h));
         }
+        v.push(F::from_canonical_u64(self.chain_id));
         v
     }
 
@@ -135,17 +179,20 @@ impl AggregatePublicInputs {
             queue_hash_after: hash(23)?,
             withdrawal_hash_before: hash(27)?,
             withdrawal_hash_after: hash(31)?,
+            chain_id: e[CHAIN_ID_AT].to_canonical_u64(),
         })
     }
 
-    /// Elements of a final proof's public inputs ([`FINAL_INPUTS`]).
+    /// Elements of a final proof's public inputs ([`FINAL_INPUTS`], [`final_layout`]).
     pub fn to_final_elements(&self) -> Vec<F> {
-        let mut v = self.to_elements();
-        for &at in PACKED_PAIRS.iter().rev() {
-            let packed = pack(v[at], v[at + 1]);
-            v.splice(at..at + 2, [packed]);
-        }
-        v
+        let e = self.to_elements();
+        final_layout()
+            .into_iter()
+            .map(|f| match f {
+                FinalElement::Plain(i) => e[i],
+                FinalElement::Packed { low, high } => pack(e[low], e[high]),
+            })
+            .collect()
     }
 
     /// Decodes a final proof's public inputs ([`FINAL_INPUTS`] elements).
@@ -153,10 +200,14 @@ impl AggregatePublicInputs {
         if e.len() != FINAL_INPUTS {
             return Err(MalformedAggregate);
         }
-        let mut v = e.to_vec();
-        for at in PACKED_PAIRS {
-            let (before, after) = unpack(v[at]).ok_or(MalformedAggregate)?;
-            v.splice(at..at + 1, [before, after]);
+        let mut v = vec![F::ZERO; AGGREGATE_INPUTS];
+        for (f, x) in final_layout().into_iter().zip(e) {
+            match f {
+                FinalElement::Plain(i) => v[i] = *x,
+                FinalElement::Packed { low, high } => {
+                    (v[low], v[high]) = unpack(*x).ok_or(MalformedAggregate)?;
+                }
+            }
         }
         Self::from_elements(&v)
     }
@@ -185,10 +236,11 @@ impl AggregatePublicInputs {
             queue_hash_after: after.queue_hash,
             withdrawal_hash_before: before.withdrawal_hash,
             withdrawal_hash_after: after.withdrawal_hash,
+            chain_id,
         }
     }
 
-    /// The aggregate of two adjacent ranges (what a fold proves).
+    /// The aggregate of two adjacent ranges of one chain (what a fold proves).
     pub fn fold(l: &Self, r: &Self) -> Self {
         Self {
             first_batch: l.first_batch,
@@ -205,6 +257,7 @@ impl AggregatePublicInputs {
             queue_hash_after: r.queue_hash_after,
             withdrawal_hash_before: l.withdrawal_hash_before,
             withdrawal_hash_after: r.withdrawal_hash_after,
+            chain_id: l.chain_id,
         }
     }
 }
@@ -320,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn final_public_inputs_pack_three_pairs_and_decode_back() {
+    fn final_public_inputs_pack_four_pairs_and_decode_back() {
         let digest = |k: u64| Digest {
             elements: [1, 2, 3, 4].map(|e| F::from_canonical_u64(e * k)),
         };
@@ -339,6 +392,7 @@ mod tests {
             queue_hash_after: QueueHash::repeat_byte(2),
             withdrawal_hash_before: WithdrawalHash::repeat_byte(3),
             withdrawal_hash_after: WithdrawalHash::repeat_byte(0xff),
+            chain_id: (1 << 32) - 1,
         };
         assert_eq!(pi.to_elements().len(), AGGREGATE_INPUTS);
         assert_eq!(
@@ -349,10 +403,11 @@ mod tests {
         assert_eq!(e.len(), FINAL_INPUTS);
         assert_eq!(e[0].to_canonical_u64(), 7 + (((1 << 31) - 1) << 32));
         assert_eq!(e[9].to_canonical_u64(), 5 + (9 << 32));
+        assert_eq!(e[14].to_canonical_u64(), ((1 << 32) - 1) + (12 << 32));
         assert_eq!(e[15].to_canonical_u64(), ((1 << 32) - 1) + (1 << 62));
         assert_eq!(AggregatePublicInputs::from_final_elements(&e).unwrap(), pi);
         // An `after` of 2^31 or more is not a packing the wrap can prove.
-        for at in [0, 9, 15] {
+        for at in [0, 9, 14, 15] {
             let mut high = e.clone();
             high[at] = F::from_canonical_u64(7 + (1 << 63));
             assert!(AggregatePublicInputs::from_final_elements(&high).is_err());

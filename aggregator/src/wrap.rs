@@ -4,7 +4,7 @@
 //! in the EVM, where Poseidon over Goldilocks is not) and uses a high-rate FRI
 //! configuration (few queries, so few Merkle paths: a small proof), at the price of a
 //! slower prover on this one small circuit. Its public inputs are only the aggregate's own
-//! values, the batch range packed into one element (16 elements,
+//! values, four pairs of them packed into one element each (32 elements,
 //! [`FINAL_INPUTS`](crate::public_inputs::FINAL_INPUTS)); the verifier data the fold
 //! passes along is checked inside the wrap against the fold circuit's real verifier data,
 //! so an L1 verifier does not need it.
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregator::{Aggregate, AggregateKind, Aggregator};
 use crate::child::{leaf_table, verifier_hash, Child, ChildKindTargets};
-use crate::public_inputs::{AggregatePublicInputs, AGGREGATE_INPUTS};
+use crate::public_inputs::{final_layout, AggregatePublicInputs, FinalElement};
 use crate::wrap_hash::KeccakBeHash;
 use crate::{AggregateProof, Builder, C, EXT, F};
 
@@ -119,24 +119,22 @@ impl WrapCircuit {
             verifier_hash(fold_vd),
             &table,
         );
-        // Public: the aggregate's inputs with three pairs packed (FINAL_INPUTS): the batch
-        // range, the account counts and the deposit counts. `before` below 2^32 and
-        // `after` below 2^31 keep before + after·2^32 below p and the packing injective.
+        // Public: the aggregate's inputs with four pairs packed ([`final_layout`]): the
+        // batch range, the account counts, the chain id with the transfer count, and the
+        // deposit counts. `low` below 2^32 and `high` below 2^31 keep low + high·2^32
+        // below p and the packing injective.
         let pi = &inner.public_inputs;
-        let packed = |b: &mut Builder, at: usize| {
-            b.range_check(pi[at], 32);
-            b.range_check(pi[at + 1], 31);
-            b.mul_const_add(F::from_canonical_u64(1 << 32), pi[at + 1], pi[at])
-        };
-        let range = packed(&mut b, 0);
-        let accounts = packed(&mut b, 10);
-        let deposits = packed(&mut b, 17);
-        b.register_public_input(range);
-        b.register_public_inputs(&pi[2..10]);
-        b.register_public_input(accounts);
-        b.register_public_inputs(&pi[12..17]);
-        b.register_public_input(deposits);
-        b.register_public_inputs(&pi[19..AGGREGATE_INPUTS]);
+        for element in final_layout() {
+            let public = match element {
+                FinalElement::Plain(i) => pi[i],
+                FinalElement::Packed { low, high } => {
+                    b.range_check(pi[low], 32);
+                    b.range_check(pi[high], 31);
+                    b.mul_const_add(F::from_canonical_u64(1 << 32), pi[high], pi[low])
+                }
+            };
+            b.register_public_input(public);
+        }
         let data = b.build::<KeccakWrapConfig>();
         Ok(Self {
             data,

@@ -93,12 +93,18 @@ contract Rollup {
     /// proof cannot stand for two different committed roots.
     uint256 internal constant P = 0xffffffff00000001;
     /// The final circuit packs `before + after · 2^32` for the batch range, the account
-    /// counts and the deposit counts, with `before` below 2^32 and `after` below 2^31.
+    /// counts and the deposit counts, and `chainId + txCount · 2^32`, with the low half
+    /// below 2^32 and the high half below 2^31.
     uint64 internal constant MAX_AFTER = (1 << 31) - 1;
     /// The withdrawal hash before any withdrawal (the node's `genesis_withdrawal_hash`).
     bytes24 public constant GENESIS_WITHDRAWAL_HASH = bytes24(keccak256("quire withdrawals"));
 
     IFinalProofVerifier public immutable verifier;
+    /// The L2's chain id (EIP-155): the one every transfer of a finalized window was signed
+    /// for. The final proof carries the chain id its signature proofs checked; this contract
+    /// writes its own into the public inputs, so a window signed for another chain (a replay
+    /// of transfers users signed elsewhere) does not verify.
+    uint32 public immutable l2ChainId;
     /// L1 blocks a deposit may wait before commits that leave it waiting revert.
     uint64 public immutable depositDeadline;
     /// May change the operator.
@@ -164,16 +170,21 @@ contract Rollup {
     error QueueHashMismatch();
     error DepositDeadlinePassed(uint64 index, uint64 l1Block);
     error WithdrawalsMismatch();
+    error BadTxCount();
+    error BadChainId();
 
     constructor(
         IFinalProofVerifier verifier_,
+        uint32 l2ChainId_,
         address operator_,
         bytes32 genesisRoot,
         uint64 genesisLeafCount,
         uint64 depositDeadline_
     ) {
         _canonical(genesisRoot);
+        if (l2ChainId_ == 0) revert BadChainId();
         verifier = verifier_;
+        l2ChainId = l2ChainId_;
         depositDeadline = depositDeadline_;
         admin = msg.sender;
         operator = operator_;
@@ -222,6 +233,7 @@ contract Rollup {
         if (h.firstBatch != lastCommittedBatch + 1) revert NotNextBatch(lastCommittedBatch + 1, h.firstBatch);
         if (h.lastBatch < h.firstBatch || h.lastBatch > MAX_AFTER) revert BadBatchRange();
         if (h.prevRoot != committedStateRoot) revert PrevRootMismatch();
+        if (h.txCount > MAX_AFTER) revert BadTxCount();
         if (h.leafCountBefore != committedLeafCount || h.leafCountAfter < h.leafCountBefore || h.leafCountAfter > MAX_AFTER) {
             revert LeafCountMismatch();
         }
@@ -396,16 +408,17 @@ contract Rollup {
 
     /// The final proof's public inputs for a window, in the circuit's order:
     /// `first + last·2^32`, previous root, new root, account counts (`before + after·2^32`),
-    /// batches digest, transfers, deposit counts (likewise), queue hashes and withdrawal
-    /// hashes before and after (each four 48-bit limbs).
-    function publicInputs(WindowHeader calldata h) public pure returns (uint256[] memory pis) {
+    /// batches digest, this chain's id with the transfer count (`l2ChainId + txCount·2^32`),
+    /// deposit counts (likewise), queue hashes and withdrawal hashes before and after (each
+    /// four 48-bit limbs).
+    function publicInputs(WindowHeader calldata h) public view returns (uint256[] memory pis) {
         pis = new uint256[](32);
         pis[0] = uint256(h.firstBatch) | (uint256(h.lastBatch) << 32);
         _words(pis, 1, h.prevRoot);
         _words(pis, 5, h.newRoot);
         pis[9] = uint256(h.leafCountBefore) | (uint256(h.leafCountAfter) << 32);
         _words(pis, 10, h.batchesDigest);
-        pis[14] = h.txCount;
+        pis[14] = uint256(l2ChainId) | (uint256(h.txCount) << 32);
         pis[15] = uint256(h.depositCountBefore) | (uint256(h.depositCountAfter) << 32);
         _limbs(pis, 16, h.queueHashBefore);
         _limbs(pis, 20, h.queueHashAfter);

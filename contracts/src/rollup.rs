@@ -41,13 +41,16 @@ pub fn window_header(pi: &AggregatePublicInputs) -> WindowHeader {
     }
 }
 
-/// Deploys the committed Rollup from the provider's default account, for a chain whose
-/// state before batch 1 is `genesis_root` with `genesis_leaf_count` accounts, whose commits
+/// Deploys the committed Rollup from the provider's default account, for the L2 chain
+/// `l2_chain_id` (the chain id its transfers are signed for: the Rollup finalizes no
+/// window signed for another) whose state before batch 1 is `genesis_root` with
+/// `genesis_leaf_count` accounts, whose commits
 /// may leave a deposit waiting at most `deposit_deadline` L1 blocks. Its admin (the
 /// deploying account) then names the Bridge ([`crate::bridge::deploy_bridge`]).
 pub async fn deploy_rollup<P: Provider>(
     provider: &P,
     verifier: Address,
+    l2_chain_id: u32,
     operator: Address,
     genesis_root: B256,
     genesis_leaf_count: u64,
@@ -57,6 +60,7 @@ pub async fn deploy_rollup<P: Provider>(
     code.extend(
         Rollup::constructorCall {
             verifier_: verifier,
+            l2ChainId_: l2_chain_id,
             operator_: operator,
             genesisRoot: genesis_root,
             genesisLeafCount: genesis_leaf_count,

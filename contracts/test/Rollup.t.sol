@@ -16,6 +16,8 @@ contract RollupTest {
     address internal constant CONSOLE = 0x000000000000000000636F6e736F6c652e6c6f67;
     address internal constant STRANGER = address(0xBEEF);
     uint64 internal constant DEADLINE = 50;
+    /// The L2 chain id the fixtures' transfers are signed for (contracts/examples/fixtures.rs).
+    uint32 internal constant CHAIN = 271828;
 
     Verifier internal verifier;
     Rollup internal rollup;
@@ -69,7 +71,7 @@ contract RollupTest {
             leafCountBefore: uint64(pis[9] & 0xffffffff),
             leafCountAfter: uint64(pis[9] >> 32),
             batchesDigest: _pack(pis, 10),
-            txCount: uint64(pis[14]),
+            txCount: uint64(pis[14] >> 32),
             depositCountBefore: uint64(pis[15] & 0xffffffff),
             depositCountAfter: uint64(pis[15] >> 32),
             queueHashBefore: _hash24(pis, 16),
@@ -81,7 +83,12 @@ contract RollupTest {
 
     /// A Rollup for the fixtures' chain with its Bridge, holding the fixtures' deposit.
     function _deploy() internal returns (Rollup r, Bridge b) {
-        r = new Rollup(IFinalProofVerifier(address(verifier)), address(this), h8.prevRoot, h8.leafCountBefore, DEADLINE);
+        return _deployFor(CHAIN);
+    }
+
+    /// A Rollup for L2 chain `chain` with its Bridge, holding the fixtures' deposit.
+    function _deployFor(uint32 chain) internal returns (Rollup r, Bridge b) {
+        r = new Rollup(IFinalProofVerifier(address(verifier)), chain, address(this), h8.prevRoot, h8.leafCountBefore, DEADLINE);
         b = new Bridge(address(r));
         r.setBridge(IBridge(address(b)));
         vm.roll(depositBlock);
@@ -156,6 +163,44 @@ contract RollupTest {
         require(recipient.balance == before + amount, "paid");
         vm.expectRevert(abi.encodeWithSelector(Bridge.AlreadyClaimed.selector, uint64(0)));
         bridge.claimWithdrawal(1, 0, recipient, amount, 0, new bytes32[](0));
+    }
+
+    /// The fixtures' transfers were signed for CHAIN: a Rollup of another L2 chain takes the
+    /// commit (its header says nothing of chains) but never finalizes the window, since it
+    /// writes its own chain id into the proof's public inputs. An operator cannot replay
+    /// transfers users signed for another chain.
+    function test_a_window_signed_for_another_chain_does_not_finalize() public {
+        string memory json = vm.readFile("test/fixtures/final-8.json");
+        uint256[] memory pis = vm.parseJsonUintArray(json, ".publicInputs");
+        require(pis[14] & 0xffffffff == CHAIN, "the fixture's proof carries its chain id");
+        (Rollup other,) = _deployFor(CHAIN + 1);
+        vm.blobhashes(blobs);
+        other.commitWindow(h8, 2, "", _none());
+        (bool ok, bytes memory err) = address(other).call(
+            abi.encodeCall(Rollup.proveWindow, (h8, blobs, bytes32(0), withdrawals8, proof8))
+        );
+        require(!ok, "a window signed for another chain finalized");
+        // The Verifier refuses it: it returns false, or reverts at a failed check.
+        bytes4 selector = bytes4(err);
+        require(
+            selector == Rollup.ProofRejected.selector || selector == Verifier.InvalidProof.selector,
+            "refused by the Verifier, not by another check"
+        );
+        require(other.finalizedWindows() == 0, "not finalized");
+        // The same window finalizes on the Rollup of its own chain.
+        _commit8();
+        rollup.proveWindow(h8, blobs, bytes32(0), withdrawals8, proof8);
+        require(rollup.finalizedWindows() == 1, "finalized on its own chain");
+    }
+
+    /// A transfer count the final proof cannot carry (2^31 or more) is refused at commit:
+    /// such a window could never be proven.
+    function test_a_transfer_count_the_proof_cannot_carry_is_refused() public {
+        Rollup.WindowHeader memory h = h8;
+        h.txCount = uint64(1) << 31;
+        vm.blobhashes(blobs);
+        vm.expectRevert(Rollup.BadTxCount.selector);
+        rollup.commitWindow(h, 2, "", _none());
     }
 
     function test_calldata_mode_commits_and_proves() public {
@@ -348,7 +393,7 @@ contract RollupTest {
     }
 
     function test_the_bridge_is_named_once_by_the_admin_before_commits() public {
-        Rollup r = new Rollup(IFinalProofVerifier(address(verifier)), address(this), h8.prevRoot, h8.leafCountBefore, DEADLINE);
+        Rollup r = new Rollup(IFinalProofVerifier(address(verifier)), CHAIN, address(this), h8.prevRoot, h8.leafCountBefore, DEADLINE);
         vm.blobhashes(blobs);
         vm.expectRevert(Rollup.NoBridge.selector);
         r.commitWindow(h8, 2, "", _none());

@@ -232,6 +232,12 @@ impl NodeConfig {
             self.genesis.base_fee > 0,
             "genesis.base_fee must be positive"
         );
+        // The final proof carries the chain id in 32 bits (packed with the transfer count),
+        // and L1 checks it against the Rollup's: a larger one could never settle.
+        anyhow::ensure!(
+            (1..=u64::from(u32::MAX)).contains(&self.genesis.chain_id),
+            "genesis.chain_id must be between 1 and 2^32 - 1"
+        );
         anyhow::ensure!(
             self.genesis.block_gas_limit >= 21_000,
             "genesis.block_gas_limit must fit one transfer"

@@ -180,9 +180,13 @@ async fn deploy(
     let verifier = quire_contracts::verifier::deploy_verifier(&provider)
         .await
         .context("deploying the Verifier")?;
+    // The config refuses a chain id of 2^32 or more: the final proof carries it in 32 bits.
+    let l2_chain_id = u32::try_from(sequencer.chain_id())
+        .context("the L2 chain id does not fit the Rollup's 32 bits")?;
     let rollup = quire_contracts::rollup::deploy_rollup(
         &provider,
         verifier,
+        l2_chain_id,
         operator.address(),
         genesis.state_root,
         leaves,

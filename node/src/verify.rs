@@ -200,6 +200,7 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
 
 fn print_claims(pi: &AggregatePublicInputs) {
     println!("batches          {}..={}", pi.first_batch, pi.last_batch);
+    println!("chain id         {}", pi.chain_id);
     println!("prev state root  {}", digest_to_b256(&pi.prev_root));
     println!("new state root   {}", digest_to_b256(&pi.new_root));
     println!(
@@ -234,6 +235,11 @@ async fn check_against_node(
             id.to()
         }
     };
+    ensure!(
+        pi.chain_id == chain_id,
+        "the proof's transfers were signed for chain {}, not chain {chain_id}",
+        pi.chain_id
+    );
     let mut digests = Vec::new();
     let mut transfers: u64 = 0;
     let mut previous_root = None;

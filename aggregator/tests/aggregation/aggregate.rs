@@ -246,6 +246,10 @@ fn consecutive_batches_fold_into_one_proof_covering_the_range() {
             (pi.batch_number, pi.batch_number)
         );
         assert_eq!(a.batches_digest, batch_digest(pi, CHAIN));
+        assert_eq!(
+            a.chain_id, CHAIN,
+            "the chain the signatures cover, in the open"
+        );
     }
     for n in [2, 3, 4] {
         let top = agg.aggregate(&f.leaves[..n]).unwrap();
@@ -261,6 +265,7 @@ fn consecutive_batches_fold_into_one_proof_covering_the_range() {
         assert_eq!(pi.tx_count, batches.iter().map(|b| b.tx_count).sum::<u64>());
         let digests: Vec<_> = batches.iter().map(|b| batch_digest(b, CHAIN)).collect();
         assert_eq!(pi.batches_digest, range_digest(&digests));
+        assert_eq!(pi.chain_id, CHAIN);
         // The bridge state from before the first batch to after the last.
         let (before, _) = bridge_of(&batches[0]);
         let (_, after) = bridge_of(&batches[n - 1]);
@@ -558,6 +563,45 @@ fn a_batch_binds_only_to_a_signature_proof_of_its_transfers() {
     let digest = agg.verify(&leaf).unwrap().batches_digest;
     assert_eq!(digest, batch_digest(pi, CHAIN + 1));
     assert_ne!(digest, batch_digest(pi, CHAIN));
+    // And in the open, as the aggregate's chain id, which L1 checks against its own.
+    assert_eq!(agg.verify(&leaf).unwrap().chain_id, CHAIN + 1);
+
+    // A batch signed for another chain does not fold with this chain's batches (a window
+    // cannot mix in transfers replayed from elsewhere): the wrapper refuses, and so does
+    // the circuit.
+    let (p2, pi2) = &f.proofs[1];
+    let foreign2 = agg
+        .prove_leaf(
+            quire_prover::BatchShape {
+                slots: 5,
+                depth: DEPTH,
+            },
+            p2,
+            &f.signatures.attest(
+                agg,
+                pi2.tx_commitment,
+                pi2.tx_count,
+                CHAIN + 1,
+                bridge_of(pi2),
+            ),
+        )
+        .unwrap();
+    assert!(agg.fold(&f.leaves[0], &foreign2).is_err());
+    let vd = leaf_vd(f);
+    assert!(
+        refused(
+            agg.fold.prove(
+                (&f.leaves[0].proof, Child::Leaf(0, &vd)),
+                (&foreign2.proof, Child::Leaf(0, &vd))
+            ),
+            f
+        ),
+        "the fold circuit refuses two chains"
+    );
+    // A window wholly signed for the other chain folds, and says which chain it is of:
+    // the Rollup of this chain refuses its final proof (contracts/test/Rollup.t.sol).
+    let top = agg.fold(&leaf, &foreign2).unwrap();
+    assert_eq!(agg.verify(&top).unwrap().chain_id, CHAIN + 1);
 }
 
 /// A circuit padded to the aggregation shape whose public inputs claim signatures of
@@ -615,11 +659,26 @@ fn the_final_wrap_keeps_the_public_inputs_and_refuses_forgeries() {
     let proof = wrap.prove(agg, &top).unwrap();
     assert_eq!(wrap.verify(&proof).unwrap(), expected);
     assert_eq!(proof.public_inputs, expected.to_final_elements());
-    // One batch: the wrap takes a leaf too.
-    let single = wrap.prove(agg, &f.leaves[3]).unwrap();
-    assert_eq!(
-        wrap.verify(&single).unwrap(),
-        agg.verify(&f.leaves[3]).unwrap()
+    // (A window of one batch, where the wrap takes a leaf, is wrapped and verified on L1 by
+    // the settlement test, tests/tests/e2e/settlement.rs.)
+    // A chain id of 2^32 or more (the signature circuit allows up to 2^63): packed with the
+    // transfer count it would read as (chain id − 2^32, count + 1); the wrap's range check
+    // refuses it.
+    let (p1, pi1) = &f.proofs[0];
+    let wide = f.signatures.attest(
+        agg,
+        pi1.tx_commitment,
+        pi1.tx_count,
+        CHAIN + (1 << 32),
+        bridge_of(pi1),
+    );
+    let wide_leaf = agg.prove_leaf(f.batch.shape, p1, &wide).unwrap();
+    assert_eq!(agg.verify(&wide_leaf).unwrap().chain_id, CHAIN + (1 << 32));
+    assert!(
+        wrap.prove(agg, &wide_leaf)
+            .map(|p| wrap.verify(&p))
+            .map_or(true, |v| v.is_err()),
+        "a chain id of 2^32 or more does not wrap"
     );
     // Edited public inputs do not verify.
     for i in [0, 1, 5, 9, 11, 14, 15, 16, 23, 24, 31] {

@@ -209,9 +209,24 @@ where
     F: RichField + Extendable<D>,
     C: GenericConfig<D, F = F>,
 {
-    let timing = &mut TimingTree::default();
     let ecdsa_trace = ecdsa::generate_trace::<F>(signatures, 1 << sizes.ecdsa)
         .map_err(|e| anyhow::anyhow!("ECDSA table: {e}"))?;
+    prove_with_ecdsa_trace(ecdsa_trace, permutations, sizes, prefix, configs)
+}
+
+/// [`prove_tables`] with the ECDSA table's trace given (tests give a cheater's).
+pub(crate) fn prove_with_ecdsa_trace<F, C, const D: usize>(
+    ecdsa_trace: ecdsa::EcdsaTrace<F>,
+    permutations: &[KeccakState],
+    sizes: TableSizes,
+    prefix: &[F],
+    configs: &TableConfigs,
+) -> anyhow::Result<TableProofs<F, C, D>>
+where
+    F: RichField + Extendable<D>,
+    C: GenericConfig<D, F = F>,
+{
+    let timing = &mut TimingTree::default();
     ensure!(
         keccak::trace::trace_rows(permutations.len()) <= 1 << sizes.keccak,
         "{} permutations do not fit 2^{} rows",

@@ -1,6 +1,5 @@
 //! Honest batches prove, verify, and match the native state tree.
 
-
 use crate::common::*;
 use quire_primitives::StateTree;
 

@@ -2,9 +2,8 @@
 //! build, ~6 s to prove, ~1 GiB): run with
 //! `cargo test --release -p quire-prover --test proofs -- largest_circuit:: --ignored`.
 
-
-use alloy_primitives::Address;
 use crate::common::{transfer, tree_with, BASE_FEE, ETH};
+use alloy_primitives::Address;
 use quire_prover::shapes::{self, MAX_SLOTS};
 use quire_prover::witness::WitnessBuilder;
 use quire_prover::BatchCircuit;

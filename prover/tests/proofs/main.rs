@@ -2,8 +2,8 @@
 //! them through `common::circuit()`): `cargo test --release -p quire-prover --test proofs --
 //! soundness::` runs one module.
 
-mod common;
 mod batch_proof;
+mod common;
 mod field_mul_table;
 mod keccak_table;
 mod largest_circuit;

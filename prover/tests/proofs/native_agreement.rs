@@ -2,11 +2,10 @@
 //! batches of transfers and L1 deposits: same new root, commitment, transfer count,
 //! account count and deposit chain.
 
-
 use std::sync::OnceLock;
 
-use alloy_primitives::{Address, U256};
 use crate::common::*;
+use alloy_primitives::{Address, U256};
 use proptest::prelude::*;
 use quire_primitives::{Deposit, DepositChain, Operation, StateTree, Transfer, TxCommitment};
 use quire_prover::witness::{BatchWitness, WitnessBuilder};

@@ -2,9 +2,8 @@
 //! otherwise self-consistent, built by the same native replay) must fail to prove or fail
 //! to verify. Each starts from an honest batch that proves, so a failure is the rule's.
 
-
-use alloy_primitives::Address;
 use crate::common::*;
+use alloy_primitives::Address;
 use plonky2::field::types::Field;
 use quire_primitives::field::amount_limbs;
 use quire_primitives::{Deposit, DepositChain};

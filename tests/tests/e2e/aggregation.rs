@@ -136,9 +136,9 @@ async fn wrong_step_outputs_are_refused_and_change_nothing() {
         let fixture: serde_json::Value =
             serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         let bytes = alloy::hex::decode(fixture["plonky2Proof"].as_str().unwrap()).unwrap();
-        let proof =
-            quire_aggregator::wrap::WrapProof::from_bytes(bytes, &key.data.common).unwrap();
-        key.verify(&proof).expect("the fixture is a valid final proof");
+        let proof = quire_aggregator::wrap::WrapProof::from_bytes(bytes, &key.data.common).unwrap();
+        key.verify(&proof)
+            .expect("the fixture is a valid final proof");
         JobOutput::Step(StepOutput::Final(proof).encode("w").unwrap())
     };
     let part = Step::Wrap(Window { start: 1, end: 1 });

@@ -185,7 +185,10 @@ async fn a_node_killed_mid_aggregation_finishes_with_the_same_final_proof() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("matches the node's batches 1..=2"), "{stdout}");
+    assert!(
+        stdout.contains("matches the node's batches 1..=2"),
+        "{stdout}"
+    );
     let batch = |n: u64| {
         let url = url.clone();
         async move {

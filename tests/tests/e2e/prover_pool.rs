@@ -301,6 +301,19 @@ async fn a_remote_prover_and_an_in_process_worker_share_the_batches() {
     std::fs::write(&file, serde_json::to_vec(&fin).unwrap()).unwrap();
     let file_arg = file.to_str().unwrap().to_string();
     assert!(verify(&[&file_arg]).status.success());
+    // The proof names the chain its transfers were signed for; checked against another
+    // chain's id it is refused.
+    assert!(
+        stdout.contains(&format!("chain id         {CHAIN_ID}")),
+        "{stdout}"
+    );
+    let other_chain = (CHAIN_ID + 1).to_string();
+    let out = verify(&[&file_arg, "--rpc", &url, "--chain-id", &other_chain]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(&format!("signed for chain {CHAIN_ID}")),
+        "{err}"
+    );
     let mut edited = fin.clone();
     let proof = edited["proof"].as_str().unwrap().to_string();
     let at = proof.len() / 2;

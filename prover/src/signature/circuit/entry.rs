@@ -10,6 +10,7 @@ use quire_primitives::withdrawal::WITHDRAWAL_STEP_BYTES;
 use quire_primitives::WITHDRAWAL_ADDRESS;
 
 use super::bytes::{be_value, le_limbs, le_value, number_limbs, values, Byte, ByteTables};
+use super::key_canonical::{CanonicalHints, CircuitBuilderKeyCanonical};
 use super::rlp::{Rlc, Segment};
 use crate::signature::witness::{CircuitEntry, BLOCK_BYTES};
 use crate::{Builder, F};
@@ -32,9 +33,8 @@ pub struct EntryTargets {
     digest: Vec<Byte>,
     key: Vec<Byte>,
     key_digest: Vec<Byte>,
-    /// Per key coordinate: whether its top 28 bytes are not all 0xff, and the inverse of
-    /// their distance from it.
-    canonical: [(BoolTarget, Target); 2],
+    /// Per key coordinate: which case of "below p" it is in (`key_canonical.rs`).
+    canonical: [CanonicalHints; 2],
     /// The commitment fields, as `Transfer::to_fields` orders them.
     pub fields: [Target; TRANSFER_ELEMENTS],
     /// What the circuit observes before its challenges.
@@ -74,25 +74,6 @@ fn address(b: &mut Builder, bytes: &[Target]) -> [Target; 3] {
     ]
 }
 
-/// A key coordinate (32 big-endian bytes) is below p = 2^256 − 2^32 − 977: either one of
-/// its top 28 bytes is not 0xff, or its low 32 bits are at most 0xfffffc2e.
-fn assert_canonical(b: &mut Builder, bytes: &[Target], (above, inverse): (BoolTarget, Target)) {
-    let top: Vec<Target> = bytes[..28].to_vec();
-    let sum = b.add_many(&top);
-    let all_ff = b.constant(F::from_canonical_u64(28 * 255));
-    let distance = b.sub(all_ff, sum);
-    let one = b.one();
-    let t = b.mul_sub(distance, inverse, one);
-    let t = b.mul(above.target, t);
-    b.assert_zero(t);
-    let low = be_value(b, &bytes[28..]);
-    let largest = b.constant(F::from_canonical_u64(0xffff_fc2e));
-    let slack = b.sub(largest, low);
-    let below = b.sub(one, above.target);
-    let slack = b.mul(below, slack);
-    b.range_check(slack, 32);
-}
-
 impl EntryTargets {
     /// Adds an entry's targets and the rules that need no challenge.
     pub fn new(b: &mut Builder, tables: &ByteTables) -> Self {
@@ -105,10 +86,11 @@ impl EntryTargets {
         let (value, max_fee, tip) = (bytes(12), bytes(12), bytes(12));
         let (block, digest, key, key_digest) =
             (bytes(BLOCK_BYTES), bytes(32), bytes(64), bytes(32));
-        let canonical = [(); 2].map(|_| (b.add_virtual_bool_target_safe(), b.add_virtual_target()));
         let key_values = values(&key);
-        assert_canonical(b, &key_values[..32], canonical[0]);
-        assert_canonical(b, &key_values[32..], canonical[1]);
+        let canonical = [
+            b.assert_below_secp256k1_p(&key_values[..32]),
+            b.assert_below_secp256k1_p(&key_values[32..]),
+        ];
 
         let tx_type = b.mul_const_add(F::TWO, is_1559.target, is_2930.target);
         let nonce_value = below_2_63(b, tables, &nonce);
@@ -321,16 +303,8 @@ impl EntryTargets {
                 F::from_canonical_u64(distance).inverse()
             },
         )?;
-        for (k, &(above, inverse)) in self.canonical.iter().enumerate() {
-            let coordinate = &entry.key[32 * k..32 * (k + 1)];
-            let distance: u64 = coordinate[..28].iter().map(|&x| 255 - u64::from(x)).sum();
-            pw.set_bool_target(above, distance != 0)?;
-            let inv = if distance == 0 {
-                F::ZERO
-            } else {
-                F::from_canonical_u64(distance).inverse()
-            };
-            pw.set_target(inverse, inv)?;
+        for (k, hints) in self.canonical.iter().enumerate() {
+            hints.set(pw, &entry.key[32 * k..32 * (k + 1)])?;
         }
         Ok(())
     }

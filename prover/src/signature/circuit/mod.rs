@@ -29,6 +29,7 @@
 pub mod bridge;
 pub mod bytes;
 pub mod entry;
+pub mod key_canonical;
 pub mod rlp;
 pub mod tables;
 pub mod verifier;
@@ -133,11 +134,12 @@ pub struct ProvingTimes {
 
 /// The source code that defines the signature circuit and its tables: with the batch
 /// circuit's, it names cache files and the aggregation circuits.
-const SIGNATURE_SOURCES: [&str; 18] = [
+const SIGNATURE_SOURCES: [&str; 19] = [
     include_str!("mod.rs"),
     include_str!("bridge.rs"),
     include_str!("bytes.rs"),
     include_str!("entry.rs"),
+    include_str!("key_canonical.rs"),
     include_str!("rlp.rs"),
     include_str!("tables.rs"),
     include_str!("../tables.rs"),
@@ -556,9 +558,11 @@ impl SignatureCircuit {
 mod fingerprint_tests {
     /// Files of the signature module that do not define the circuit or its tables: module
     /// roots, a standalone table proof, the field-product table (benchmarks), test helpers
-    /// and the verifier wrapper. Any other file must enter the fingerprint.
-    const NOT_THE_CIRCUIT: [&str; 6] = [
+    /// and tests, and the verifier wrapper. Any other file must enter the fingerprint.
+    const NOT_THE_CIRCUIT: [&str; 8] = [
         "circuit/verifier.rs",
+        "secp256k1/ecdsa_tests.rs",
+        "secp256k1/ecdsa_routing_tests.rs",
         "keccak/mod.rs",
         "keccak/proof.rs",
         "secp256k1/mod.rs",

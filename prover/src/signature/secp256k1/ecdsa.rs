@@ -279,27 +279,43 @@ pub fn generate_trace<F: RichField>(
                 .map_err(|e| format!("signature {i}: {e}"))?,
         );
     }
+    pad_rows::<F>(&mut rows, n)?;
+    Ok(trace_of_rows(&rows))
+}
+
+/// Fills `rows` up to `n` with [`padding_signature`]'s rows.
+fn pad_rows<F: RichField>(rows: &mut Vec<Vec<u64>>, n: usize) -> Result<(), String> {
     if rows.len() < n {
-        let padding = signature_rows::<F>(&identities, &padding_signature(), false)?;
+        let padding = signature_rows::<F>(&CURVE.identities(), &padding_signature(), false)?;
         while rows.len() < n {
             rows.extend(padding.iter().cloned());
         }
     }
+    Ok(())
+}
+
+/// The trace of `rows` (each value a canonical field element) and the range table's
+/// counts of the values its checked columns hold. A value of 16 bits or more has no entry
+/// in the range table: it is not counted, and the lookup fails (only a cheater's rows hold
+/// one: tests).
+pub(crate) fn trace_of_rows<F: RichField>(rows: &[Vec<u64>]) -> EcdsaTrace<F> {
     let mut range_counts = vec![0u64; 1 << 16];
     let checked = range_checked_columns();
-    for row in &rows {
+    for row in rows {
         for &c in &checked {
-            range_counts[row[c] as usize] += 1;
+            if let Some(count) = range_counts.get_mut(row[c] as usize) {
+                *count += 1;
+            }
         }
     }
-    let columns = transpose(&rows)
+    let columns = transpose(rows)
         .into_iter()
         .map(|c| PolynomialValues::new(c.into_iter().map(F::from_canonical_u64).collect()))
         .collect();
-    Ok(EcdsaTrace {
+    EcdsaTrace {
         columns,
         range_counts,
-    })
+    }
 }
 
 /// What the table exports per real signature: Q.x, Q.y and z as 16-bit limbs, least
@@ -565,181 +581,9 @@ impl<F: RichField + Extendable<D>, const D: usize> Stark<F, D> for EcdsaStark<F,
 }
 
 #[cfg(test)]
-mod tests {
-    use k256::elliptic_curve::ops::Reduce;
-    use k256::{ProjectivePoint, Scalar};
-    use plonky2::field::goldilocks_field::GoldilocksField;
+#[path = "ecdsa_routing_tests.rs"]
+mod routing_tests;
 
-    use super::super::curve::lift_x;
-    use super::super::testing::{failing_rows, from_k256, to_k256, to_u256};
-    use super::*;
-
-    type F = GoldilocksField;
-    const D: usize = 2;
-
-    fn reduce(v: U256) -> Scalar {
-        <Scalar as Reduce<k256::U256>>::reduce_bytes(&v.to_be_bytes::<32>().into())
-    }
-
-    /// A valid low-s signature by key `d` over `z` with nonce `k`.
-    fn signed(d: u64, z: U256, k: u64) -> EcdsaInput {
-        let g = ProjectivePoint::GENERATOR;
-        let mut r_point = from_k256(g * Scalar::from(k));
-        let r = r_point.0;
-        assert!(r < ORDER);
-        let mut s =
-            to_u256(Scalar::from(k).invert().unwrap() * (reduce(z) + reduce(r) * Scalar::from(d)));
-        if s > half_order() {
-            s = ORDER - s;
-            r_point = lift_x(r, !r_point.1.bit(0)).unwrap();
-        }
-        EcdsaInput {
-            q: from_k256(g * Scalar::from(d)),
-            r_point,
-            r,
-            s,
-            z,
-        }
-    }
-
-    fn hash() -> U256 {
-        U256::from(0xdead_beef_u64).pow(U256::from(7))
-    }
-
-    fn cheat(input: &EcdsaInput) -> Vec<Vec<u64>> {
-        rows_unchecked::<F>(&CURVE.identities(), input, true)
-            .unwrap()
-            .0
-    }
-
-    fn failures(rows: &[Vec<u64>]) -> Vec<usize> {
-        failing_rows(&EcdsaStark::<F, D>::new(), rows)
-    }
-
-    #[test]
-    fn a_valid_signature_satisfies_every_constraint() {
-        let input = signed(0x1234_5678, hash(), 0x9876_5432);
-        let rows = signature_rows::<F>(&CURVE.identities(), &input, true).unwrap();
-        assert_eq!(failures(&rows), Vec::<usize>::new());
-        let last = &rows[STEPS - 1];
-        let exported: Vec<u64> = exported_indices().iter().map(|&c| last[c]).collect();
-        assert_eq!(exported, exported_values(&input));
-        assert_eq!(
-            failures(
-                &signature_rows::<F>(&CURVE.identities(), &padding_signature(), false).unwrap()
-            ),
-            Vec::<usize>::new()
-        );
-    }
-
-    #[test]
-    fn a_wrong_signature_another_key_or_another_hash_is_refused() {
-        let input = signed(0x1234_5678, hash(), 0x9876_5432);
-        let wrong_s = EcdsaInput {
-            s: input.s - U256::from(1),
-            ..input
-        };
-        let other_key = EcdsaInput {
-            q: from_k256(ProjectivePoint::GENERATOR * Scalar::from(0x1234_5679u64)),
-            ..input
-        };
-        let other_hash = EcdsaInput {
-            z: input.z + U256::from(1),
-            ..input
-        };
-        for cheat_input in [wrong_s, other_key, other_hash] {
-            assert!(signature_rows::<F>(&CURVE.identities(), &cheat_input, true).is_err());
-            assert_eq!(failures(&cheat(&cheat_input)), vec![STEPS - 1]);
-        }
-    }
-
-    #[test]
-    fn high_s_is_refused() {
-        // (r, n − s) with −R is the same signature, valid but for EIP-2.
-        let input = signed(0x1234_5678, hash(), 0x9876_5432);
-        let high = EcdsaInput {
-            s: ORDER - input.s,
-            r_point: (
-                input.r_point.0,
-                (super::super::identity::P - input.r_point.1),
-            ),
-            ..input
-        };
-        assert_eq!(failures(&cheat(&high)), vec![STEPS - 1]);
-    }
-
-    #[test]
-    fn a_nonce_point_whose_x_is_not_r_is_refused() {
-        // The forgery ECDSA's x check prevents: any r, and R = (z·G + r·Q)/s.
-        let input = signed(0x1234_5678, hash(), 0x9876_5432);
-        let r = input.r + U256::from(1);
-        let q = to_k256(input.q);
-        let r_point = (ProjectivePoint::GENERATOR * reduce(input.z) + q * reduce(r))
-            * reduce(input.s).invert().unwrap();
-        let forged = EcdsaInput {
-            r_point: from_k256(r_point),
-            r,
-            ..input
-        };
-        assert_eq!(failures(&cheat(&forged)), vec![STEPS - 1]);
-    }
-
-    #[test]
-    fn s_zero_is_refused() {
-        // s = 0 with Q = −(z/r)·G satisfies the equation.
-        let input = signed(0x1234_5678, hash(), 0x9876_5432);
-        let key =
-            -(ProjectivePoint::GENERATOR * (reduce(input.z) * reduce(input.r).invert().unwrap()));
-        let zero_s = EcdsaInput {
-            s: U256::ZERO,
-            q: from_k256(key),
-            ..input
-        };
-        assert_eq!(failures(&cheat(&zero_s)), vec![STEPS - 1]);
-    }
-
-    #[test]
-    fn r_at_or_above_the_order_is_refused() {
-        // R with n ≤ x < p, and the key that makes the equation hold for r = R.x.
-        let mut x = ORDER + U256::from(1);
-        let r_point = loop {
-            if let Some(p) = lift_x(x, false) {
-                break p;
-            }
-            x += U256::from(1);
-        };
-        let (s, z) = (U256::from(12345), hash());
-        let q = (to_k256(r_point) * reduce(s) - ProjectivePoint::GENERATOR * reduce(z))
-            * reduce(r_point.0).invert().unwrap();
-        let big_r = EcdsaInput {
-            q: from_k256(q),
-            r_point,
-            r: r_point.0,
-            s,
-            z,
-        };
-        assert_eq!(failures(&cheat(&big_r)), vec![STEPS - 1]);
-    }
-
-    #[test]
-    fn an_exported_hash_other_than_the_multiplied_one_is_refused() {
-        // Every row multiplies by z, but the register (what the lookup exports) holds z + 1.
-        let input = signed(0x1234_5678, hash(), 0x9876_5432);
-        let mut rows = cheat(&input);
-        let other = limbs_of(input.z + U256::from(1));
-        let mut register = other;
-        for (step, row) in rows.iter_mut().enumerate() {
-            for i in 0..LIMBS {
-                row[register_column(SCALAR_Z, i)] = register[i];
-            }
-            if step % 16 == 15 {
-                register.rotate_right(1);
-            }
-        }
-        assert!(!failures(&rows).is_empty());
-    }
-
-    fn register_column(j: usize, i: usize) -> usize {
-        register(j, i)
-    }
-}
+#[cfg(test)]
+#[path = "ecdsa_tests.rs"]
+mod tests;
