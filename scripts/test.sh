@@ -26,12 +26,15 @@ summary() {
 }
 trap summary EXIT
 
-# `phase NAME COMMAND...` runs COMMAND and records how long it took.
+# `phase NAME COMMAND...` runs COMMAND and records how long it took (failed or not).
 phase() {
-  local name=$1 t0=$SECONDS
+  local name=$1 t0=$SECONDS rc=0
   shift
-  "$@"
-  phases+=("$(printf '%-8s %6d' "$name" $((SECONDS - t0)))")
+  "$@" || rc=$?
+  local failed=""
+  if ((rc)); then failed="  (failed: exit $rc)"; fi
+  phases+=("$(printf '%-8s %6d%s' "$name" $((SECONDS - t0)) "$failed")")
+  return "$rc"
 }
 
 phase setup ./scripts/setup.sh

@@ -6,7 +6,7 @@
 //! inputs it is given, so these tests exercise the aggregation's own rules (binding,
 //! folding, wrapping) with batches of unsigned transfers, in seconds. The real signature
 //! circuit is proven in `prover/tests/proofs/signature_proof.rs`, and bound to real batches by
-//! the node in `tests/tests/e2e/aggregation.rs`; production aggregators accept only it
+//! the node in `tests/tests/aggregation.rs`; production aggregators accept only it
 //! (`AggregationCircuits::build_standard`).
 
 use std::sync::OnceLock;
